@@ -1,0 +1,1 @@
+"""The built-in connector plugins, one sub-package each (`contacthub.connectors.<name>`)."""

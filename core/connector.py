@@ -1,0 +1,168 @@
+"""The contract every connector implements, built-in or third-party.
+
+A connector knows its protocol and its field mapping; it knows nothing of the
+business database. The sync engine talks to it only through this contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from contacthub.errors import ContactHubError
+from contacthub.model import Contact
+
+
+# -- typed errors -------------------------------------------------------------
+
+
+class ConnectorError(ContactHubError):
+    """Base of every error a connector raises."""
+
+
+class AuthError(ConnectorError):
+    """The target refused the credentials."""
+
+
+class NotFound(ConnectorError):
+    """The remote item (or folder) does not exist."""
+
+
+class WrongEtag(ConnectorError):
+    """A precondition failed: the item changed since its etag was read."""
+
+
+class TokenExpired(ConnectorError):
+    """The change token is no longer valid: list everything instead."""
+
+
+class Throttled(ConnectorError):
+    """The target asks to slow down; retry after `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: float = 0.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TargetError(ConnectorError):
+    """Any other failure of the target (server error, unusable folder …)."""
+
+
+# -- data exchanged with the engine -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Marker:
+    """Identifies a synced copy: which database and which record it belongs to."""
+
+    database_id: str
+    record_id: str
+
+
+@dataclass(frozen=True)
+class RemoteRef:
+    """One item as a listing sees it: id, etag and marker (None: a plain contact)."""
+
+    remote_id: str
+    etag: str
+    marker: Marker | None = None
+
+
+@dataclass
+class RemoteItem:
+    """A fetched item: its reference plus its content."""
+
+    ref: RemoteRef
+    contact: Contact
+
+
+@dataclass
+class ChangeSet:
+    """What changed since a change token: changed refs, deleted ids, the next token."""
+
+    changed: list[RemoteRef] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    token: str = ""
+
+
+@dataclass
+class WriteRequest:
+    """One item to create, update or delete.
+
+    For create, `remote_id` is empty and `marker` is written with the contact.
+    For update and delete, `etag` is the precondition (empty: unconditional).
+    """
+
+    contact: Contact | None = None
+    marker: Marker | None = None
+    remote_id: str = ""
+    etag: str = ""
+
+
+@dataclass
+class Result:
+    """The outcome of one write, in request order: the new ref, or the error."""
+
+    request: WriteRequest
+    ref: RemoteRef | None = None
+    error: ConnectorError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a connector can do, declared once so the engine can plan around it."""
+
+    incremental: bool = False  # changes(token) is supported
+    push: bool = False  # the target can notify of changes (sync watch reacts at once)
+    batch_size: int = 100  # most items per fetch/create/update/delete call
+    # The Contact fields the target can hold. A field outside this set is never
+    # cleared in the database by a sync from this target (S11).
+    fields: frozenset[str] = frozenset()
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """A target kind. Instances are opened on one folder/collection/list."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+
+    def check(self) -> None:
+        """Connect and authenticate; raise a typed error with a clear message."""
+
+    def list(self) -> Iterator[RemoteRef]:
+        """Every item in the folder, with its etag and marker (None for plain contacts)."""
+
+    def changes(self, token: str) -> ChangeSet:
+        """What changed since `token` ("" for the first call). Raises TokenExpired."""
+
+    def fetch(self, ids: Iterable[str]) -> Iterator[RemoteItem]:
+        """The items with these ids; missing ones are left out."""
+
+    def create(self, items: Iterable[WriteRequest]) -> Iterator[Result]:
+        """Create items, each carrying its marker."""
+
+    def update(self, items: Iterable[WriteRequest]) -> Iterator[Result]:
+        """Replace items, guarded by their etag (WrongEtag when it changed)."""
+
+    def delete(self, items: Iterable[WriteRequest]) -> Iterator[Result]:
+        """Delete items, guarded by their etag."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+@dataclass(frozen=True)
+class ConnectorInfo:
+    """How a plugin announces a connector: its name, class and a one-line description."""
+
+    name: str
+    factory: Any  # a callable: factory(options: Mapping[str, Any], secrets) -> Connector
+    description: str = ""
+    options: Mapping[str, str] = field(default_factory=dict)  # option name -> help text

@@ -1,0 +1,227 @@
+"""The contact model: what a contact is, independent of vCard, SQL or any target.
+
+`Contact` holds the fields contacthub understands; `extra` keeps every other
+vCard property verbatim so that a round trip through the hub loses nothing.
+`Record` is a contact as the business database holds it: with an id, a record
+type and its life-cycle dates.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import datetime
+from typing import Any
+
+BUSINESS_CONTACT = "business-contact"
+ACCOUNT = "account"
+BASE_KINDS = (BUSINESS_CONTACT, ACCOUNT)
+
+
+@dataclass
+class Name:
+    """The structured name (vCard N): family; given; additional; prefixes; suffixes."""
+
+    family: str = ""
+    given: str = ""
+    additional: str = ""
+    prefix: str = ""
+    suffix: str = ""
+
+    def is_empty(self) -> bool:
+        return not any(getattr(self, f.name) for f in fields(self))
+
+
+@dataclass
+class Typed:
+    """A value with types (`work`, `cell` …), an optional label and a preference.
+
+    Used for emails, phones, URLs and instant-messaging handles (as URIs,
+    e.g. ``xmpp:ann@example.org``). `label` is a free-text label such as an
+    Apple ``itemN.X-ABLabel``; `pref` marks the preferred value.
+    """
+
+    value: str
+    types: list[str] = field(default_factory=list)
+    label: str = ""
+    pref: bool = False
+
+
+@dataclass
+class Address:
+    """A postal address (vCard ADR) with types and an optional label."""
+
+    street: str = ""
+    locality: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str = ""
+    po_box: str = ""
+    extended: str = ""
+    types: list[str] = field(default_factory=list)
+    label: str = ""
+    pref: bool = False
+
+
+@dataclass
+class Photo:
+    """A photo, either inline bytes with a media type or a URI."""
+
+    data: bytes = b""
+    media_type: str = ""
+    uri: str = ""
+
+
+@dataclass
+class ExtraProperty:
+    """A vCard property the model does not know, kept as it was read.
+
+    `value` is the property's raw (escaped) value text, `params` its
+    parameters in order, `group` its group prefix (``item1`` in
+    ``item1.X-ABLabel``).
+    """
+
+    name: str
+    value: str
+    params: list[tuple[str, str]] = field(default_factory=list)
+    group: str = ""
+
+
+@dataclass
+class Contact:
+    """A contact with the fields contacthub models, plus `extra` for the rest."""
+
+    uid: str = ""
+    display_name: str = ""
+    name: Name = field(default_factory=Name)
+    nicknames: list[str] = field(default_factory=list)
+    organization: str = ""
+    org_units: list[str] = field(default_factory=list)
+    title: str = ""
+    role: str = ""
+    emails: list[Typed] = field(default_factory=list)
+    phones: list[Typed] = field(default_factory=list)
+    addresses: list[Address] = field(default_factory=list)
+    urls: list[Typed] = field(default_factory=list)
+    ims: list[Typed] = field(default_factory=list)
+    birthday: str = ""  # ISO 8601 date, or --MMDD when the year is unknown
+    anniversary: str = ""
+    note: str = ""
+    categories: list[str] = field(default_factory=list)
+    photo: Photo | None = None
+    extra: list[ExtraProperty] = field(default_factory=list)
+
+    # -- serialisation (database JSON column, sync base snapshots) --------
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        if self.photo is not None:
+            data["photo"]["data"] = base64.b64encode(self.photo.data).decode("ascii")
+        data["extra"] = [
+            {"name": e.name, "value": e.value, "params": [list(p) for p in e.params], "group": e.group}
+            for e in self.extra
+        ]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Contact:
+        data = dict(data)
+        photo = data.get("photo")
+        return cls(
+            uid=data.get("uid", ""),
+            display_name=data.get("display_name", ""),
+            name=Name(**data.get("name", {})),
+            nicknames=list(data.get("nicknames", [])),
+            organization=data.get("organization", ""),
+            org_units=list(data.get("org_units", [])),
+            title=data.get("title", ""),
+            role=data.get("role", ""),
+            emails=[Typed(**t) for t in data.get("emails", [])],
+            phones=[Typed(**t) for t in data.get("phones", [])],
+            addresses=[Address(**a) for a in data.get("addresses", [])],
+            urls=[Typed(**t) for t in data.get("urls", [])],
+            ims=[Typed(**t) for t in data.get("ims", [])],
+            birthday=data.get("birthday", ""),
+            anniversary=data.get("anniversary", ""),
+            note=data.get("note", ""),
+            categories=list(data.get("categories", [])),
+            photo=None
+            if photo is None
+            else Photo(
+                data=base64.b64decode(photo.get("data", "")),
+                media_type=photo.get("media_type", ""),
+                uri=photo.get("uri", ""),
+            ),
+            extra=[
+                ExtraProperty(
+                    name=e["name"],
+                    value=e["value"],
+                    params=[tuple(p) for p in e.get("params", [])],
+                    group=e.get("group", ""),
+                )
+                for e in data.get("extra", [])
+            ],
+        )
+
+    def content_hash(self) -> str:
+        """A hash of the contact's content, stable across key order and re-serialisation."""
+        canonical = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def best_name(self) -> str:
+        """What to show for this contact: display name, else built from parts, else org or email."""
+        if self.display_name:
+            return self.display_name
+        parts = [self.name.prefix, self.name.given, self.name.additional, self.name.family, self.name.suffix]
+        built = " ".join(p for p in parts if p)
+        if built:
+            return built
+        if self.organization:
+            return self.organization
+        if self.emails:
+            return self.emails[0].value
+        return ""
+
+    def copy(self, **changes: Any) -> Contact:
+        """A deep copy, with `changes` applied."""
+        return replace(Contact.from_dict(self.to_dict()), **changes)
+
+
+@dataclass
+class RecordType:
+    """A record type: the two built-ins, or a custom type based on one of them."""
+
+    name: str
+    based_on: str  # BUSINESS_CONTACT or ACCOUNT
+    builtin: bool = False
+
+    @property
+    def is_business_contact(self) -> bool:
+        """Only records of business-contact-based types are synced (D1)."""
+        return self.based_on == BUSINESS_CONTACT
+
+
+@dataclass
+class Record:
+    """A contact as the business database holds it."""
+
+    id: str
+    type: RecordType
+    contact: Contact
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    deleted_at: datetime | None = None
+    # Why the record is in Deleted Items: "user" (deleted by hand) or
+    # "target" (its synced copy was deleted in the target, S5 / W3).
+    deleted_reason: str = ""
+    version: int = 1
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def categories(self) -> list[str]:
+        return self.contact.categories
