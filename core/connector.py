@@ -6,8 +6,9 @@ business database. The sync engine talks to it only through this contract.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from contacthub.errors import ContactHubError
@@ -159,10 +160,28 @@ class Connector(Protocol):
 
 
 @dataclass(frozen=True)
+class ConnectorContext:
+    """What the hub hands a connector when it opens one.
+
+    `secret(value)` resolves a secret option (``{env = "VAR"}`` or a keyring
+    reference) to its plain value; `cache_dir` is a private folder for this
+    target's caches (created by the hub, kept between passes).
+    """
+
+    cache_dir: Path
+    secret: Callable[[Any], str]
+
+
+@dataclass(frozen=True)
 class ConnectorInfo:
-    """How a plugin announces a connector: its name, class and a one-line description."""
+    """How a plugin announces a connector.
+
+    A target is written ``NAME:LOCATION`` (``vcf:~/Phone``) or configured as a
+    table of options; the text after the colon arrives as option ``location``.
+    `factory(options, context)` opens the connector on that folder.
+    """
 
     name: str
-    factory: Any  # a callable: factory(options: Mapping[str, Any], secrets) -> Connector
+    factory: Callable[[Mapping[str, Any], ConnectorContext], Connector]
     description: str = ""
     options: Mapping[str, str] = field(default_factory=dict)  # option name -> help text
