@@ -1,0 +1,272 @@
+"""`contacthub contact …`: add, list, show, edit, delete, restore, purge, history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from contacthub.cli.output import dry_run_note, print_json, table
+from contacthub.model import Contact, Record
+
+DRY_RUN = click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
+
+
+def _field_options(func):
+    """The options `add` and `edit` share; on edit, a given list option replaces the whole list."""
+    options = [
+        click.option("--name", help='Full name, e.g. "Andrea Dunker" or "Dunker, Andrea".'),
+        click.option("--given", help="Given name (overrides the split of --name)."),
+        click.option("--family", help="Family name (overrides the split of --name)."),
+        click.option("--nickname", "nicknames", multiple=True, help="Nickname (repeatable)."),
+        click.option("--company", help="Organisation."),
+        click.option("--department", "departments", multiple=True, help="Organisational unit (repeatable)."),
+        click.option("--title", help="Job title."),
+        click.option("--role", help="Role."),
+        click.option("--email", "emails", multiple=True, help='Email, optionally typed: "work=ann@x.example" (repeatable).'),
+        click.option("--phone", "phones", multiple=True, help='Phone, optionally typed: "cell=+47 22 33 44 55" (repeatable).'),
+        click.option(
+            "--address",
+            "addresses",
+            multiple=True,
+            help='Address "street; city; region; postal code; country", optionally "work=…" (repeatable).',
+        ),
+        click.option("--url", "urls", multiple=True, help="Web address (repeatable)."),
+        click.option("--im", "ims", multiple=True, help='Instant messaging URI, e.g. "xmpp:ann@x.example" (repeatable).'),
+        click.option("--birthday", help="YYYY-MM-DD, or --MM-DD when the year is unknown."),
+        click.option("--anniversary", help="YYYY-MM-DD, or --MM-DD."),
+        click.option("--note", help="Free text."),
+        click.option("--category", "categories", multiple=True, help="Category (repeatable)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _apply(contact: Contact, values: dict[str, Any]) -> Contact:
+    """Set the fields the user gave; everything else stays as it was."""
+    from contacthub.contact_input import address_value, iso_date, phone_value, split_name, typed_value
+
+    contact = contact.copy()
+    if values["name"]:
+        contact.display_name = " ".join(values["name"].split())
+        contact.name = split_name(values["name"])
+    if values["given"] is not None:
+        contact.name.given = values["given"]
+    if values["family"] is not None:
+        contact.name.family = values["family"]
+    for key, attr in (("company", "organization"), ("title", "title"), ("role", "role"), ("note", "note")):
+        if values[key] is not None:
+            setattr(contact, attr, values[key])
+    for key in ("birthday", "anniversary"):
+        if values[key] is not None:
+            setattr(contact, key, iso_date(values[key], key) if values[key] else "")
+    lists = {
+        "nicknames": lambda v: v,
+        "departments": lambda v: v,
+        "categories": lambda v: v,
+        "emails": typed_value,
+        "phones": phone_value,
+        "addresses": address_value,
+        "urls": typed_value,
+        "ims": typed_value,
+    }
+    for key, convert in lists.items():
+        if values[key]:
+            attr = "org_units" if key == "departments" else key
+            setattr(contact, attr, [convert(v) for v in values[key]])
+    if not contact.best_name():
+        raise click.UsageError("a contact needs at least a name, a company or an email")
+    return contact
+
+
+def _record_json(record: Record) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "type": record.type.name,
+        "version": record.version,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+        "deleted_at": record.deleted_at,
+        "deleted_reason": record.deleted_reason or None,
+        "contact": record.contact.to_dict(),
+    }
+
+
+def _first(items: list) -> str:
+    return items[0].value if items else ""
+
+
+@click.group()
+def contact() -> None:
+    """Business contacts and other records in the current database."""
+
+
+@contact.command("add")
+@_field_options
+@click.option("--type", "type_name", default="business-contact", show_default=True, help="Record type.")
+@DRY_RUN
+@click.pass_obj
+def add(hub, type_name: str, dry_run: bool, **values: Any) -> None:
+    """Add a record (by default a business contact)."""
+    new = _apply(Contact(), values)
+    with hub.database().transaction() as tx:
+        record = tx.records.add(new, type_name=type_name, source="user")
+        if dry_run:
+            tx.session.rollback()
+    click.echo(f"{'Would add' if dry_run else 'Added'} {record.type.name} {record.id[:8]}: {new.best_name()}")
+
+
+@contact.command("list")
+@click.option("--deleted", is_flag=True, help="List Deleted Items instead of live records.")
+@click.option("--type", "type_name", help="Only records of this type.")
+@click.option("--category", help="Only records with this category (case-insensitive).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def list_(hub, deleted: bool, type_name: str | None, category: str | None, as_json: bool) -> None:
+    """List records, newest name order."""
+    with hub.database().transaction() as tx:
+        if type_name:
+            tx.types.get(type_name)  # an unknown type is an error, not an empty list
+        records = tx.records.list(deleted=deleted, type_name=type_name, category=category)
+    records.sort(key=lambda r: r.contact.best_name().casefold())
+    if as_json:
+        print_json([_record_json(r) for r in records])
+        return
+    rows = [
+        [
+            r.id[:8],
+            r.contact.best_name(),
+            r.contact.organization,
+            _first(r.contact.emails),
+            _first(r.contact.phones),
+            r.type.name,
+            ", ".join(r.contact.categories),
+        ]
+        for r in records
+    ]
+    title = f"{len(records)} {'deleted ' if deleted else ''}record{'s' if len(records) != 1 else ''}"
+    table(title, ["ID", "Name", "Company", "Email", "Phone", "Type", "Categories"], rows)
+
+
+@contact.command("show")
+@click.argument("record_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def show(hub, record_id: str, as_json: bool) -> None:
+    """Show one record (ID or a unique prefix of it)."""
+    with hub.database().transaction() as tx:
+        record = tx.records.get(record_id)
+    if as_json:
+        print_json(_record_json(record))
+        return
+    c = record.contact
+    lines = [
+        ("ID", record.id),
+        ("Type", record.type.name),
+        ("Name", c.best_name()),
+        ("Company", " / ".join([c.organization, *c.org_units]).strip(" /")),
+        ("Title", c.title),
+        ("Role", c.role),
+        ("Nicknames", ", ".join(c.nicknames)),
+        *[("Email", _typed_text(t)) for t in c.emails],
+        *[("Phone", _typed_text(t)) for t in c.phones],
+        *[("Address", _address_text(a)) for a in c.addresses],
+        *[("URL", _typed_text(t)) for t in c.urls],
+        *[("IM", _typed_text(t)) for t in c.ims],
+        ("Birthday", c.birthday),
+        ("Anniversary", c.anniversary),
+        ("Categories", ", ".join(c.categories)),
+        ("Note", c.note),
+        ("Other fields", str(len(c.extra)) if c.extra else ""),
+        ("Deleted", f"{record.deleted_at} ({record.deleted_reason})" if record.is_deleted else ""),
+        ("Version", str(record.version)),
+    ]
+    for label, value in lines:
+        if value:
+            click.echo(f"{label + ':':<13}{value}")
+
+
+def _typed_text(item) -> str:
+    kinds = ",".join(item.types + ([item.label] if item.label else []))
+    return f"{item.value} ({kinds})" if kinds else item.value
+
+
+def _address_text(a) -> str:
+    text = ", ".join(p for p in (a.po_box, a.extended, a.street, a.postal_code, a.locality, a.region, a.country) if p)
+    return f"{text} ({','.join(a.types)})" if a.types else text
+
+
+@contact.command("edit")
+@click.argument("record_id")
+@_field_options
+@click.option("--type", "type_name", help="Change the record type.")
+@DRY_RUN
+@click.pass_obj
+def edit(hub, record_id: str, type_name: str | None, dry_run: bool, **values: Any) -> None:
+    """Change fields of a record; the previous version goes into its history."""
+    with hub.database().transaction() as tx:
+        record = tx.records.get(record_id)
+        changed = _apply(record.contact, values)
+        updated = tx.records.update(record.id, changed, source="user", type_name=type_name)
+        if dry_run:
+            tx.session.rollback()
+    if updated.version == record.version:
+        click.echo(f"No change to {record.id[:8]}.")
+    else:
+        click.echo(f"{'Would update' if dry_run else 'Updated'} {record.id[:8]}: {changed.best_name()}")
+
+
+def _lifecycle(verb: str, done: str, help_text: str):
+    """delete / restore / purge share one shape: one record, one call, one line."""
+
+    @contact.command(verb, help=help_text)
+    @click.argument("record_id")
+    @DRY_RUN
+    @click.pass_obj
+    def command(hub, record_id: str, dry_run: bool) -> None:
+        with hub.database().transaction() as tx:
+            record = tx.records.get(record_id)
+            getattr(tx.records, verb)(record.id)
+            if dry_run:
+                tx.session.rollback()
+        click.echo(f"{'Would have ' + done if dry_run else done.capitalize()} {record.id[:8]}: {record.contact.best_name()}")
+
+    return command
+
+
+_lifecycle("delete", "moved to Deleted Items", "Move a record to Deleted Items (restore it with `contact restore`).")
+_lifecycle("restore", "restored", "Bring a record back from Deleted Items.")
+_lifecycle("purge", "purged", "Delete a record and its history for good.")
+
+
+@contact.command("history")
+@click.argument("record_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON, with each previous version in full.")
+@click.pass_obj
+def history(hub, record_id: str, as_json: bool) -> None:
+    """Every change to a record, with the version it replaced."""
+    with hub.database().transaction() as tx:
+        record = tx.records.get(record_id)
+        entries = tx.records.history(record.id)
+    if as_json:
+        print_json(
+            [
+                {
+                    "version": e.version,
+                    "changed_at": e.changed_at,
+                    "action": e.action,
+                    "source": e.source,
+                    "type": e.type_name,
+                    "note": e.note,
+                    "previous": e.contact.to_dict() if e.contact else None,
+                }
+                for e in entries
+            ]
+        )
+        return
+    rows = [
+        [str(e.version), str(e.changed_at)[:19], e.action, e.source, e.contact.best_name() if e.contact else "", e.note]
+        for e in entries
+    ]
+    table(f"History of {record.id[:8]} {record.contact.best_name()}", ["Ver", "When", "Change", "By", "Previous name", "Note"], rows)

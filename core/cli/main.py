@@ -1,0 +1,73 @@
+"""The `contacthub` command: a thin click layer over the core.
+
+Heavy libraries (SQLAlchemy, vobject, rich) are imported inside the commands
+that use them, so `contacthub --help` starts fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from contacthub import __version__
+from contacthub.cli.context import Hub
+from contacthub.errors import ContactHubError
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    envvar="CONTACTHUB_CONFIG",
+    help="Config file to use (default: the user config folder, or $CONTACTHUB_HOME/config.toml).",
+)
+@click.version_option(__version__, prog_name="contacthub")
+@click.pass_context
+def cli(ctx: click.Context, config_file: str | None) -> None:
+    """Keep a small business's contacts in one database and in step with one contact folder.
+
+    Start with `contacthub init`, add or import contacts, then see
+    `contacthub COMMAND --help`. Set CONTACTHUB_HOME to keep all state in one folder.
+    """
+    ctx.obj = Hub(config_file)
+
+
+def _register() -> None:
+    from contacthub.cli import connectors_cmd, contact_cmd, db_cmd, init_cmd, transfer_cmd, types_cmd
+
+    cli.add_command(init_cmd.init)
+    cli.add_command(contact_cmd.contact)
+    cli.add_command(types_cmd.type_group)
+    cli.add_command(transfer_cmd.import_command)
+    cli.add_command(transfer_cmd.export_command)
+    cli.add_command(db_cmd.db)
+    cli.add_command(connectors_cmd.connectors)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: expected failures print one line and exit 1, with no traceback."""
+    try:
+        cli.main(args=argv, prog_name="contacthub", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except ContactHubError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    except OSError as exc:  # a path that cannot be read or written: name it, no traceback
+        where = f" {exc.filename}" if exc.filename else ""
+        click.echo(f"Error:{where}: {exc.strerror or exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
