@@ -6,8 +6,6 @@ that use them, so `contacthub --help` starts fast.
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from contacthub import __version__
@@ -17,7 +15,20 @@ from contacthub.errors import ContactHubError
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+class HubGroup(click.Group):
+    """Turns expected failures into click's one-line "Error: …" and exit 1, with no traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ContactHubError as exc:
+            raise click.ClickException(str(exc)) from None
+        except OSError as exc:  # a path that cannot be read or written: name it
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(f"{where}{exc.strerror or exc}") from None
+
+
+@click.group(cls=HubGroup, context_settings=CONTEXT_SETTINGS)
 @click.option(
     "--config",
     "config_file",
@@ -51,23 +62,6 @@ def _register() -> None:
 _register()
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point: expected failures print one line and exit 1, with no traceback."""
-    try:
-        cli.main(args=argv, prog_name="contacthub", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except ContactHubError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(1)
-    except OSError as exc:  # a path that cannot be read or written: name it, no traceback
-        where = f" {exc.filename}" if exc.filename else ""
-        click.echo(f"Error:{where}: {exc.strerror or exc}", err=True)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        sys.exit(130)
+def main() -> None:
+    """Entry point of the `contacthub` console script."""
+    cli(prog_name="contacthub")
