@@ -1,0 +1,79 @@
+"""Shared fixtures: every test gets its own CONTACTHUB_HOME, and a CLI runner."""
+
+from __future__ import annotations
+
+import json
+import traceback
+
+import pytest
+from click.testing import CliRunner, Result
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path, monkeypatch):
+    """All state of the test in one fresh folder; no plugin allow-list unless a test sets one."""
+    folder = tmp_path / "home"
+    monkeypatch.setenv("CONTACTHUB_HOME", str(folder))
+    monkeypatch.delenv("CONTACTHUB_CONFIG", raising=False)
+    monkeypatch.delenv("CONTACTHUB_LOAD_PLUGINS", raising=False)
+    from contacthub.plugins import load_plugins
+
+    load_plugins.cache_clear()
+    yield folder
+    load_plugins.cache_clear()
+
+
+class Runner:
+    """Runs `contacthub ARGS` in-process and checks that no traceback escaped."""
+
+    def __init__(self) -> None:
+        self._runner = CliRunner()
+
+    def __call__(self, *args: str, ok: bool = True, input: str | None = None) -> Result:
+        from contacthub.cli.main import cli
+
+        result = self._runner.invoke(cli, list(args), input=input)
+        if result.exception and not isinstance(result.exception, SystemExit):
+            pytest.fail("contacthub raised:\n" + "".join(traceback.format_exception(result.exception)))
+        if ok and result.exit_code != 0:
+            pytest.fail(f"contacthub {' '.join(args)} exited {result.exit_code}:\n{result.output}")
+        if not ok and result.exit_code == 0:
+            pytest.fail(f"contacthub {' '.join(args)} should have failed:\n{result.output}")
+        return result
+
+    def json(self, *args: str):
+        return json.loads(self(*args, "--json").stdout)
+
+
+@pytest.fixture
+def run() -> Runner:
+    return Runner()
+
+
+@pytest.fixture
+def memory_keyring():
+    """A real keyring backend kept in memory, so tests never touch the user's keyring."""
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    class MemoryKeyring(KeyringBackend):
+        priority = 1
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.passwords: dict[tuple[str, str], str] = {}
+
+        def get_password(self, service, username):
+            return self.passwords.get((service, username))
+
+        def set_password(self, service, username, password):
+            self.passwords[(service, username)] = password
+
+        def delete_password(self, service, username):
+            self.passwords.pop((service, username), None)
+
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
