@@ -1,0 +1,185 @@
+"""Open a business database (any SQLAlchemy URL), migrate it, run transactions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from contacthub.errors import DatabaseError
+from contacthub.store import migrate
+from contacthub.store.records import RecordStore
+from contacthub.store.schema import Meta
+from contacthub.store.types import TypeStore
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+class Tx:
+    """One transaction: the session plus the record and type stores working in it."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.types = TypeStore(session)
+        self.records = RecordStore(session, self.types)
+
+
+class Database:
+    """An open business database. Make one with `open_database`."""
+
+    def __init__(self, engine: Engine, url: URL) -> None:
+        self._engine = engine
+        self._url = url
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @property
+    def url_display(self) -> str:
+        return self._url.render_as_string(hide_password=True)
+
+    @cached_property
+    def id(self) -> str:
+        with self.transaction(readonly=True) as tx:
+            return tx.session.execute(select(Meta.db_id).where(Meta.id == 1)).scalar_one()
+
+    @contextmanager
+    def transaction(self, readonly: bool = False) -> Iterator[Tx]:
+        """Commit at the end of the block, roll back if it raises.
+
+        On SQLite a transaction takes the write lock when it begins, so two
+        writers queue (busy_timeout) instead of failing half-way through;
+        `readonly=True` skips that, for reads that should not wait behind a writer.
+        """
+        bind = self._engine.execution_options(contacthub_readonly=True) if readonly else self._engine
+        with Session(bind, expire_on_commit=False) as session:
+            try:
+                with session.begin():
+                    yield Tx(session)
+            except SQLAlchemyError as exc:
+                raise DatabaseError(f"database {self.url_display}: {_first_line(exc)}") from exc
+
+    def dispose(self) -> None:
+        self._engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Database({self.url_display!r})"
+
+
+def open_database(url: str | URL) -> Database:
+    """Open (creating if new) the database at `url` and migrate it to the newest schema."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseError(f"not a database URL: {_redact(str(url))}") from None
+    shown = parsed.render_as_string(hide_password=True)
+    try:
+        engine = _create_engine(parsed)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise DatabaseError(f"cannot open database {shown}: no driver for {parsed.drivername!r} ({exc})") from None
+    except (OSError, SQLAlchemyError) as exc:
+        raise DatabaseError(f"cannot open database {shown}: {_first_line(exc)}") from None
+    try:
+        try:
+            migrate.upgrade(engine)
+        except SQLAlchemyError as exc:
+            if not _missing_pg_database(parsed, exc):
+                raise
+            _create_pg_database(parsed)
+            migrate.upgrade(engine)
+    except migrate.NewerSchemaError as exc:
+        engine.dispose()
+        raise DatabaseError(
+            f"cannot open database {shown}: its schema ({exc.revision}) is newer than this contacthub; upgrade contacthub"
+        ) from None
+    except (OSError, SQLAlchemyError) as exc:
+        engine.dispose()
+        raise DatabaseError(f"cannot open database {shown}: {_first_line(exc, parsed.password)}") from None
+    return Database(engine, parsed)
+
+
+def _create_engine(url: URL) -> Engine:
+    if url.get_backend_name() != "sqlite":
+        # pre-ping: a background `sync watch` outlives server restarts and idle timeouts.
+        return create_engine(url, pool_pre_ping=True)
+    database = url.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        folder = Path(database).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            shown = url.render_as_string(hide_password=True)
+            raise DatabaseError(
+                f"cannot open database {shown}: cannot create folder {folder} ({exc.strerror or exc})"
+            ) from None
+    engine = create_engine(url)
+    _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # We emit BEGIN ourselves (below); pysqlite's own BEGIN is deferred and
+        # would let two writers deadlock when both upgrade to a write lock.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        try:
+            # busy_timeout first: switching to WAL itself may have to wait for a lock.
+            cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            cur.execute("PRAGMA journal_mode = WAL")
+            cur.execute("PRAGMA foreign_keys = ON")
+            cur.execute("PRAGMA synchronous = NORMAL")  # safe with WAL, much faster commits
+        finally:
+            cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        readonly = conn.get_execution_options().get("contacthub_readonly", False)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+def _missing_pg_database(url: URL, exc: Exception) -> bool:
+    return url.get_backend_name() == "postgresql" and "does not exist" in str(exc) and "database" in str(exc)
+
+
+def _create_pg_database(url: URL) -> None:
+    """A PostgreSQL URL naming a database that does not exist yet: create it, if we may."""
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            quoted = conn.dialect.identifier_preparer.quote(url.database or "")
+            conn.exec_driver_sql(f"CREATE DATABASE {quoted}")
+    finally:
+        admin.dispose()
+
+
+_PASSWORD_IN_URL = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
+_CREDENTIALS = re.compile(r"^(\w[\w+.-]*://)?.*@")
+
+
+def _redact(text: str) -> str:
+    text = _PASSWORD_IN_URL.sub(r"\1***@", text)
+    # Anything else before an "@" might be credentials too (a malformed URL).
+    return text if "***@" in text else _CREDENTIALS.sub(lambda m: (m.group(1) or "") + "***@", text)
+
+
+def _first_line(exc: BaseException, password: str | None = None) -> str:
+    """The driver's message, one line, with no SQLAlchemy boilerplate and no password."""
+    inner = getattr(exc, "orig", None) or exc
+    text = str(inner).strip()
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), type(inner).__name__)
+    line = re.sub(r"^connection failed:\s*", "", line)
+    line = _redact(line)
+    if password:
+        line = line.replace(password, "***")
+    return line

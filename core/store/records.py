@@ -1,0 +1,309 @@
+"""Records: add, find, change, Deleted Items (D3), history (D4), change feed (seq)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from contacthub.errors import ContactHubError, NotFoundError
+from contacthub.model import BUSINESS_CONTACT, Contact, Record
+from contacthub.store import history
+from contacthub.store.history import HistoryEntry
+from contacthub.store.schema import RecordCategory, RecordRow, RecordTypeRow, utcnow
+from contacthub.store.seq import current_seq, next_seq
+from contacthub.store.types import TypeStore, to_model
+
+PREFIX_MIN = 4
+DELETE_REASONS = ("user", "target")
+_ID_CHARS = re.compile(r"[0-9a-f-]+")
+
+
+def to_record(row: RecordRow) -> Record:
+    return Record(
+        id=row.id,
+        type=to_model(row.type),
+        contact=Contact.from_dict(row.data),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        deleted_at=row.deleted_at,
+        deleted_reason=row.deleted_reason or "",
+        version=row.version,
+    )
+
+
+def _normalised(data: dict[str, Any]) -> dict[str, Any]:
+    # Through the model and back, so JSON quirks (tuples, key order) never count as a change.
+    return Contact.from_dict(data).to_dict()
+
+
+def _changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    return [k for k in new if old.get(k) != new.get(k)]
+
+
+class RecordStore:
+    def __init__(self, session: Session, types: TypeStore) -> None:
+        self._session = session
+        self._types = types
+
+    # -- reading ------------------------------------------------------------
+
+    def get(self, id_or_prefix: str, include_deleted: bool = True) -> Record:
+        row = self._find(id_or_prefix)
+        if row.deleted_at is not None and not include_deleted:
+            raise NotFoundError(f"record {row.id} is in Deleted Items")
+        return to_record(row)
+
+    def list(
+        self,
+        deleted: bool | None = False,
+        type_name: str | None = None,
+        category: str | None = None,
+    ) -> list[Record]:
+        """Records sorted by name. `deleted`: False = live ones, True = Deleted Items, None = all."""
+        stmt = select(RecordRow)
+        if deleted is True:
+            stmt = stmt.where(RecordRow.deleted_at.is_not(None))
+        elif deleted is False:
+            stmt = stmt.where(RecordRow.deleted_at.is_(None))
+        if type_name is not None:
+            stmt = stmt.where(RecordRow.type_id == self._types.row(type_name).id)
+        if category is not None:
+            key = category.strip().casefold()
+            stmt = stmt.where(
+                RecordRow.id.in_(select(RecordCategory.record_id).where(RecordCategory.category_key == key))
+            )
+        stmt = stmt.order_by(func.lower(RecordRow.display_name), RecordRow.id)
+        return [to_record(r) for r in self._session.scalars(stmt)]
+
+    def history(self, id_or_prefix: str) -> list[HistoryEntry]:
+        """The record's changes, oldest first."""
+        return history.entries(self._session, self._find(id_or_prefix).id)
+
+    def changed_since(self, seq: int) -> list[Record]:
+        """Records (deleted ones too) changed after `seq`, in change order.
+
+        Read `max_seq()` *before* calling this and keep that as the next
+        watermark: a change committed in between then shows up next time
+        instead of being skipped.
+        """
+        stmt = select(RecordRow).where(RecordRow.seq > seq).order_by(RecordRow.seq, RecordRow.id)
+        return [to_record(r) for r in self._session.scalars(stmt)]
+
+    def max_seq(self) -> int:
+        """The newest change number handed out (0 for a new database)."""
+        return current_seq(self._session)
+
+    # -- changing ---------------------------------------------------------
+
+    def add(self, contact: Contact, type_name: str = BUSINESS_CONTACT, source: str = "user") -> Record:
+        _check_source(source)
+        type_row = self._types.row(type_name)
+        seq = next_seq(self._session)
+        now = utcnow()
+        row = RecordRow(
+            id=str(uuid.uuid4()),
+            type_id=type_row.id,
+            type=type_row,
+            display_name=contact.best_name(),
+            data=contact.to_dict(),
+            created_at=now,
+            updated_at=now,
+            version=1,
+            seq=seq,
+        )
+        self._session.add(row)
+        self._session.flush()  # the row must exist before categories and history point at it
+        self._set_categories(row.id, contact.categories)
+        history.add_entry(
+            self._session,
+            record_id=row.id,
+            version=1,
+            changed_at=now,
+            action="create",
+            source=source,
+            data=None,
+            type_name=type_row.name,
+        )
+        self._session.flush()
+        return to_record(row)
+
+    def update(
+        self,
+        id: str,
+        contact: Contact | None,
+        source: str = "user",
+        type_name: str | None = None,
+        note: str = "",
+    ) -> Record:
+        """Change content and/or type (None keeps it). Unchanged -> no history, no new version."""
+        _check_source(source)
+        row = self._find(id)
+        new_type = self._types.row(type_name) if type_name is not None else row.type
+        new_data = _normalised(contact.to_dict() if contact is not None else row.data)
+        if not self._differs(row, new_data, new_type):
+            return to_record(row)
+
+        seq, row = self._lock(row.id)
+        if not self._differs(row, new_data, new_type):  # someone made the same change meanwhile
+            return to_record(row)
+        old_data, old_type = row.data, row.type
+        fields = _changed_fields(_normalised(old_data), new_data)
+        parts = []
+        if new_type.id != old_type.id:
+            parts.append(f"type {old_type.name} -> {new_type.name}")
+        if fields:
+            parts.append("changed: " + ", ".join(fields))
+        if note:
+            parts.append(note)
+
+        now = utcnow()
+        row.version += 1
+        row.seq = seq
+        row.updated_at = now
+        row.type_id, row.type = new_type.id, new_type
+        if fields:
+            row.data = new_data
+            new_contact = Contact.from_dict(new_data)
+            row.display_name = new_contact.best_name()
+            self._set_categories(row.id, new_contact.categories)
+        history.add_entry(
+            self._session,
+            record_id=row.id,
+            version=row.version,
+            changed_at=now,
+            action="retype" if new_type.id != old_type.id else "update",
+            source=source,
+            data=old_data,
+            type_name=old_type.name,
+            note="; ".join(parts),
+        )
+        self._session.flush()
+        return to_record(row)
+
+    def delete(self, id: str, reason: str = "user", source: str = "user", note: str = "") -> Record:
+        """D3: move to Deleted Items. Already there -> unchanged (so a resumed sync can repeat it)."""
+        if reason not in DELETE_REASONS:
+            raise ValueError(f"delete reason must be one of {DELETE_REASONS}, not {reason!r}")
+        _check_source(source)
+        row = self._find(id)
+        if row.deleted_at is not None:
+            return to_record(row)
+        seq, row = self._lock(row.id)
+        if row.deleted_at is not None:
+            return to_record(row)
+        now = utcnow()
+        self._bump(row, seq, now, "delete", source, note or f"moved to Deleted Items ({reason})")
+        row.deleted_at = now
+        row.deleted_reason = reason
+        self._session.flush()
+        return to_record(row)
+
+    def restore(self, id: str, source: str = "user", note: str = "") -> Record:
+        """D3: bring back from Deleted Items. Not deleted -> unchanged."""
+        _check_source(source)
+        row = self._find(id)
+        if row.deleted_at is None:
+            return to_record(row)
+        seq, row = self._lock(row.id)
+        if row.deleted_at is None:
+            return to_record(row)
+        self._bump(row, seq, utcnow(), "restore", source, note or "restored from Deleted Items")
+        row.deleted_at = None
+        row.deleted_reason = None
+        self._session.flush()
+        return to_record(row)
+
+    def purge(self, id: str) -> None:
+        """D3: remove a record in Deleted Items for good, with its history and categories."""
+        row = self._find(id)
+        if row.deleted_at is None:
+            # Purging is irreversible; only what already sits in Deleted Items may go.
+            raise ContactHubError(f"record {row.id} is not in Deleted Items: delete it first")
+        record_id = row.id
+        self._session.expunge(row)
+        # ON DELETE CASCADE takes history and categories along (SQLite: foreign_keys=ON).
+        self._session.execute(delete(RecordRow).where(RecordRow.id == record_id))
+
+    # -- helpers --------------------------------------------------------------
+
+    def _find(self, id_or_prefix: str) -> RecordRow:
+        key = id_or_prefix.strip().lower()
+        row = self._session.get(RecordRow, key)
+        if row is not None:
+            return row
+        if len(key) < PREFIX_MIN:
+            raise NotFoundError(
+                f"record id {id_or_prefix!r} is too short: give at least {PREFIX_MIN} characters"
+            )
+        if not _ID_CHARS.fullmatch(key):
+            raise NotFoundError(f"no record with id {id_or_prefix!r}")
+        rows = self._session.scalars(
+            select(RecordRow).where(RecordRow.id.startswith(key)).order_by(RecordRow.id).limit(4)
+        ).all()
+        if not rows:
+            raise NotFoundError(f"no record with id {id_or_prefix!r}")
+        if len(rows) > 1:
+            shown = ", ".join(f"{r.id[:12]} ({r.display_name or 'no name'})" for r in rows[:3])
+            more = ", ..." if len(rows) > 3 else ""
+            raise NotFoundError(f"record id {id_or_prefix!r} is ambiguous: matches {shown}{more}; give more characters")
+        return rows[0]
+
+    def _lock(self, record_id: str) -> tuple[int, RecordRow]:
+        """Take the next seq, then re-read the row under a lock.
+
+        Always in this order (counter first), so two writers can never hold
+        each other's locks; the re-read sees whatever the previous writer committed.
+        """
+        seq = next_seq(self._session)
+        row = self._session.scalars(
+            select(RecordRow)
+            .where(RecordRow.id == record_id)
+            .with_for_update(of=RecordRow)
+            .execution_options(populate_existing=True)
+        ).one_or_none()
+        if row is None:
+            raise NotFoundError(f"record {record_id} was purged meanwhile")
+        return seq, row
+
+    @staticmethod
+    def _differs(row: RecordRow, new_data: dict[str, Any], new_type: RecordTypeRow) -> bool:
+        return new_type.id != row.type_id or _normalised(row.data) != new_data
+
+    def _bump(self, row: RecordRow, seq: int, now: Any, action: history.Action, source: str, note: str) -> None:
+        """A change that keeps the content (delete, restore): new version and seq, old one in history."""
+        row.version += 1
+        row.seq = seq
+        row.updated_at = now
+        history.add_entry(
+            self._session,
+            record_id=row.id,
+            version=row.version,
+            changed_at=now,
+            action=action,
+            source=source,
+            data=row.data,
+            type_name=row.type.name,
+            note=note,
+        )
+
+    def _set_categories(self, record_id: str, categories: list[str]) -> None:
+        self._session.execute(delete(RecordCategory).where(RecordCategory.record_id == record_id))
+        seen: dict[str, str] = {}
+        for c in categories:
+            key = c.strip().casefold()
+            if key and key not in seen:
+                seen[key] = c.strip()
+        if seen:
+            self._session.execute(
+                insert(RecordCategory),
+                [{"record_id": record_id, "category_key": k, "category": v} for k, v in seen.items()],
+            )
+
+
+def _check_source(source: str) -> None:
+    if not source or not source.strip():
+        raise ValueError("a change needs a source (e.g. 'user', 'import', 'sync:vcf:~/Phone')")
