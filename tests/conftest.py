@@ -77,3 +77,36 @@ def memory_keyring():
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(previous)
+
+
+def _postgres_admin_url() -> str:
+    return "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh PostgreSQL database on the local server, dropped afterwards.
+
+    Skipped when no server answers, except in CI (CONTACTHUB_REQUIRE_POSTGRES=1),
+    where .ci/run has made sure one does.
+    """
+    import os
+    import uuid
+
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    admin = sqlalchemy.create_engine(_postgres_admin_url(), isolation_level="AUTOCOMMIT")
+    try:
+        connection = admin.connect()
+    except sqlalchemy.exc.OperationalError as exc:
+        admin.dispose()
+        if os.environ.get("CONTACTHUB_REQUIRE_POSTGRES"):
+            pytest.fail(f"PostgreSQL at 127.0.0.1:5432 does not answer: {exc}")
+        pytest.skip("no PostgreSQL server answers at 127.0.0.1:5432")
+    name = f"contacthub_t_{uuid.uuid4().hex[:12]}"
+    connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.close()
+        admin.dispose()
