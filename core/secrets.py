@@ -28,5 +28,6 @@ def move_password_out_of_url(entry: DatabaseEntry) -> None:
             f"database '{entry.name}': no usable keyring to keep its password ({type(exc).__name__}); "
             "leave the password out of --url and use --password-env VAR"
         ) from None
-    entry.url = url.set(password=None).render_as_string(hide_password=False)
+    # URL.set(password=None) means "unchanged"; the namedtuple _replace really drops it.
+    entry.url = url._replace(password=None).render_as_string(hide_password=False)
     entry.password = {"keyring": KEYRING_SERVICE, "username": username}

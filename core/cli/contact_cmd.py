@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import click
@@ -109,7 +110,7 @@ def contact() -> None:
 @click.pass_obj
 def add(hub, type_name: str, dry_run: bool, **values: Any) -> None:
     """Add a record (by default a business contact)."""
-    new = _apply(Contact(), values)
+    new = _apply(Contact(uid=str(uuid.uuid4())), values)
     with hub.database().transaction() as tx:
         record = tx.records.add(new, type_name=type_name, source="user")
         if dry_run:
