@@ -1,0 +1,1 @@
+"""The sync engine: plan, merge, apply, state."""
