@@ -15,7 +15,6 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from contacthub.errors import DatabaseError
-from contacthub.store import migrate
 from contacthub.store.records import RecordStore
 from contacthub.store.schema import Meta
 from contacthub.store.types import TypeStore
@@ -77,6 +76,8 @@ class Database:
 
 def open_database(url: str | URL) -> Database:
     """Open (creating if new) the database at `url` and migrate it to the newest schema."""
+    from contacthub.store import migrate  # Alembic is heavy; only opening needs it
+
     try:
         parsed = make_url(url)
     except ArgumentError:

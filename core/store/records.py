@@ -22,6 +22,10 @@ DELETE_REASONS = ("user", "target")
 _ID_CHARS = re.compile(r"[0-9a-f-]+")
 
 
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
 def to_record(row: RecordRow) -> Record:
     return Record(
         id=row.id,
@@ -105,7 +109,7 @@ class RecordStore:
         seq = next_seq(self._session)
         now = utcnow()
         row = RecordRow(
-            id=str(uuid.uuid4()),
+            id=new_id(),
             type_id=type_row.id,
             type=type_row,
             display_name=contact.best_name(),

@@ -1,0 +1,39 @@
+"""Contacts for store tests."""
+
+from __future__ import annotations
+
+from contacthub.model import Address, Contact, ExtraProperty, Name, Photo, Typed
+
+
+def contact(name: str = "Ann Example", **changes) -> Contact:
+    given, _, family = name.partition(" ")
+    base = Contact(
+        display_name=name,
+        name=Name(family=family, given=given),
+        emails=[Typed(f"{given.lower() or 'x'}@example.com", ["work"], pref=True)],
+    )
+    return base.copy(**changes)
+
+
+def rich_contact() -> Contact:
+    """Every kind of field, non-ASCII text, bytes and unknown vCard properties."""
+    return Contact(
+        uid="urn:uuid:1234",
+        display_name="Zoë Ünal-Ødegård",
+        name=Name(family="Ünal-Ødegård", given="Zoë", prefix="Dr."),
+        nicknames=["Zo"],
+        organization="Ødegård & Söhne",
+        org_units=["R&D", "Labs"],
+        title="Chief 🧪",
+        role="lead",
+        emails=[Typed("zoe@example.com", ["work"], pref=True), Typed("z@home.example", ["home"], label="Home")],
+        phones=[Typed("+49 30 1234567", ["work", "voice"])],
+        addresses=[Address(street="Hauptstr. 1\nHinterhaus", locality="Berlin", postal_code="10115", country="DE", types=["work"])],
+        urls=[Typed("https://example.com")],
+        ims=[Typed("xmpp:zoe@example.org")],
+        birthday="--0229",
+        note='Line one\nLine "two"; back\\slash',
+        categories=["VIP", "Kunden"],
+        photo=Photo(data=bytes(range(256)), media_type="image/png"),
+        extra=[ExtraProperty("X-CUSTOM", "a\\,b", [("TYPE", "x"), ("X-Y", "1")], group="item1")],
+    )
