@@ -311,8 +311,8 @@ def _read_file(path: Path) -> tuple[bytes, os.stat_result]:
 def _write_atomic(path: Path, data: bytes, previous: os.stat_result | None = None) -> os.stat_result:
     """Replace `path` with `data` atomically; returns the new file's stat.
 
-    With `previous` (the file being replaced) the new file keeps its mode and
-    gets a later mtime, so its etag differs even within one clock tick.
+    With `previous` (the file being replaced) the new file keeps its mode. The
+    new file is a new inode, so its etag differs even within one clock tick.
     """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
     try:
@@ -322,9 +322,6 @@ def _write_atomic(path: Path, data: bytes, previous: os.stat_result | None = Non
             os.fsync(file.fileno())
         if previous is not None:
             os.chmod(tmp, stat.S_IMODE(previous.st_mode))
-            st = os.stat(tmp)
-            if st.st_mtime_ns <= previous.st_mtime_ns:
-                os.utime(tmp, ns=(st.st_atime_ns, previous.st_mtime_ns + 1))
         st = os.stat(tmp)  # a rename keeps mtime, size and inode: this is the new etag
         os.replace(tmp, path)
     except BaseException:
