@@ -156,7 +156,12 @@ class Connector(Protocol):
         """Delete items, guarded by their etag."""
 
     def close(self) -> None:
-        """Release connections."""
+        """Release connections (and stop notifications)."""
+
+    # Optional, for connectors with `capabilities.push`:
+    #   def notify(self, callback: Callable[[], None]) -> None
+    # starts watching the target and calls `callback` (from any thread) when it
+    # may have changed; `close()` stops watching. `sync watch` then runs a pass at once.
 
 
 @dataclass(frozen=True)

@@ -30,3 +30,9 @@ class Hub:
         if entry.name not in self._databases:
             self._databases[entry.name] = open_database(database_url(entry))
         return self._databases[entry.name]
+
+    def open_target(self, target):
+        """The target's connector, opened through the plugin manager."""
+        from contacthub.sync.target import open_connector
+
+        return open_connector(target, self.paths.cache_dir)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
-from contacthub.cli.output import print_json, table
+from contacthub.cli.output import print_json, table, warn
 from contacthub.errors import ConfigError
 
 
@@ -77,16 +79,71 @@ def list_(hub, as_json: bool) -> None:
 
 @db.command("use")
 @click.argument("name")
+@click.option(
+    "--synced",
+    type=click.Choice(["keep", "delete", "import"]),
+    help="What to do with the target's synced copies of the database being left: keep them, "
+    "delete them, or import them into NAME (asked on a terminal when needed).",
+)
 @click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
 @click.pass_obj
-def use(hub, name: str, dry_run: bool) -> None:
-    """Make NAME the current database."""
+def use(hub, name: str, synced: str | None, dry_run: bool) -> None:
+    """Make NAME the current database. Sync, if on, goes on with the same target (W1, W2)."""
+    from contacthub.sync.target import sync_settings
+
     config = hub.config
     config.database(name)  # unknown name: one clear line
-    if dry_run:
-        click.echo(f"Would switch from {config.current_database} to {name}")
+    previous_name = config.current_database
+    if name == previous_name:
+        click.echo(f"{name} is already the current database")
         return
-    hub.database(name)  # it must open before it becomes current
+    settings = sync_settings(config)
+    new_db = hub.database(name)  # it must open before it becomes current
+    if settings is not None:
+        _leave_copies(hub, settings, hub.database(previous_name), new_db, synced, dry_run)
+    if dry_run:
+        click.echo(f"Would switch from {previous_name} to {name}")
+        return
     config.current_database = name
     config.save()
     click.echo(f"Current database: {name}")
+    if settings is not None:
+        from contacthub.cli.sync_cmd import one_pass
+
+        one_pass(hub, settings)
+
+
+def _leave_copies(hub, settings, previous_db, new_db, synced: str | None, dry_run: bool) -> None:
+    """W1: the target holds copies of the database being left; keep, delete or import them."""
+    from contacthub.sync.lifecycle import copies_of, import_copies, remove_copies
+    from contacthub.sync.lock import pass_lock
+
+    connector = hub.open_target(settings.target)
+    try:
+        count = len(copies_of(connector, previous_db.id))
+        if count == 0:
+            return
+        if synced is None:
+            if not sys.stdin.isatty():
+                raise ConfigError(
+                    f"{settings.target} holds {count} synced copies of the database being left: "
+                    "choose --synced keep, delete or import"
+                )
+            synced = click.prompt(
+                f"{settings.target} holds {count} synced copies of the database being left. Keep, delete or import them?",
+                type=click.Choice(["keep", "delete", "import"]),
+            )
+        with pass_lock(new_db, settings.target.key, hub.paths.data_dir):
+            if synced == "delete":
+                outcome = remove_copies(previous_db, connector, settings.target.key, dry_run=dry_run)
+            elif synced == "import":
+                outcome = import_copies(previous_db, new_db, connector, settings, dry_run=dry_run)
+            else:
+                click.echo(f"Keeping {count} copies of the previous database in {settings.target}")
+                return
+    finally:
+        connector.close()
+    for problem in outcome.problems:
+        warn(problem)
+    verb = {"delete": "deleted", "import": "imported"}[synced]
+    click.echo(f"{'Would have ' + verb if dry_run else verb.capitalize()} {outcome.count} copies of the previous database")

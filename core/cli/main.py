@@ -48,7 +48,7 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
 
 
 def _register() -> None:
-    from contacthub.cli import connectors_cmd, contact_cmd, db_cmd, init_cmd, transfer_cmd, types_cmd
+    from contacthub.cli import connectors_cmd, contact_cmd, db_cmd, init_cmd, sync_cmd, transfer_cmd, types_cmd
 
     cli.add_command(init_cmd.init)
     cli.add_command(contact_cmd.contact)
@@ -57,6 +57,9 @@ def _register() -> None:
     cli.add_command(transfer_cmd.export_command)
     cli.add_command(db_cmd.db)
     cli.add_command(connectors_cmd.connectors)
+    cli.add_command(sync_cmd.sync)
+    cli.add_command(sync_cmd.target_group)
+    cli.add_command(sync_cmd.adopt_command)
 
 
 _register()

@@ -1,0 +1,179 @@
+"""Carry out a plan: target writes in batches, each batch's database side in one transaction.
+
+Order of a step: write the target first, then commit the record change and the
+link together. A pass killed between the two leaves a target change whose link
+is missing or stale, and the next pass recognises it: a created copy carries
+its marker and is adopted (no twin); an updated copy has a new etag whose
+content equals the merge, so merging again changes nothing; a deleted copy is
+gone while its record no longer qualifies, so the link is just dropped (S12).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from contacthub.connector import Connector, ConnectorError, Marker, NotFound, Result, Throttled, WriteRequest, WrongEtag
+from contacthub.errors import ContactHubError
+from contacthub.model import Contact
+from contacthub.sync.copies import copy_hash
+from contacthub.sync.plan import ADOPT, CREATE, DELETE, DROP, REFRESH, SYNC, TRASH, Action, Plan
+from contacthub.sync.state import TargetState
+
+MAX_THROTTLE_RETRIES = 5
+MAX_THROTTLE_WAIT = 120.0  # seconds; a longer Retry-After ends the pass instead
+
+
+class SyncAborted(ContactHubError):
+    """The target failed as a whole mid-pass; what was done is committed, the rest waits for the next pass."""
+
+
+@dataclass
+class PassReport:
+    done: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+
+    def count(self, kind: str, n: int = 1) -> None:
+        self.done[kind] = self.done.get(kind, 0) + n
+
+    @property
+    def changed_anything(self) -> bool:
+        return any(self.done.get(k) for k in (CREATE, SYNC, DELETE, TRASH))
+
+
+def retrying(call: Callable[[], list[Result]], what: str, sleep: Callable[[float], None] = time.sleep) -> list[Result]:
+    """Run a target call, waiting out throttling replies a bounded number of times."""
+    for attempt in range(MAX_THROTTLE_RETRIES + 1):
+        try:
+            return call()
+        except Throttled as exc:
+            if attempt == MAX_THROTTLE_RETRIES or exc.retry_after > MAX_THROTTLE_WAIT:
+                raise SyncAborted(f"{what}: the target keeps asking to slow down ({exc}); try again later") from None
+            sleep(max(exc.retry_after, 1.0 * (attempt + 1)))
+        except ConnectorError as exc:
+            raise SyncAborted(f"{what}: {exc}") from None
+    raise AssertionError("unreachable")
+
+
+class Applier:
+    def __init__(self, db, key: str, connector: Connector, database_id: str, source: str, progress=None) -> None:
+        self.db = db
+        self.key = key
+        self.connector = connector
+        self.database_id = database_id
+        self.source = source
+        self.fields = connector.capabilities.fields
+        self.progress = progress or (lambda n: None)
+        self.report = PassReport()
+
+    def apply(self, plan: Plan) -> PassReport:
+        by_kind: dict[str, list[Action]] = {}
+        for action in plan.actions:
+            by_kind.setdefault(action.kind, []).append(action)
+        for kind in (ADOPT, REFRESH, DROP, TRASH):
+            self._database_only(by_kind.get(kind, []))
+        self._batched(by_kind.get(CREATE, []), self.connector.create, self._created, "creating copies")
+        copies = [a for a in by_kind.get(SYNC, []) if a.copy is not None]
+        self._database_only([a for a in by_kind.get(SYNC, []) if a.copy is None])
+        self._batched(copies, self.connector.update, self._synced, "updating copies")
+        self._batched(by_kind.get(DELETE, []), self.connector.delete, self._deleted, "deleting copies")
+        return self.report
+
+    # -- steps ------------------------------------------------------------------
+
+    def _database_only(self, actions: list[Action]) -> None:
+        for action in actions:
+            with self.db.transaction() as tx:
+                state = TargetState.get(tx.session, self.key)
+                if action.kind == ADOPT:
+                    state.put_link(action.record_id, action.ref, action.remote_hash, action.base)
+                elif action.kind == REFRESH:
+                    state.set_etag(action.record_id, action.ref.etag)
+                elif action.kind == DROP:
+                    state.drop_link(action.record_id)
+                elif action.kind == TRASH:
+                    tx.records.delete(action.record_id, reason="target", source=self.source, note="its copy was deleted in the target")
+                    state.drop_link(action.record_id)
+                else:  # SYNC without a target write: the record and/or the base change
+                    self._write_record(tx, state, action)
+                    state.put_link(action.record_id, action.ref, action.remote_hash, action.base)
+            if action.kind not in (ADOPT, REFRESH):
+                self.report.count(action.kind)
+            self.progress(1)
+
+    def _batched(self, actions: list[Action], call, on_result, what: str) -> None:
+        size = max(1, self.connector.capabilities.batch_size)
+        for start in range(0, len(actions), size):
+            batch = actions[start : start + size]
+            requests = [self._request(a) for a in batch]
+            results = retrying(lambda: list(call(requests)), f"target: {what}")
+            with self.db.transaction() as tx:
+                state = TargetState.get(tx.session, self.key)
+                for action, result in zip(batch, results, strict=True):
+                    on_result(tx, state, action, result)
+            self.progress(len(batch))
+
+    def _request(self, action: Action) -> WriteRequest:
+        marker = Marker(self.database_id, action.record_id)
+        ref = action.ref
+        return WriteRequest(
+            contact=action.copy, marker=marker, remote_id=ref.remote_id if ref else "", etag=ref.etag if ref else ""
+        )
+
+    def _created(self, tx, state: TargetState, action: Action, result: Result) -> None:
+        if not result.ok:
+            self._problem(action, "could not create its copy", result.error)
+            return
+        state.put_link(action.record_id, result.ref, copy_hash(action.copy, self.fields), action.base)
+        self.report.count(CREATE)
+
+    def _synced(self, tx, state: TargetState, action: Action, result: Result) -> None:
+        if not result.ok:
+            if isinstance(result.error, WrongEtag):
+                self._problem(action, "its copy changed during the pass; it will be merged on the next pass", None)
+            else:
+                self._problem(action, "could not update its copy", result.error)
+            return
+        self._write_record(tx, state, action)
+        state.put_link(action.record_id, result.ref, copy_hash(action.copy, self.fields), action.base)
+        self.report.count(SYNC)
+
+    def _deleted(self, tx, state: TargetState, action: Action, result: Result) -> None:
+        if not result.ok and not isinstance(result.error, NotFound):
+            self._problem(action, "could not delete its copy", result.error)
+            return
+        if action.record is not None:
+            self._write_record(tx, state, action)
+        state.drop_link(action.record_id)
+        self.report.count(DELETE)
+
+    def _write_record(self, tx, state: TargetState, action: Action) -> None:
+        """The record change of a step, its conflicts noted in history and in the sync state (S10)."""
+        for conflict in action.conflicts:
+            state.add_conflict(action.record_id, conflict.field, conflict.local, conflict.remote, conflict.winner)
+            self.report.conflicts.append(f"{action.name}: {conflict.field} changed on both sides; the {conflict.winner} value was kept")
+        if action.conflicts:
+            lost_by_target = [c.field for c in action.conflicts if c.winner == "database"]
+            if lost_by_target:
+                tx.records.log_conflict(
+                    action.record_id,
+                    _losing_remote(action),
+                    source=self.source,
+                    note="sync conflict: the target's " + ", ".join(lost_by_target) + " lost; its version is kept here",
+                )
+        if action.record is not None:
+            lost_by_database = [c.field for c in action.conflicts if c.winner == "target"]
+            note = ("sync conflict: the database's " + ", ".join(lost_by_database) + " lost") if lost_by_database else ""
+            tx.records.update(action.record_id, action.record, source=self.source, note=note)
+
+    def _problem(self, action: Action, what: str, error: ConnectorError | None) -> None:
+        detail = f": {error}" if error else ""
+        self.report.problems.append(f"{action.name} ({action.record_id[:8]}): {what}{detail}")
+
+
+def _losing_remote(action: Action) -> Contact:
+    """The merged contact with the copy's values in the fields where the copy lost: the version that lost."""
+    lost = {c.field: c.remote for c in action.conflicts if c.winner == "database"}
+    return Contact.from_dict({**action.base.to_dict(), **lost})

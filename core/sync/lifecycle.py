@@ -1,0 +1,144 @@
+"""Starting and ending sync, switching databases, and taking target contacts in.
+
+C1 stop, C2 change target, W1 switch database (keep / delete / import),
+W3 purge what the target deleted, A1–A3 adopt a plain contact.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from contacthub.connector import Connector, Marker, NotFound, RemoteRef, WriteRequest
+from contacthub.errors import ContactHubError, NotFoundError
+from contacthub.sync.apply import retrying
+from contacthub.sync.copies import copy_hash, from_copy, to_copy
+from contacthub.sync.state import TargetState
+from contacthub.sync.target import SyncSettings
+
+SWITCH_MODES = ("keep", "delete", "import")
+
+
+@dataclass
+class Outcome:
+    """What a lifecycle step did (or, in a dry run, would do)."""
+
+    count: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def copies_of(connector: Connector, database_id: str) -> list[RemoteRef]:
+    """Every copy in the target carrying this database's marker (linked or not)."""
+    return [ref for ref in connector.list() if ref.marker is not None and ref.marker.database_id == database_id]
+
+
+def _batches(items: list, size: int) -> Iterable[list]:
+    for start in range(0, len(items), max(1, size)):
+        yield items[start : start + size]
+
+
+def remove_copies(db, connector: Connector, key: str, dry_run: bool = False) -> Outcome:
+    """C1: remove exactly the copies this database made; plain contacts and the database stay."""
+    refs = copies_of(connector, db.id)
+    outcome = Outcome(count=len(refs))
+    if dry_run:
+        return outcome
+    for batch in _batches(refs, connector.capabilities.batch_size):
+        requests = [WriteRequest(remote_id=r.remote_id, etag=r.etag) for r in batch]
+        for result in retrying(lambda: list(connector.delete(requests)), "target: removing copies"):
+            if not result.ok and not isinstance(result.error, NotFound):
+                outcome.problems.append(f"{result.request.remote_id}: could not remove: {result.error}")
+    if not outcome.problems:
+        with db.transaction() as tx:
+            state = TargetState.get(tx.session, key)
+            if state is not None:
+                state.forget()
+    outcome.count -= len(outcome.problems)
+    return outcome
+
+
+def import_copies(previous_db, db, connector: Connector, settings: SyncSettings, dry_run: bool = False) -> Outcome:
+    """W1 import: the previous database's copies become business contacts here and stay, now synced from here."""
+    refs = copies_of(connector, previous_db.id)
+    outcome = Outcome(count=len(refs))
+    if dry_run or not refs:
+        return outcome
+    key = settings.target.key
+    fields = connector.capabilities.fields
+    items = {}
+    for batch in _batches([r.remote_id for r in refs], connector.capabilities.batch_size):
+        items.update((item.ref.remote_id, item) for item in connector.fetch(batch))
+    for remote_id, item in items.items():
+        contact = from_copy(item.contact, settings.category, None)
+        # Record and link first: a crash before the copy is re-marked leaves a linked copy, never a twin record.
+        with db.transaction() as tx:
+            state = TargetState.get_or_create(tx.session, key, settings.target.connector)
+            record = tx.records.add(contact, source=f"sync:import from database {previous_db.id[:8]}")
+            state.put_link(record.id, item.ref, copy_hash(item.contact, fields), contact)
+        request = WriteRequest(
+            contact=to_copy(contact, settings.category),
+            marker=Marker(db.id, record.id),
+            remote_id=remote_id,
+            etag=item.ref.etag,
+        )
+        [result] = retrying(lambda: list(connector.update([request])), "target: re-marking imported copies")
+        if not result.ok:
+            outcome.problems.append(f"{remote_id}: imported, but its marker could not be changed: {result.error}")
+            continue
+        with db.transaction() as tx:
+            TargetState.get(tx.session, key).set_etag(record.id, result.ref.etag)
+    return outcome
+
+
+def adopt(db, connector: Connector, settings: SyncSettings, remote_id: str, type_name: str, move: bool, dry_run: bool = False):
+    """A1–A3: copy or move a plain target contact into the database as any record type.
+
+    Copy: the plain contact stays; the record gets a new UID, so a synced copy
+    of it can sit beside the plain one. Move: a business contact that will be
+    synced turns the plain contact into its synced copy in place; any other
+    record type removes the plain contact.
+    """
+    items = list(connector.fetch([remote_id]))
+    if not items:
+        raise NotFoundError(f"no contact {remote_id!r} in target {settings.target}")
+    item = items[0]
+    if item.ref.marker is not None:
+        raise ContactHubError(f"{remote_id} in target {settings.target} is a synced copy, not a plain contact")
+    contact = item.contact if move else item.contact.copy(uid=str(uuid.uuid4()))
+    key = settings.target.key
+    with db.transaction() as tx:
+        record_type = tx.types.get(type_name)
+        synced = record_type.is_business_contact and settings.selects(contact.categories)
+        record = tx.records.add(contact, type_name=record_type.name, source=f"adopt:{settings.target}")
+        if move and synced:
+            state = TargetState.get_or_create(tx.session, key, settings.target.connector)
+            state.put_link(record.id, item.ref, copy_hash(item.contact, connector.capabilities.fields), contact)
+        if dry_run:
+            tx.session.rollback()
+            return record, synced
+    if move:
+        marker = Marker(db.id, record.id)
+        if synced:
+            request = WriteRequest(to_copy(contact, settings.category), marker, remote_id, item.ref.etag)
+            [result] = retrying(lambda: list(connector.update([request])), "target: marking the moved contact")
+            if result.ok:
+                with db.transaction() as tx:
+                    TargetState.get(tx.session, key).set_etag(record.id, result.ref.etag)
+        else:
+            request = WriteRequest(remote_id=remote_id, etag=item.ref.etag)
+            [result] = retrying(lambda: list(connector.delete([request])), "target: removing the moved contact")
+        if not result.ok:
+            raise ContactHubError(f"record {record.id[:8]} was created, but {remote_id} could not be changed: {result.error}")
+    return record, synced
+
+
+def purge_deleted_by_target(db, dry_run: bool = False) -> int:
+    """W3: records that went to Deleted Items because their copy was deleted in the target are purged."""
+    with db.transaction() as tx:
+        doomed = [r for r in tx.records.list(deleted=True) if r.deleted_reason == "target"]
+        for record in doomed:
+            tx.records.purge(record.id)
+        if dry_run:
+            tx.session.rollback()
+    return len(doomed)

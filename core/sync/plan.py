@@ -1,0 +1,305 @@
+"""Compare the database, the sync state and the target, and decide what a pass does.
+
+Reading is cheap on both sides: the database is asked only for records changed
+since the last pass (the global change counter), the target only for items
+whose etag moved (or, with change tokens, only for what changed). An item whose
+etag moved but whose content hash did not is no change (servers re-format).
+
+Deciding is per record, from three facts: does the record qualify for sync
+(business contact, not deleted, selected by the filter), is there a link to a
+copy, and what happened to that copy (unchanged, changed, gone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from contacthub.connector import Connector, RemoteItem, RemoteRef, TokenExpired
+from contacthub.errors import ContactHubError
+from contacthub.model import Contact, Record
+from contacthub.sync.copies import copy_hash, from_copy, to_copy
+from contacthub.sync.merge import FieldConflict, merge
+from contacthub.sync.state import Link, TargetState
+from contacthub.sync.target import SyncSettings
+
+
+class TargetLooksEmpty(ContactHubError):
+    """A full listing came back empty while copies are known: never read as "all deleted"."""
+
+
+# Action kinds, in the order a pass applies them.
+ADOPT = "adopt-copy"  # link an existing marked copy (a pass that died after creating it)
+REFRESH = "refresh-etag"  # the copy was re-formatted, not changed
+DROP = "drop-link"  # the copy is gone and the record no longer qualifies
+TRASH = "trash-record"  # S5: the copy was deleted in the target
+CREATE = "create-copy"  # S1, S6, S9
+SYNC = "sync"  # S3, S4, S10: write the copy and/or the record
+DELETE = "delete-copy"  # S6, S9, C1
+ORDER = (ADOPT, REFRESH, DROP, TRASH, CREATE, SYNC, DELETE)
+
+
+@dataclass
+class Action:
+    kind: str
+    record_id: str
+    name: str
+    ref: RemoteRef | None = None  # the copy as last seen (id + etag for the precondition)
+    copy: Contact | None = None  # content to write to the target
+    record: Contact | None = None  # content to write to the record
+    base: Contact | None = None  # what both sides agree on afterwards
+    remote_hash: str = ""  # the copy's content hash afterwards, when no copy is written
+    conflicts: list[FieldConflict] = field(default_factory=list)
+
+    @property
+    def writes_target(self) -> bool:
+        return self.kind in (CREATE, DELETE) or (self.kind == SYNC and self.copy is not None)
+
+    @property
+    def writes_database(self) -> bool:
+        return self.kind == TRASH or self.record is not None
+
+
+@dataclass
+class Plan:
+    actions: list[Action] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    token: str = ""  # the change token to keep once the plan is applied
+    seq: int = 0  # the database change counter this plan has seen
+    links: int = 0  # synced copies known before the pass
+    plain: int = 0  # plain contacts seen in the target (never touched, S7)
+
+    def count(self, kind: str) -> int:
+        return sum(1 for a in self.actions if a.kind == kind)
+
+    @property
+    def deletions(self) -> int:
+        """Copies removed plus records moved to Deleted Items: what the mass-deletion guard weighs."""
+        return self.count(DELETE) + self.count(TRASH)
+
+
+@dataclass
+class RemoteView:
+    """What the target said: items whose etag may have moved, and ids known to be gone."""
+
+    changed: list[RemoteRef]
+    gone: set[str]
+    token: str
+    full: bool
+
+
+def read_target(connector: Connector, state_token: str, links: dict[str, Link]) -> RemoteView:
+    """A change-token read where the connector has one (falling back to a full listing), else a listing."""
+    known = {link.remote_id for link in links.values()}
+    if connector.capabilities.incremental:
+        try:
+            changes = connector.changes(state_token)
+            full = not state_token
+        except TokenExpired:
+            changes = connector.changes("")
+            full = True
+        if not full:
+            return RemoteView(changes.changed, set(changes.deleted) & known, changes.token, full=False)
+        refs = changes.changed
+        token = changes.token
+    else:
+        refs = list(connector.list())
+        token = ""
+    listed = {ref.remote_id for ref in refs}
+    return RemoteView(refs, known - listed, token, full=True)
+
+
+def _batches(ids: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def fetch_all(connector: Connector, ids: Iterable[str]) -> dict[str, RemoteItem]:
+    ids = list(ids)
+    items: dict[str, RemoteItem] = {}
+    for batch in _batches(ids, max(1, connector.capabilities.batch_size)):
+        items.update((item.ref.remote_id, item) for item in connector.fetch(batch))
+    return items
+
+
+class Planner:
+    """Builds the plan of one pass for one target."""
+
+    def __init__(self, tx, state: TargetState, connector: Connector, settings: SyncSettings, database_id: str) -> None:
+        self.tx = tx
+        self.state = state
+        self.connector = connector
+        self.settings = settings
+        self.database_id = database_id
+        self.fields = connector.capabilities.fields
+        self.label = settings.category
+
+    def plan(self, force: bool = False) -> Plan:
+        plan = Plan(seq=self.tx.records.max_seq())
+        links = self.state.links()
+        plan.links = len(links)
+        remote = read_target(self.connector, self.state.row.change_token, links)
+        if remote.full and not remote.changed and links and not force:
+            raise TargetLooksEmpty(
+                f"target {self.settings.target} lists no contacts while {len(links)} synced copies are known; "
+                "nothing was changed (if the copies really were all deleted there, run again with --force)"
+            )
+        plan.token = remote.token
+        by_remote = {link.remote_id: link for link in links.values()}
+
+        to_fetch: list[str] = []
+        for ref in remote.changed:
+            link = by_remote.get(ref.remote_id)
+            if link is not None and ref.etag == link.etag:
+                continue
+            if link is not None or (ref.marker is not None and ref.marker.database_id == self.database_id):
+                to_fetch.append(ref.remote_id)
+            else:
+                plan.plain += 1  # a plain contact, or another database's copy: never touched (S7, W1)
+        fetched = fetch_all(self.connector, to_fetch)
+
+        adopted = self._adopt_orphans(plan, links, [fetched[i] for i in to_fetch if i in fetched and i not in by_remote])
+        records = self._records_to_check(links, remote, fetched, adopted)
+        for record_id in sorted(records, key=lambda rid: records[rid].contact.best_name() if records[rid] else rid):
+            self._decide(plan, record_id, records[record_id], links.get(record_id), remote, fetched)
+        plan.actions.sort(key=lambda a: ORDER.index(a.kind))
+        return plan
+
+    # -- reading the database side ------------------------------------------
+
+    def _records_to_check(self, links, remote: RemoteView, fetched, adopted) -> dict[str, Record | None]:
+        """Records changed since the last pass, plus those whose copy changed; None for purged ones."""
+        if self.state.row.seq == 0 or self.state.row.selection != self.settings.selection_hash:
+            # First pass, or the filter/category changed: every record is weighed again (S1, S9).
+            records: dict[str, Record | None] = {r.id: r for r in self.tx.records.list(deleted=None)}
+        else:
+            records = {r.id: r for r in self.tx.records.changed_since(self.state.row.seq)}
+        for record_id in self.state.orphan_record_ids():
+            records[record_id] = None
+        by_remote = {link.remote_id: link for link in links.values()}
+        touched = {by_remote[rid].record_id for rid in fetched if rid in by_remote}
+        touched |= {by_remote[rid].record_id for rid in remote.gone}
+        touched |= set(adopted)
+        for record_id in touched - records.keys():
+            records[record_id] = self._record_or_none(record_id)
+        return records
+
+    def _record_or_none(self, record_id: str) -> Record | None:
+        from contacthub.errors import NotFoundError
+
+        try:
+            return self.tx.records.get(record_id)
+        except NotFoundError:
+            return None
+
+    def qualifies(self, record: Record | None) -> bool:
+        """A record is synced when it is a live business contact the filter selects (D1, T3, S9)."""
+        return (
+            record is not None
+            and not record.is_deleted
+            and record.type.is_business_contact
+            and self.settings.selects(record.contact.categories)
+        )
+
+    # -- copies with our marker but no link (S12) ---------------------------
+
+    def _adopt_orphans(self, plan: Plan, links: dict[str, Link], orphans: list[RemoteItem]) -> list[str]:
+        """A marked copy without a link is one a killed pass created: link it instead of making a twin."""
+        adopted: list[str] = []
+        for item in sorted(orphans, key=lambda i: i.ref.remote_id):
+            record_id = item.ref.marker.record_id  # type: ignore[union-attr]
+            if record_id in links or record_id in adopted:
+                plan.problems.append(
+                    f"target {self.settings.target}: {item.ref.remote_id} is a second copy of record "
+                    f"{record_id[:8]}; left alone"
+                )
+                continue
+            record = self._record_or_none(record_id)
+            if record is None:
+                plan.problems.append(
+                    f"target {self.settings.target}: {item.ref.remote_id} is a copy of record {record_id[:8]}, "
+                    "which is not in this database; left alone"
+                )
+                continue
+            # Fields the target cannot hold come from the record: the copy never had them.
+            held_values = {name: getattr(item.contact, name) for name in self.fields if name != "uid"}
+            base = record.contact.copy(**held_values)
+            base = from_copy(base, self.label, record.contact)
+            remote_hash = copy_hash(item.contact, self.fields)
+            links[record_id] = Link(record_id, item.ref.remote_id, item.ref.etag, remote_hash, base)
+            plan.actions.append(
+                Action(ADOPT, record_id, record.contact.best_name(), ref=item.ref, base=base, remote_hash=remote_hash)
+            )
+            adopted.append(record_id)
+        return adopted
+
+    # -- the decision ---------------------------------------------------------
+
+    def _decide(self, plan: Plan, record_id, record: Record | None, link: Link | None, remote: RemoteView, fetched) -> None:
+        name = record.contact.best_name() if record else record_id[:8]
+        qualifies = self.qualifies(record)
+        if link is None:
+            if qualifies:
+                plan.actions.append(Action(CREATE, record_id, name, copy=to_copy(record.contact, self.label), base=record.contact))
+            return
+        if link.remote_id in remote.gone:
+            plan.actions.append(Action(TRASH if qualifies else DROP, record_id, name))
+            return
+        item = fetched.get(link.remote_id)
+        ref = item.ref if item else RemoteRef(link.remote_id, link.etag)
+        remote_changed = item is not None and copy_hash(item.contact, self.fields) != link.remote_hash
+        if item is not None and not remote_changed:
+            plan.actions.append(Action(REFRESH, record_id, name, ref=ref))
+        merged, conflicts = self._merge(record, link, item if remote_changed else None)
+        if not qualifies:
+            # The copy goes (S6, S9); edits made to it meanwhile are kept in the record first.
+            keep = merged if record is not None and merged.content_hash() != record.contact.content_hash() else None
+            plan.actions.append(Action(DELETE, record_id, name, ref=ref, record=keep, conflicts=conflicts))
+            return
+        record_write = merged if merged.content_hash() != record.contact.content_hash() else None
+        copy = to_copy(merged, self.label)
+        current = item.contact if item is not None else None
+        current_hash = copy_hash(current, self.fields) if current is not None else link.remote_hash
+        copy_write = copy if copy_hash(copy, self.fields) != current_hash else None
+        if record_write is None and copy_write is None and merged.content_hash() == link.base.content_hash():
+            return
+        plan.actions.append(
+            Action(
+                SYNC, record_id, name, ref=ref, copy=copy_write, record=record_write, base=merged,
+                remote_hash=current_hash, conflicts=conflicts,
+            )  # fmt: skip
+        )
+
+    def _merge(self, record: Record | None, link: Link, item: RemoteItem | None) -> tuple[Contact, list[FieldConflict]]:
+        """The three-way merge of base, record and copy; without a copy change the record stands."""
+        if record is None:
+            return link.base, []
+        if item is None:
+            return record.contact, []
+        remote = from_copy(item.contact, self.label, link.base)
+        result = merge(
+            link.base,
+            record.contact,
+            remote,
+            fields=self.fields,
+            policy=self.settings.conflict,
+            local_changed_at=record.updated_at,
+            remote_changed_at=revision_time(remote),
+        )
+        return result.merged, result.conflicts
+
+
+def revision_time(contact: Contact) -> datetime | None:
+    """The copy's vCard REV, when the target keeps one: what newest-wins compares."""
+    from datetime import UTC
+
+    for prop in contact.extra:
+        if prop.name.upper() == "REV":
+            text = prop.value.strip().replace("-", "").replace(":", "")
+            for pattern in ("%Y%m%dT%H%M%SZ", "%Y%m%dT%H%M%S", "%Y%m%d"):
+                try:
+                    return datetime.strptime(text, pattern).replace(tzinfo=UTC)
+                except ValueError:
+                    continue
+    return None

@@ -1,0 +1,299 @@
+"""The sync engine through its public API, on the in-memory target (S1–S12)."""
+
+from __future__ import annotations
+
+import pytest
+from sync_helpers import Hub, person
+
+from contacthub.connector import TargetError, Throttled
+from contacthub.errors import ContactHubError
+from contacthub.model import Typed
+from contacthub.sync.engine import MassDeletion
+from contacthub.sync.plan import TargetLooksEmpty
+
+
+def test_s1_start_copies_every_business_contact_with_its_marker(hub):
+    ann, ben = hub.add(person("Ann")), hub.add(person("Ben"))
+    hub.add(person("Acme"), type_name="account")
+    hub.sync()
+    copies = hub.copies()
+    assert set(copies) == {ann, ben}
+    assert all(marker.database_id == hub.db.id for _e, marker, _c in hub.target.items().values())
+
+
+def test_s2_copies_are_identical_to_the_records(hub):
+    ann = hub.add(person("Ann", title="Buyer", note="line one\nline two", categories=["Customers"]))
+    hub.sync()
+    assert hub.copies()[ann][1] == hub.record(ann).contact
+
+
+def test_s3_a_database_change_updates_the_copy(hub):
+    ann = hub.add(person("Ann"))
+    hub.sync()
+    hub.edit(ann, title="Head of purchasing")
+    hub.sync()
+    assert hub.copies()[ann][1].title == "Head of purchasing"
+
+
+def test_s4_a_target_change_updates_the_record_and_keeps_history(hub):
+    ann = hub.add(person("Ann"))
+    hub.sync()
+    remote_id, copy = hub.copies()[ann]
+    hub.target.user_edit(remote_id, copy.copy(title="Edited on the phone"))
+    hub.sync()
+    assert hub.record(ann).contact.title == "Edited on the phone"
+    with hub.db.transaction() as tx:
+        history = tx.records.history(ann)
+    assert history[-1].source == "sync:memory:test" and history[-1].contact.title == ""
+
+
+def test_s5_deleting_a_copy_moves_the_record_to_deleted_items(hub):
+    ann, ben, cid = hub.add(person("Ann")), hub.add(person("Ben")), hub.add(person("Cid"))
+    hub.sync()
+    hub.target.user_delete(hub.copies()[ann][0])
+    hub.sync()
+    record = hub.record(ann)
+    assert record.is_deleted and record.deleted_reason == "target"
+    assert set(hub.copies()) == {ben, cid}
+
+
+def test_s6_deleting_a_record_removes_its_copy_and_restoring_brings_it_back(hub):
+    ann = hub.add(person("Ann"))
+    hub.add(person("Ben"))
+    hub.sync()
+    with hub.db.transaction() as tx:
+        tx.records.delete(ann)
+    hub.sync()
+    assert ann not in hub.copies()
+    with hub.db.transaction() as tx:
+        tx.records.restore(ann)
+    hub.sync()
+    assert hub.copies()[ann][1] == hub.record(ann).contact
+
+
+def test_s7_a_contact_made_in_the_target_stays_plain(hub):
+    hub.add(person("Ann"))
+    hub.sync()
+    plain_id = hub.target.user_create(person("Phone", "Only"))
+    hub.sync()
+    hub.sync()
+    with hub.db.transaction() as tx:
+        assert [r.contact.display_name for r in tx.records.list(deleted=None)] == ["Ann Tester"]
+    assert hub.plain()[plain_id].display_name == "Phone Only"
+    etag_before = hub.target.items()[plain_id][0]
+    hub.sync()
+    assert hub.target.items()[plain_id][0] == etag_before  # never written
+
+
+def test_s9_records_that_stop_or_start_qualifying(hub):
+    ann = hub.add(person("Ann", categories=["Customers"]))
+    ben = hub.add(person("Ben", categories=["Partners"]))
+    hub.configure(filters=("customers",))
+    hub.sync()
+    assert set(hub.copies()) == {ann}
+    with hub.db.transaction() as tx:
+        tx.records.update(ann, None, type_name="account")  # now an account: loses its copy
+    hub.edit(ben, categories=["Partners", "Customers"])  # now selected: gains one
+    hub.sync()
+    assert set(hub.copies()) == {ben}
+
+
+def test_t3_category_label_is_added_to_copies_but_not_to_records(hub):
+    ann = hub.add(person("Ann", categories=["Customers"]))
+    hub.configure(category="Business")
+    hub.sync()
+    remote_id, copy = hub.copies()[ann]
+    assert copy.categories == ["Customers", "Business"]
+    hub.target.user_edit(remote_id, copy.copy(title="x"))
+    hub.sync()
+    assert hub.record(ann).contact.categories == ["Customers"]
+
+
+def test_s10_fields_changed_on_one_side_each_are_merged(hub):
+    ann = hub.add(person("Ann"))
+    hub.sync()
+    remote_id, copy = hub.copies()[ann]
+    hub.target.user_edit(remote_id, copy.copy(title="From the phone"))
+    hub.edit(ann, note="From the office")
+    result = hub.sync()
+    merged = hub.record(ann).contact
+    assert (merged.title, merged.note) == ("From the phone", "From the office")
+    assert hub.copies()[ann][1] == merged
+    assert result.report.conflicts == []
+
+
+@pytest.mark.parametrize("policy, winner", [("database-wins", "office"), ("target-wins", "phone")])
+def test_s10_a_field_changed_on_both_sides_follows_the_policy_and_the_loser_is_kept(hub, policy, winner):
+    ann = hub.add(person("Ann"))
+    hub.configure(conflict=policy)
+    hub.sync()
+    remote_id, copy = hub.copies()[ann]
+    hub.target.user_edit(remote_id, copy.copy(title="phone"))
+    hub.edit(ann, title="office")
+    result = hub.sync()
+    loser = "phone" if winner == "office" else "office"
+    assert hub.record(ann).contact.title == winner
+    assert hub.copies()[ann][1].title == winner
+    assert len(result.report.conflicts) == 1 and "title" in result.report.conflicts[0]
+    with hub.db.transaction() as tx:
+        kept = [h.contact.title for h in tx.records.history(ann) if h.contact is not None]
+    assert loser in kept  # the losing value is in history
+
+
+def test_s11_fields_the_target_cannot_hold_are_never_cleared(tmp_path):
+    hub = Hub(tmp_path, fields={"uid", "display_name", "name", "emails", "title"})
+    ann = hub.add(person("Ann", note="only in the database", birthday="1970-04-15"))
+    hub.sync()
+    remote_id, copy = hub.copies()[ann]
+    assert copy.note == "" and copy.birthday == ""  # the target cannot hold them
+    hub.target.user_edit(remote_id, copy.copy(title="Changed on the phone"))
+    hub.sync()
+    record = hub.record(ann).contact
+    assert (record.title, record.note, record.birthday) == ("Changed on the phone", "only in the database", "1970-04-15")
+
+
+def test_reformatting_by_the_target_is_no_change(hub):
+    ann = hub.add(person("Ann"))
+    hub.sync()
+    remote_id, copy = hub.copies()[ann]
+    hub.target.user_edit(remote_id, copy)  # same content, new etag
+    result = hub.sync()
+    assert result.report.done == {}
+    assert hub.record(ann).version == 1
+
+
+def test_s12_a_pass_that_dies_mid_create_resumes_without_twins(hub):
+    ids = [hub.add(person(f"P{i}")) for i in range(10)]
+    hub.target.crash_after("create", 4)
+    with pytest.raises(ContactHubError, match="connection lost"):
+        hub.sync()
+    assert len(hub.copies()) == 4
+    hub.sync()
+    assert set(hub.copies()) == set(ids)
+    assert len(hub.target.items()) == 10  # no twin of the four created before the crash
+
+
+def test_s12_a_pass_that_dies_mid_update_loses_no_edit(hub):
+    ids = [hub.add(person(f"P{i}")) for i in range(6)]
+    hub.sync()
+    for record_id in ids:
+        hub.edit(record_id, title="new")
+    phone_edit = hub.copies()[ids[5]][0]
+    hub.target.crash_after("update", 3)
+    with pytest.raises(ContactHubError):
+        hub.sync()
+    hub.target.user_edit(phone_edit, hub.copies()[ids[5]][1].copy(note="phone note"))
+    hub.sync()
+    assert all(hub.copies()[i][1].title == "new" for i in ids)
+    assert hub.record(ids[5]).contact.note == "phone note"
+    assert hub.copies()[ids[5]][1].note == "phone note"
+
+
+def test_s12_a_pass_that_dies_mid_delete_does_not_trash_records(hub):
+    ids = [hub.add(person(f"P{i}")) for i in range(4)]
+    hub.sync()
+    with hub.db.transaction() as tx:
+        tx.records.delete(ids[0])
+        tx.records.delete(ids[1])
+    hub.target.crash_after("delete", 1)
+    with pytest.raises(ContactHubError):
+        hub.sync()
+    hub.sync()
+    assert set(hub.copies()) == set(ids[2:])
+    assert hub.record(ids[0]).deleted_reason == "user"
+
+
+def test_a_failing_item_does_not_stop_the_others_and_is_retried(hub):
+    ids = [hub.add(person(f"P{i}")) for i in range(3)]
+    hub.target.fail_next("create", TargetError("server said 500"))
+    result = hub.sync()
+    assert len(hub.copies()) == 2
+    assert any("server said 500" in p for p in result.report.problems)
+    hub.sync()
+    assert set(hub.copies()) == set(ids)
+
+
+def test_throttling_is_waited_out(hub, monkeypatch):
+    import contacthub.sync.apply as apply
+
+    slept: list[float] = []
+    monkeypatch.setattr(apply.time, "sleep", slept.append)
+    hub.add(person("Ann"))
+
+    calls = {"n": 0}
+    real_create = hub.target.create
+
+    def throttled_once(items):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise Throttled("429 Too Many Requests", retry_after=7)
+        return real_create(items)
+
+    monkeypatch.setattr(hub.target, "create", throttled_once)
+    hub.sync()
+    assert slept == [7] and len(hub.copies()) == 1
+
+
+def test_an_empty_listing_is_never_read_as_everything_deleted(tmp_path):
+    hub = Hub(tmp_path, incremental=False)
+    ids = [hub.add(person(f"P{i}")) for i in range(3)]
+    hub.sync()
+    for remote_id, _ in hub.copies().values():
+        hub.target.user_delete(remote_id)
+    with pytest.raises(TargetLooksEmpty):
+        hub.sync()
+    assert not any(hub.record(i).is_deleted for i in ids)
+
+
+def test_mass_deletion_stops_and_asks_for_force(hub):
+    ids = [hub.add(person(f"P{i}")) for i in range(10)]
+    hub.sync()
+    with hub.db.transaction() as tx:
+        for record_id in ids[:6]:
+            tx.records.delete(record_id)
+    with pytest.raises(MassDeletion, match="6 of 10"):
+        hub.sync()
+    assert len(hub.copies()) == 10
+    hub.sync(force=True)
+    assert len(hub.copies()) == 4
+
+
+def test_u1_dry_run_plans_but_changes_nothing(hub):
+    hub.add(person("Ann"))
+    result = hub.sync(dry_run=True)
+    assert [a.kind for a in result.plan.actions] == ["create-copy"]
+    assert hub.target.items() == {}
+    assert hub.sync().report.done == {"create-copy": 1}
+
+
+def test_an_expired_change_token_falls_back_to_a_full_listing(hub):
+    ann = hub.add(person("Ann"))
+    hub.sync()
+    remote_id, copy = hub.copies()[ann]
+    hub.target.user_edit(remote_id, copy.copy(title="after expiry"))
+    hub.target.expire_tokens()
+    hub.sync()
+    assert hub.record(ann).contact.title == "after expiry"
+    assert not hub.record(ann).is_deleted
+
+
+def test_a_second_copy_with_the_same_marker_is_reported_and_left_alone(hub):
+    ann = hub.add(person("Ann"))
+    hub.sync()
+    remote_id, copy = hub.copies()[ann]
+    _etag, marker, _ = hub.target.items()[remote_id]
+    twin = hub.target.user_create(copy)
+    hub.target._items[twin].marker = marker  # the user duplicated the card, marker and all
+    hub.target.user_edit(twin, copy)  # and touched it, so the next pass sees it
+    result = hub.sync()
+    assert any("second copy" in p for p in result.report.problems)
+    assert twin in hub.target.items() and not hub.record(ann).is_deleted
+
+
+def test_no_change_pass_reads_no_contact(hub):
+    for i in range(20):
+        hub.add(person(f"P{i}", emails=[Typed(f"p{i}@x.example")]))
+    hub.sync()
+    hub.target.calls.clear()
+    assert hub.sync().report.done == {}
+    assert "fetch" not in hub.target.calls
