@@ -39,6 +39,7 @@ from contacthub.connector import (
 )
 from contacthub.errors import ConfigError
 from contacthub.model import Contact, ExtraProperty
+from contacthub.vcard import read_vcards, to_vcard
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +124,6 @@ class VcfConnector:
         raise TokenExpired("vcf: a folder has no change tokens; list it instead")
 
     def fetch(self, ids: Iterable[str]) -> Iterator[RemoteItem]:
-        from contacthub.vcard import read_vcards
-
         items = []
         for name in ids:
             try:
@@ -378,8 +377,6 @@ def _scan_marker(data: bytes) -> Marker | None:
 
 
 def _vcard_bytes(contact: Contact, marker: Marker | None) -> bytes:
-    from contacthub.vcard import to_vcard
-
     extra = [e for e in contact.extra if e.name.upper() not in MARKER_PROPS]
     if marker is not None:
         extra += [ExtraProperty(DATABASE_PROP, _escape(marker.database_id)), ExtraProperty(RECORD_PROP, _escape(marker.record_id))]

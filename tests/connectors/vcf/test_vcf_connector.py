@@ -19,9 +19,7 @@ from contacthub.errors import ConfigError
 from contacthub.model import Contact, Name, Typed
 from contacthub.plugins import builtin_modules
 from contacthub.testing import ConnectorContract, full_contact
-
-# contacthub.vcard is being written alongside; until it lands these tests skip.
-to_vcard = pytest.importorskip("contacthub.vcard").to_vcard
+from contacthub.vcard import to_vcard
 
 MARKER = Marker("db-1", "rec-1")
 
