@@ -16,7 +16,7 @@ from contacthub.connectors.vcf import connector as vcf_module
 from contacthub.connectors.vcf import plugin
 from contacthub.connectors.vcf.connector import VcfConnector
 from contacthub.errors import ConfigError
-from contacthub.model import Contact, Name, Typed
+from contacthub.model import Contact
 from contacthub.plugins import builtin_modules
 from contacthub.testing import ConnectorContract, full_contact
 from contacthub.vcard import to_vcard
