@@ -17,18 +17,28 @@ from sqlalchemy.orm import Session
 from contacthub.errors import DatabaseError
 from contacthub.store.records import RecordStore
 from contacthub.store.schema import Meta
+from contacthub.store.seq import lock_writers
 from contacthub.store.types import TypeStore
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
 class Tx:
-    """One transaction: the session plus the record and type stores working in it."""
+    """One transaction: the session plus the record and type stores working in it.
+
+    Writers are serialised from their first change on (the seq counter's row
+    lock on PostgreSQL, BEGIN IMMEDIATE on SQLite). A transaction that reads
+    records and then writes what it computed from them should call `lock()`
+    before reading, so no concurrent writer slips in between.
+    """
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.types = TypeStore(session)
         self.records = RecordStore(session, self.types)
+
+    def lock(self) -> None:
+        lock_writers(self.session)
 
 
 class Database:

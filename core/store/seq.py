@@ -25,3 +25,8 @@ def next_seq(session: Session) -> int:
 
 def current_seq(session: Session) -> int:
     return session.execute(select(_meta.c.seq).where(_meta.c.id == 1)).scalar_one()
+
+
+def lock_writers(session: Session) -> None:
+    """Queue behind other writers now, as the first change would (read-modify-write safety)."""
+    session.execute(select(_meta.c.seq).where(_meta.c.id == 1).with_for_update()).scalar_one()

@@ -45,25 +45,27 @@ def test_d1_record_keeps_its_custom_type_and_filters_by_it(db):
         assert [r.contact.display_name for r in tx.records.list(type_name="business-contact")] == ["Bob Plain"]
 
 
-@pytest.mark.parametrize("name", ["Lead", "lead", "LEAD ", "Business-Contact", "ACCOUNT"])
-def test_d1_type_names_are_unique_ignoring_case(db, name):
+def test_d1_type_names_are_unique_ignoring_case(db):
     with db.transaction() as tx:
         tx.types.add("Lead", "business-contact")
-    with pytest.raises(ContactHubError, match="already exists") as err:
-        with db.transaction() as tx:
-            tx.types.add(name, "account")
-    assert "\n" not in str(err.value)
+    for name in ["Lead", "lead", "LEAD ", "Business-Contact", "ACCOUNT"]:
+        with pytest.raises(ContactHubError, match="already exists") as err:
+            with db.transaction() as tx:
+                tx.types.add(name, "account")
+        assert "\n" not in str(err.value)
     with db.transaction() as tx:
         assert len(tx.types.list()) == 3
 
 
-@pytest.mark.parametrize("based_on", ["Lead", "person", ""])
-def test_d1_custom_type_must_be_based_on_a_base_kind(db, based_on):
+def test_d1_custom_type_must_be_based_on_a_base_kind(db):
     with db.transaction() as tx:
         tx.types.add("Lead", "business-contact")
-    with pytest.raises(ContactHubError, match="choose business-contact or account"):
-        with db.transaction() as tx:
-            tx.types.add("Hot lead", based_on)
+    for based_on in ["Lead", "person", ""]:
+        with pytest.raises(ContactHubError, match="choose business-contact or account"):
+            with db.transaction() as tx:
+                tx.types.add("Hot lead", based_on)
+    with db.transaction() as tx:
+        assert tx.types.add("Hot lead", " Business-Contact ").based_on == "business-contact"
 
 
 def test_d1_type_name_must_be_sensible(db):
