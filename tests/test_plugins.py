@@ -24,7 +24,7 @@ def installed_plugins(tmp_path_factory) -> Path:
     target = tmp_path_factory.mktemp("site")
     for package in ("contacthub_hello", "contacthub_broken"):
         subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
              "--target", str(target), str(PLUGINS / package)],
             check=True,
         )  # fmt: skip
