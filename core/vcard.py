@@ -76,9 +76,9 @@ FOLD_OCTETS = 75
 
 # Apple's built-in labels, written as _$!<Name>!$_ (anything else is a custom label).
 _APPLE_LABELS = frozenset(
-    "Home Work Other Main Mobile iPhone HomeFAX WorkFAX OtherFAX Pager HomePage School "
-    "Anniversary Father Mother Parent Brother Sister Child Friend Spouse Partner "
-    "Assistant Manager".split()
+    ("Home", "Work", "Other", "Main", "Mobile", "iPhone", "HomeFAX", "WorkFAX", "OtherFAX", "Pager", "HomePage")
+    + ("School", "Anniversary", "Father", "Mother", "Parent", "Brother", "Sister", "Child", "Friend", "Spouse")
+    + ("Partner", "Assistant", "Manager")
 )
 _APPLE_LABEL_RE = re.compile(r"_\$!<(.*)>!\$_", re.DOTALL)
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")

@@ -241,7 +241,10 @@ def test_rfc2426_examples_and_missing_uid():
     frank, tim = read("rfc2426-examples.vcf")
     assert frank.addresses[0].street == "6544 Battleford Drive"
     assert frank.addresses[0].types == ["work", "postal", "parcel"]
-    assert [(e.value, e.pref) for e in frank.emails] == [("Frank_Dawson@Lotus.com", True), ("fdawson@earthlink.net", False)]
+    assert [(e.value, e.pref) for e in frank.emails] == [
+        ("Frank_Dawson@Lotus.com", True),
+        ("fdawson@earthlink.net", False),
+    ]
     assert tim.organization == "Netscape Communications Corp."
     assert frank.uid and tim.uid and frank.uid != tim.uid
 
@@ -364,7 +367,9 @@ def test_unknown_property_keeps_params_in_order_and_raw_value():
     card = 'BEGIN:VCARD\nFN:A\ngrp.X-THING;X-B=2;type=one,two;X-Q="a:b":raw\\,value\\n; with: stuff\nEND:VCARD\n'
     [c] = read_vcards(card).contacts
     [e] = c.extra
-    assert e == ExtraProperty("X-THING", "raw\\,value\\n; with: stuff", [("X-B", "2"), ("type", "one,two"), ("X-Q", "a:b")], "grp")
+    assert e == ExtraProperty(
+        "X-THING", "raw\\,value\\n; with: stuff", [("X-B", "2"), ("type", "one,two"), ("X-Q", "a:b")], "grp"
+    )
     assert round_trip(c, "4.0").extra == [e]
 
 
@@ -394,7 +399,9 @@ def full_contact() -> Contact:
         role="Owner",
         emails=[Typed("ann@example.org", ["work"], "Other", True), Typed("a@b.example")],
         phones=[Typed("+1 555 0100", ["cell", "voice"], "Boat, mine", False)],
-        addresses=[Address("1 Main St\nFloor 2", "Town", "ST", "12345", "Land", "PO 9", "Rear", ["home"], "Cabin", True)],
+        addresses=[
+            Address("1 Main St\nFloor 2", "Town", "ST", "12345", "Land", "PO 9", "Rear", ["home"], "Cabin", True)
+        ],
         urls=[Typed("https://ex.example/a,b;c", ["home"])],
         ims=[Typed("xmpp:ann@example.org", ["work"])],
         birthday="1970-04-15",
@@ -402,7 +409,10 @@ def full_contact() -> Contact:
         note="Line 1\nLine 2, with; specials \\ and € ø",
         categories=["Customers", "VIP, gold"],
         photo=Photo(data=bytes(range(256)) * 4, media_type="image/jpeg"),
-        extra=[ExtraProperty("X-CONTACTHUB-MARKER", "db-1;rec-9", [("X-DB", "main")]), ExtraProperty("X-ABADR", "us", [], "item5")],
+        extra=[
+            ExtraProperty("X-CONTACTHUB-MARKER", "db-1;rec-9", [("X-DB", "main")]),
+            ExtraProperty("X-ABADR", "us", [], "item5"),
+        ],
     )
 
 
