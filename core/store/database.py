@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +43,10 @@ class Tx:
 class Database:
     """An open business database. Make one with `open_database`."""
 
-    def __init__(self, engine: Engine, url: URL) -> None:
+    def __init__(self, engine: Engine, url: URL, db_id: str) -> None:
         self._engine = engine
         self._url = url
+        self.id = db_id  # made once at creation; sync markers carry it
 
     @property
     def engine(self) -> Engine:
@@ -55,11 +55,6 @@ class Database:
     @property
     def url_display(self) -> str:
         return self._url.render_as_string(hide_password=True)
-
-    @cached_property
-    def id(self) -> str:
-        with self.transaction(readonly=True) as tx:
-            return tx.session.execute(select(Meta.db_id).where(Meta.id == 1)).scalar_one()
 
     @contextmanager
     def transaction(self, readonly: bool = False) -> Iterator[Tx]:
@@ -107,6 +102,8 @@ def open_database(url: str | URL) -> Database:
                 raise
             _create_pg_database(parsed)
             migrate.upgrade(engine)
+        with engine.connect() as conn:
+            db_id = conn.execute(select(Meta.db_id).where(Meta.id == 1)).scalar_one()
     except migrate.NewerSchemaError as exc:
         engine.dispose()
         raise DatabaseError(
@@ -115,7 +112,7 @@ def open_database(url: str | URL) -> Database:
     except (OSError, SQLAlchemyError) as exc:
         engine.dispose()
         raise DatabaseError(f"cannot open database {shown}: {_first_line(exc, parsed.password)}") from None
-    return Database(engine, parsed)
+    return Database(engine, parsed, db_id)
 
 
 def _create_engine(url: URL) -> Engine:

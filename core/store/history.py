@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from contacthub.model import Contact
 from contacthub.store.schema import HistoryRow
 
-Action = Literal["create", "update", "delete", "restore", "retype"]
-ACTIONS: tuple[str, ...] = ("create", "update", "delete", "restore", "retype")
+Action = Literal["create", "update", "delete", "restore", "retype", "conflict"]
+ACTIONS: tuple[str, ...] = ("create", "update", "delete", "restore", "retype", "conflict")
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,9 @@ class HistoryEntry:
     next change -> 2, ...). `contact` and `type_name` are the record as it was
     *before* the change, i.e. version ``version - 1``; for "create" there is no
     before, so `contact` is None and `type_name` is the type it was created as.
+
+    "conflict" is the exception: a sync conflict's losing version (S10), kept
+    here although it never became current; `version` is the version it lost to.
     """
 
     version: int
@@ -65,7 +68,7 @@ def add_entry(
 
 def entries(session: Session, record_id: str) -> list[HistoryEntry]:
     rows = session.scalars(
-        select(HistoryRow).where(HistoryRow.record_id == record_id).order_by(HistoryRow.version)
+        select(HistoryRow).where(HistoryRow.record_id == record_id).order_by(HistoryRow.id)
     )
     return [
         HistoryEntry(

@@ -221,6 +221,23 @@ class RecordStore:
         self._session.flush()
         return to_record(row)
 
+    def log_conflict(self, id: str, contact: Contact, source: str, note: str = "") -> None:
+        """S10: keep a version that lost a sync conflict in history, without changing the record."""
+        _check_source(source)
+        row = self._find(id)
+        history.add_entry(
+            self._session,
+            record_id=row.id,
+            version=row.version,
+            changed_at=utcnow(),
+            action="conflict",
+            source=source,
+            data=contact.to_dict(),
+            type_name=row.type.name,
+            note=note,
+        )
+        self._session.flush()
+
     def purge(self, id: str) -> None:
         """D3: remove a record in Deleted Items for good, with its history and categories."""
         row = self._find(id)

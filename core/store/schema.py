@@ -20,7 +20,6 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
-    UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -127,11 +126,15 @@ class RecordCategory(Base):
     category_key: Mapped[str] = mapped_column(Text, primary_key=True)
     category: Mapped[str] = mapped_column(Text)
 
-    __table_args__ = (Index(None, "category_key"),)
+    __table_args__ = (Index("ix_record_categories_category_key", "category_key"),)
 
 
 class HistoryRow(Base):
-    """One change of a record; `data` is the contact as it was before the change."""
+    """One change of a record; `data` is the contact as it was before the change.
+
+    Ordered by `id`. `version` is not unique: a "conflict" entry (a sync's
+    losing value, which never became a version) shares the version it lost to.
+    """
 
     __tablename__ = "history"
 
@@ -145,4 +148,56 @@ class HistoryRow(Base):
     type_name: Mapped[str] = mapped_column(String(100))
     note: Mapped[str] = mapped_column(Text, default="")
 
-    __table_args__ = (UniqueConstraint("record_id", "version"),)
+    __table_args__ = (Index("ix_history_record_id_version", "record_id", "version"),)
+
+
+# -- sync state (used by contacthub.sync.state; written in the same transactions) --
+
+
+class SyncTargetRow(Base):
+    """A target this database syncs (or synced) with, and where its last pass got to."""
+
+    __tablename__ = "sync_targets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(Text, unique=True)
+    connector: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)  # records' seq already synced
+    change_token: Mapped[str] = mapped_column(Text, default="")
+    selection: Mapped[str] = mapped_column(Text, default="")
+    last_pass_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_pass: Mapped[dict[str, Any] | None] = mapped_column(JsonData, nullable=True)
+
+
+class SyncLinkRow(Base):
+    """A record's synced copy in a target, and the base of the three-way merge."""
+
+    __tablename__ = "sync_links"
+
+    target_id: Mapped[int] = mapped_column(
+        ForeignKey("sync_targets.id", ondelete="CASCADE"), primary_key=True
+    )
+    # No foreign key on purpose: a link outliving its purged record is how the
+    # engine finds copies that must still be removed.
+    record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    remote_id: Mapped[str] = mapped_column(Text, default="")
+    etag: Mapped[str] = mapped_column(Text, default="")
+    remote_hash: Mapped[str] = mapped_column(Text, default="")
+    base: Mapped[dict[str, Any]] = mapped_column(JsonData)
+    synced_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SyncConflictRow(Base):
+    """A field changed on both sides (S10): both values and which one won."""
+
+    __tablename__ = "sync_conflicts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("sync_targets.id", ondelete="CASCADE"), index=True)
+    record_id: Mapped[str] = mapped_column(String(36))  # kept after a purge, like a log
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    field: Mapped[str] = mapped_column(Text)
+    local: Mapped[Any] = mapped_column(JsonData, nullable=True)
+    remote: Mapped[Any] = mapped_column(JsonData, nullable=True)
+    winner: Mapped[str] = mapped_column(String(16))

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, insert, select, text
 
 from contacthub.errors import DatabaseError
 from contacthub.store import open_database
 from contacthub.store.migrate import alembic_config, current_revision, head_revision
-from contacthub.store.schema import Base, RecordTypeRow
+from contacthub.store.schema import Base, HistoryRow, RecordRow, RecordTypeRow
 from store_helpers import contact
 
 
 def test_new_database_is_at_head_and_matches_the_models(db):
     with db.engine.connect() as conn:
-        assert current_revision(conn) == head_revision() == "0001"
+        assert current_revision(conn) == head_revision() == "0002"
         # the migrations and schema.py describe the same tables
         diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
         assert diffs == []
@@ -41,8 +42,8 @@ def test_reopening_is_idempotent_and_keeps_id_and_builtins(db):
             again.dispose()
 
 
-def test_database_made_by_plain_alembic_upgrade_opens(new_url):
-    """A database migrated by the raw `alembic upgrade 0001` (as an older contacthub did) opens fine."""
+def test_database_at_0001_with_data_is_upgraded_on_open(new_url):
+    """A database an older contacthub left at revision 0001, with records in it, opens at head intact."""
     url = new_url()
     if url.startswith("sqlite"):
         from pathlib import Path
@@ -53,9 +54,23 @@ def test_database_made_by_plain_alembic_upgrade_opens(new_url):
         cfg = alembic_config()
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "0001")
-    with engine.connect() as conn:
+    with engine.begin() as conn:
         db_id = conn.execute(text("SELECT db_id FROM meta")).scalar_one()
+        conn.execute(text("UPDATE meta SET seq = 1"))
+        type_id = conn.execute(text("SELECT id FROM record_types WHERE name_key = 'business-contact'")).scalar_one()
+        now = datetime.now(UTC)
+        conn.execute(
+            insert(RecordRow.__table__),
+            [{"id": "01d00000-0000-4000-8000-000000000000", "type_id": type_id, "display_name": "Old Timer",
+              "data": contact("Old Timer").to_dict(), "created_at": now, "updated_at": now, "version": 1, "seq": 1}],
+        )
+        conn.execute(
+            insert(HistoryRow.__table__),
+            [{"record_id": "01d00000-0000-4000-8000-000000000000", "version": 1, "changed_at": now,
+              "action": "create", "source": "user", "data": None, "type_name": "business-contact", "note": ""}],
+        )
     engine.dispose()
+
     db = open_database(url)
     try:
         assert db.id == db_id
@@ -63,6 +78,15 @@ def test_database_made_by_plain_alembic_upgrade_opens(new_url):
             assert current_revision(conn) == head_revision()
         with db.transaction() as tx:
             assert [t.name for t in tx.types.list()] == ["business-contact", "account"]
+            rec = tx.records.get("01d0")
+            assert rec.contact == contact("Old Timer")
+            # 0002's history change: a conflict entry shares the version it lost to
+            tx.records.log_conflict(rec.id, contact("Loser"), source="sync:x")
+            updated = tx.records.update(rec.id, rec.contact.copy(note="new"))
+            assert updated.version == 2 and tx.records.max_seq() == 2
+            assert [(e.version, e.action) for e in tx.records.history(rec.id)] == [
+                (1, "create"), (1, "conflict"), (2, "update")
+            ]
     finally:
         db.dispose()
 
@@ -102,7 +126,7 @@ def test_url_display_hides_the_password():
     from contacthub.store.database import Database
 
     url = create_engine("postgresql+psycopg://bob:s3cret@db.example/x").url
-    assert Database(create_engine("sqlite://"), url).url_display == "postgresql+psycopg://bob:***@db.example/x"
+    assert Database(create_engine("sqlite://"), url, "x").url_display == "postgresql+psycopg://bob:***@db.example/x"
 
 
 @pytest.mark.postgres
@@ -189,5 +213,17 @@ def test_postgresql_database_that_does_not_exist_yet_is_created(new_url):
     try:
         with db.transaction() as tx:
             assert [t.name for t in tx.types.list()] == ["business-contact", "account"]
+    finally:
+        db.dispose()
+
+
+def test_in_memory_sqlite_works_for_quick_use():
+    db = open_database("sqlite://")
+    try:
+        with db.transaction() as tx:
+            tx.records.add(contact())
+            assert len(db.id) == 36  # no second transaction needed for the id
+        with db.transaction() as tx:
+            assert len(tx.records.list()) == 1
     finally:
         db.dispose()
