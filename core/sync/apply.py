@@ -43,7 +43,7 @@ class PassReport:
         return any(self.done.get(k) for k in (CREATE, SYNC, DELETE, TRASH))
 
 
-def retrying(call: Callable[[], list[Result]], what: str, sleep: Callable[[float], None] = time.sleep) -> list[Result]:
+def retrying(call: Callable[[], list[Result]], what: str) -> list[Result]:
     """Run a target call, waiting out throttling replies a bounded number of times."""
     for attempt in range(MAX_THROTTLE_RETRIES + 1):
         try:
@@ -51,7 +51,7 @@ def retrying(call: Callable[[], list[Result]], what: str, sleep: Callable[[float
         except Throttled as exc:
             if attempt == MAX_THROTTLE_RETRIES or exc.retry_after > MAX_THROTTLE_WAIT:
                 raise SyncAborted(f"{what}: the target keeps asking to slow down ({exc}); try again later") from None
-            sleep(max(exc.retry_after, 1.0 * (attempt + 1)))
+            time.sleep(max(exc.retry_after, 1.0 * (attempt + 1)))
         except ConnectorError as exc:
             raise SyncAborted(f"{what}: {exc}") from None
     raise AssertionError("unreachable")
@@ -96,8 +96,7 @@ class Applier:
                 elif action.kind == TRASH:
                     tx.records.delete(action.record_id, reason="target", source=self.source, note="its copy was deleted in the target")
                     state.drop_link(action.record_id)
-                else:  # SYNC without a target write: the record and/or the base change
-                    self._write_record(tx, state, action)
+                elif self._write_record(tx, state, action):  # SYNC without a target write
                     state.put_link(action.record_id, action.ref, action.remote_hash, action.base)
             if action.kind not in (ADOPT, REFRESH):
                 self.report.count(action.kind)
@@ -136,21 +135,32 @@ class Applier:
             else:
                 self._problem(action, "could not update its copy", result.error)
             return
-        self._write_record(tx, state, action)
-        state.put_link(action.record_id, result.ref, copy_hash(action.copy, self.fields), action.base)
-        self.report.count(SYNC)
+        if self._write_record(tx, state, action):
+            state.put_link(action.record_id, result.ref, copy_hash(action.copy, self.fields), action.base)
+            self.report.count(SYNC)
 
     def _deleted(self, tx, state: TargetState, action: Action, result: Result) -> None:
         if not result.ok and not isinstance(result.error, NotFound):
             self._problem(action, "could not delete its copy", result.error)
             return
-        if action.record is not None:
-            self._write_record(tx, state, action)
+        self._write_record(tx, state, action)  # edits to the copy are kept even if the record moved on
         state.drop_link(action.record_id)
         self.report.count(DELETE)
 
-    def _write_record(self, tx, state: TargetState, action: Action) -> None:
-        """The record change of a step, its conflicts noted in history and in the sync state (S10)."""
+    def _write_record(self, tx, state: TargetState, action: Action) -> bool:
+        """The record change of a step, its conflicts noted in history and in the sync state (S10).
+
+        The merge was made from the record as the plan read it. If someone changed
+        the record since, writing the merge would undo that change: the step is
+        left out (False), its link untouched, and the next pass merges again from
+        the same base, now with the newer record.
+        """
+        if action.record is None and not action.conflicts:
+            return True
+        tx.lock()  # PostgreSQL: no other writer between this check and the write
+        if tx.records.get(action.record_id).version != action.record_version:
+            self._problem(action, "the record changed during the pass; it will be merged on the next pass", None)
+            return False
         for conflict in action.conflicts:
             state.add_conflict(action.record_id, conflict.field, conflict.local, conflict.remote, conflict.winner)
             self.report.conflicts.append(f"{action.name}: {conflict.field} changed on both sides; the {conflict.winner} value was kept")
@@ -167,6 +177,7 @@ class Applier:
             lost_by_database = [c.field for c in action.conflicts if c.winner == "target"]
             note = ("sync conflict: the database's " + ", ".join(lost_by_database) + " lost") if lost_by_database else ""
             tx.records.update(action.record_id, action.record, source=self.source, note=note)
+        return True
 
     def _problem(self, action: Action, what: str, error: ConnectorError | None) -> None:
         detail = f": {error}" if error else ""

@@ -50,6 +50,7 @@ class Action:
     record: Contact | None = None  # content to write to the record
     base: Contact | None = None  # what both sides agree on afterwards
     remote_hash: str = ""  # the copy's content hash afterwards, when no copy is written
+    record_version: int = 0  # the record's version the plan read: a write is made only on that version
     conflicts: list[FieldConflict] = field(default_factory=list)
 
     @property
@@ -237,6 +238,12 @@ class Planner:
     # -- the decision ---------------------------------------------------------
 
     def _decide(self, plan: Plan, record_id, record: Record | None, link: Link | None, remote: RemoteView, fetched) -> None:
+        before = len(plan.actions)
+        self._decide_one(plan, record_id, record, link, remote, fetched)
+        for action in plan.actions[before:]:
+            action.record_version = record.version if record else 0
+
+    def _decide_one(self, plan: Plan, record_id, record, link, remote: RemoteView, fetched) -> None:
         name = record.contact.best_name() if record else record_id[:8]
         qualifies = self.qualifies(record)
         if link is None:

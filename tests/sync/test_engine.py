@@ -297,3 +297,27 @@ def test_no_change_pass_reads_no_contact(hub):
     hub.target.calls.clear()
     assert hub.sync().report.done == {}
     assert "fetch" not in hub.target.calls
+
+
+def test_s12_a_record_edited_during_a_pass_is_not_overwritten(hub):
+    ann = hub.add(person("Ann"))
+    hub.sync()
+    remote_id, copy = hub.copies()[ann]
+    hub.target.user_edit(remote_id, copy.copy(title="phone title"))
+
+    class EditWhileApplying:
+        """Runs between planning and applying: the user edits the record right then."""
+
+        def start(self, total):
+            hub.edit(ann, note="typed during the pass")
+
+        def advance(self, n):
+            pass
+
+    result = hub.sync(progress=EditWhileApplying())
+    assert any("changed during the pass" in p for p in result.report.problems)
+    assert hub.record(ann).contact.note == "typed during the pass"
+    hub.sync()
+    record = hub.record(ann).contact
+    assert (record.title, record.note) == ("phone title", "typed during the pass")
+    assert hub.copies()[ann][1] == record
