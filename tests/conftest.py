@@ -110,3 +110,28 @@ def pg_url():
         connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         connection.close()
         admin.dispose()
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--slow",
+        action="store_true",
+        help="also run the long tests (marked slow) and Hypothesis with many more examples",
+    )
+
+
+def pytest_configure(config):
+    from hypothesis import settings
+
+    settings.register_profile("slow", max_examples=2000, deadline=None)
+    if config.getoption("--slow"):
+        settings.load_profile("slow")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--slow"):
+        return
+    skip = pytest.mark.skip(reason="long test: run with --slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
