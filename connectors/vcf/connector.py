@@ -70,6 +70,7 @@ class VcfConnector:
         self.cache_dir = Path(cache_dir)
         self._cache: Cache | None = None  # loaded on first use
         self._dirty = False
+        self._observer = None  # the watchdog observer while notify() is on
 
     @classmethod
     def open(cls, options: Mapping[str, Any], context: ConnectorContext) -> VcfConnector:
@@ -162,6 +163,25 @@ class VcfConnector:
 
     def close(self) -> None:
         self._save_cache()
+        observer, self._observer = self._observer, None
+        if observer is not None:
+            observer.stop()
+            observer.join(timeout=5)
+
+    def notify(self, callback: Callable[[], None]) -> None:
+        """Call `callback` when a contact file in the folder changes (for `sync watch`, S8)."""
+        from watchdog.events import FileSystemEventHandler
+        from watchdog.observers import Observer
+
+        class _Handler(FileSystemEventHandler):
+            def on_any_event(self, event) -> None:
+                names = [os.path.basename(os.fsdecode(p)) for p in (event.src_path, getattr(event, "dest_path", ""))]
+                if any(_is_contact_file_name(n) for n in names if n):
+                    callback()
+
+        self._observer = Observer()
+        self._observer.schedule(_Handler(), str(self.folder), recursive=False)
+        self._observer.start()
 
     # -- writes -----------------------------------------------------------------
 

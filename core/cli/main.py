@@ -6,6 +6,8 @@ that use them, so `contacthub --help` starts fast.
 
 from __future__ import annotations
 
+import logging
+
 import click
 
 from contacthub import __version__
@@ -28,6 +30,22 @@ class HubGroup(click.Group):
             raise click.ClickException(f"{where}{exc.strerror or exc}") from None
 
 
+class _WarningsToStderr(logging.Handler):
+    """Warnings from the core and connectors (a skipped file, a failed pass in watch) as one stderr line each."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        prefix = "Warning: " if record.levelno >= logging.WARNING else ""
+        click.echo(prefix + record.getMessage(), err=True)
+
+
+def _setup_logging() -> None:
+    logger = logging.getLogger("contacthub")
+    if not any(isinstance(h, _WarningsToStderr) for h in logger.handlers):
+        logger.addHandler(_WarningsToStderr(logging.INFO))
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
 @click.group(cls=HubGroup, context_settings=CONTEXT_SETTINGS)
 @click.option(
     "--config",
@@ -44,6 +62,7 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
     Start with `contacthub init`, add or import contacts, then see
     `contacthub COMMAND --help`. Set CONTACTHUB_HOME to keep all state in one folder.
     """
+    _setup_logging()
     ctx.obj = Hub(config_file)
 
 

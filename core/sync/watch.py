@@ -17,7 +17,6 @@ def watch(hub, settings, interval: float, run_pass, stop: threading.Event | None
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     changed = threading.Event()
     notifier = _notifier(hub, settings, changed)
     try:
