@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import traceback
+import uuid
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -79,37 +83,66 @@ def memory_keyring():
     keyring.set_keyring(previous)
 
 
-def _postgres_admin_url() -> str:
-    return "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=3"
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
+class PgServer:
+    """Creates throwaway databases and schemas; drops them all at the end of the session."""
+
+    def __init__(self, admin: Any) -> None:
+        self.admin = admin
+        self.databases: list[str] = []
+        self.shared = self.database()
+        self._shared_conn: Any = None
+
+    def database(self, create: bool = True) -> str:
+        name = f"contacthub_t_{uuid.uuid4().hex[:12]}"
+        if create:
+            self.admin.execute(f'CREATE DATABASE "{name}"')
+            # Throwaway test data: no need to wait for the disk at each commit.
+            self.admin.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
+        self.databases.append(name)
+        return name
+
+    def url(self, database: str) -> str:
+        return PG_URL.format(name=database)
+
+    def schema_url(self) -> str:
+        import psycopg
+
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        if self._shared_conn is None:
+            self._shared_conn = psycopg.connect(PG_ADMIN.replace("dbname=test", f"dbname={self.shared}"), autocommit=True)
+        self._shared_conn.execute(f'CREATE SCHEMA "{schema}"')
+        return PG_URL.format(name=self.shared) + f"?options=-csearch_path%3D{schema}"
+
+    def drop_all(self) -> None:
+        if self._shared_conn is not None:
+            self._shared_conn.close()
+        for name in self.databases:
+            self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        admin = psycopg.connect(PG_ADMIN, autocommit=True)
+    except psycopg.OperationalError as exc:
+        if os.environ.get("CONTACTHUB_REQUIRE_POSTGRES"):
+            pytest.fail(f"PostgreSQL at 127.0.0.1:5432 does not answer: {exc}")
+        pytest.skip(f"no PostgreSQL server answers at 127.0.0.1:5432 ({str(exc).splitlines()[0]})")
+    server = PgServer(admin)
+    yield server
+    server.drop_all()
+    admin.close()
 
 
 @pytest.fixture
-def pg_url():
-    """A fresh PostgreSQL database on the local server, dropped afterwards.
-
-    Skipped when no server answers, except in CI (CONTACTHUB_REQUIRE_POSTGRES=1),
-    where .ci/run has made sure one does.
-    """
-    import os
-    import uuid
-
-    sqlalchemy = pytest.importorskip("sqlalchemy")
-    admin = sqlalchemy.create_engine(_postgres_admin_url(), isolation_level="AUTOCOMMIT")
-    try:
-        connection = admin.connect()
-    except sqlalchemy.exc.OperationalError as exc:
-        admin.dispose()
-        if os.environ.get("CONTACTHUB_REQUIRE_POSTGRES"):
-            pytest.fail(f"PostgreSQL at 127.0.0.1:5432 does not answer: {exc}")
-        pytest.skip("no PostgreSQL server answers at 127.0.0.1:5432")
-    name = f"contacthub_t_{uuid.uuid4().hex[:12]}"
-    connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.close()
-        admin.dispose()
+def pg_url(pg_server) -> str:
+    """A fresh, empty PostgreSQL database (a schema of the session's database) on the local server."""
+    return pg_server.schema_url()
 
 
 def pytest_addoption(parser):

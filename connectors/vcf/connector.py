@@ -15,8 +15,10 @@ import json
 import logging
 import os
 import re
+import socket
 import stat
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -60,7 +62,7 @@ class VcfConnector:
     description = "A folder of .vcf files, one per contact (vdir layout, as vdirsyncer and khard use)"
     capabilities = Capabilities(
         incremental=False,
-        push=True,  # the folder can be watched (the engine owns the watcher)
+        push=True,  # notify() watches the folder, so `sync watch` passes at once on a change
         batch_size=500,
         fields=frozenset(f.name for f in dataclasses.fields(Contact)),  # a vCard file holds everything
     )
@@ -94,7 +96,7 @@ class VcfConnector:
         if not folder.is_dir():
             raise TargetError(f"vcf: {folder} is not a folder")
         try:
-            fd, probe = tempfile.mkstemp(dir=folder, prefix=".contacthub-check-")
+            fd, probe = tempfile.mkstemp(dir=folder, prefix=_temp_prefix(), suffix=".tmp")
             os.close(fd)
             os.unlink(probe)
         except OSError as exc:
@@ -261,6 +263,9 @@ class VcfConnector:
             raise NotFound(f"vcf: folder {self.folder} does not exist") from None
         except OSError as exc:
             raise TargetError(f"vcf: cannot list folder {self.folder}: {exc.strerror}") from None
+        temps = [e for e in entries if _TEMP_NAME.match(e.name) or _OLD_TEMP_NAME.match(e.name)]
+        if temps:
+            _remove_stale_temps(temps)
         for entry in entries:
             if not (_is_contact_file_name(entry.name) and entry.is_file(follow_symlinks=False)):
                 continue
@@ -305,6 +310,47 @@ def _is_contact_file_name(name: object) -> bool:
     )
 
 
+# Temp files carry their writer (host and pid), so a later pass can tell one left
+# by a killed writer from one another process is writing right now (S12).
+_TEMP_NAME = re.compile(r"^\.contacthub-(?P<host>[A-Za-z0-9.-]*)-(?P<pid>\d+)-[a-z0-9_]+\.tmp$")
+_OLD_TEMP_NAME = re.compile(r"^\.[a-z0-9_]{8}\.tmp$")  # before writers were named: removed by age only
+STALE_TEMP_AGE = 24 * 3600  # seconds; any host's temp file this old is abandoned
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9.-]", "_", socket.gethostname())[:64]
+
+
+def _temp_prefix() -> str:
+    return f".contacthub-{_host()}-{os.getpid()}-"
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def _remove_stale_temps(entries: list[os.DirEntry]) -> None:
+    """Unlink temp files whose writer died mid-write (a killed pass); leave live writers' alone."""
+    now, host = time.time(), _host()
+    for entry in entries:
+        match = _TEMP_NAME.match(entry.name)
+        try:
+            old = now - entry.stat(follow_symlinks=False).st_mtime > STALE_TEMP_AGE
+            if old or (match and match["host"] == host and not _pid_alive(int(match["pid"]))):
+                os.unlink(entry.path)
+                log.info("vcf: removed %s, left by an interrupted write", entry.path)
+        except OSError:
+            continue  # gone already, or not ours to remove
+
+
 def _etag(st: os.stat_result) -> str:
     return f"{st.st_mtime_ns}-{st.st_size}-{st.st_ino}"
 
@@ -333,7 +379,7 @@ def _write_atomic(path: Path, data: bytes, previous: os.stat_result | None = Non
     With `previous` (the file being replaced) the new file keeps its mode. The
     new file is a new inode, so its etag differs even within one clock tick.
     """
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temp_prefix(), suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as file:
             file.write(data)
