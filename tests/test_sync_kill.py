@@ -276,3 +276,30 @@ def test_s12_passes_killed_at_many_points_lose_nothing(world: World, tmp_path: P
     kill_when(world.home, ("sync", "run"), lambda: count_deleted(db) >= len(gone) // 2, "with half the records trashed")
     assert count_deleted(db) < len(gone)
     world.check()
+
+
+def test_s12_vcf_listing_removes_only_temp_files_of_dead_writers(tmp_path: Path) -> None:
+    """What makes "no leftover temp file" hold after a kill, without touching a live writer's file."""
+    from contacthub.connectors.vcf import connector as vcf
+
+    folder = tmp_path / "Phone"
+    folder.mkdir()
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # reaped: its pid names no process now
+    host = vcf._host()
+    names = {
+        "dead": f".contacthub-{host}-{dead.pid}-abc_1234.tmp",  # a writer killed mid-write
+        "live": f".contacthub-{host}-{os.getppid()}-abc_1234.tmp",  # a writer still at work
+        "other host": f".contacthub-elsewhere-{dead.pid}-abc_1234.tmp",  # its pid means nothing here
+        "old unnamed": ".ab_12345.tmp",  # from before temp names carried their writer, 2 days old
+        "new unnamed": ".cd_12345.tmp",
+        "not ours": ".sync-conflict.tmp",
+    }
+    for name in names.values():
+        (folder / name).write_text("BEGIN:VCARD\n")
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(folder / names["old unnamed"], (two_days_ago, two_days_ago))
+
+    assert list(vcf.VcfConnector(folder, tmp_path / "cache").list()) == []
+    left = {what for what, name in names.items() if (folder / name).exists()}
+    assert left == {"live", "other host", "new unnamed", "not ours"}
