@@ -168,7 +168,9 @@ def status(hub, as_json: bool) -> None:
     ):  # fmt: skip
         click.echo(f"{label + ':':<17}{info[key] if info[key] is not None else 'never'}")
     if info["last_pass"]:
-        click.echo(f"{'Last result:':<17}{info['last_pass']}")
+        last = info["last_pass"]
+        done = ", ".join(f"{n} {kind}" for kind, n in sorted(last["done"].items())) or "no changes"
+        click.echo(f"{'Last result:':<17}{done}; {last['problems']} problems, {last['conflicts']} conflicts")
     if info["conflicts"]:
         rows = [[c["at"][:19], c["record"], c["field"], c["winner"]] for c in info["conflicts"]]
         table("Recent conflicts", ["When", "Record", "Field", "Kept"], rows)
