@@ -125,8 +125,8 @@ def add(hub, type_name: str, dry_run: bool, **values: Any) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 def list_(hub, deleted: bool, type_name: str | None, category: str | None, as_json: bool) -> None:
-    """List records, newest name order."""
-    with hub.database().transaction() as tx:
+    """List records, in name order."""
+    with hub.database().transaction(readonly=True) as tx:
         if type_name:
             tx.types.get(type_name)  # an unknown type is an error, not an empty list
         records = tx.records.list(deleted=deleted, type_name=type_name, category=category)
@@ -156,7 +156,7 @@ def list_(hub, deleted: bool, type_name: str | None, category: str | None, as_js
 @click.pass_obj
 def show(hub, record_id: str, as_json: bool) -> None:
     """Show one record (ID or a unique prefix of it)."""
-    with hub.database().transaction() as tx:
+    with hub.database().transaction(readonly=True) as tx:
         record = tx.records.get(record_id)
     if as_json:
         print_json(_record_json(record))
@@ -238,7 +238,7 @@ def _lifecycle(verb: str, done: str, help_text: str):
 
 _lifecycle("delete", "moved to Deleted Items", "Move a record to Deleted Items (restore it with `contact restore`).")
 _lifecycle("restore", "restored", "Bring a record back from Deleted Items.")
-_lifecycle("purge", "purged", "Delete a record and its history for good.")
+_lifecycle("purge", "purged", "Delete a record in Deleted Items, and its history, for good.")
 
 
 @contact.command("history")
@@ -247,7 +247,7 @@ _lifecycle("purge", "purged", "Delete a record and its history for good.")
 @click.pass_obj
 def history(hub, record_id: str, as_json: bool) -> None:
     """Every change to a record, with the version it replaced."""
-    with hub.database().transaction() as tx:
+    with hub.database().transaction(readonly=True) as tx:
         record = tx.records.get(record_id)
         entries = tx.records.history(record.id)
     if as_json:

@@ -49,7 +49,7 @@ def export_command(hub, path: Path, type_name: str | None, category: str | None,
     """Export live records: to one .vcf file when PATH ends in .vcf, else to a folder, one file per record."""
     from contacthub.transfer import export_vcards
 
-    with hub.database().transaction() as tx:
+    with hub.database().transaction(readonly=True) as tx:
         if type_name:
             tx.types.get(type_name)
         records = tx.records.list(type_name=type_name, category=category)

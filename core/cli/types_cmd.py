@@ -40,7 +40,7 @@ def add(hub, name: str, based_on: str, dry_run: bool) -> None:
 @click.pass_obj
 def list_(hub, as_json: bool) -> None:
     """List the record types."""
-    with hub.database().transaction() as tx:
+    with hub.database().transaction(readonly=True) as tx:
         types = tx.types.list()
     if as_json:
         print_json([{"name": t.name, "based_on": t.based_on, "builtin": t.builtin, "synced": t.is_business_contact} for t in types])
