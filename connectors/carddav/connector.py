@@ -1,0 +1,441 @@
+"""CardDavConnector: one address book on a CardDAV server (RFC 6352), two-way.
+
+The remote id is the card's href path on the server; new cards get a name made
+from a fresh uuid (never from the contact's UID). Changes come from RFC 6578
+sync-collection with the token the engine stores; markers come from a cache
+keyed by href and etag, so only cards whose etag is new are downloaded
+(addressbook-multiget, in bounded chunks).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from contacthub.connector import (
+    AuthError,
+    Capabilities,
+    ChangeSet,
+    ConnectorContext,
+    ConnectorError,
+    NotFound,
+    RemoteItem,
+    RemoteRef,
+    Result,
+    TargetError,
+    Throttled,
+    TokenExpired,
+    WriteRequest,
+    WrongEtag,
+)
+from contacthub.connectors.carddav.dav import (
+    CARD,
+    DAV,
+    VCARD_TYPE,
+    BadReply,
+    Dav,
+    Entry,
+    Unreachable,
+    check_write,
+    error_tags,
+    multiget_body,
+    sync_collection_body,
+    sync_token_of,
+)
+from contacthub.connectors.carddav.discovery import find_addressbook
+from contacthub.connectors.carddav.markers import (
+    MarkerCache,
+    extra_order,
+    restore_order,
+    scan_marker,
+    strip_marker,
+    vcard_text,
+)
+from contacthub.errors import ConfigError
+from contacthub.model import Contact
+from contacthub.vcard import read_vcards
+
+log = logging.getLogger(__name__)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MULTIGET_CHUNK = 50  # cards per addressbook-multiget
+MAX_SYNC_ROUNDS = 1000  # truncated sync-collection replies followed at most this often
+SUFFIX = ".vcf"
+AUTH_TYPES = ("basic", "digest", "bearer")
+# A write error that is not about one item: the rest of the batch is not sent.
+BATCH_FATAL = (AuthError, Throttled, Unreachable)
+
+
+class CardDavConnector:
+    """One CardDAV address book. Open it with `CardDavConnector.open(options, context)`."""
+
+    name = "carddav"
+    description = "A CardDAV address book (Radicale, Xandikos, Nextcloud, iCloud, phones …)"
+    capabilities = Capabilities(
+        incremental=True,  # RFC 6578 sync-collection
+        push=False,
+        batch_size=100,
+        fields=frozenset(f.name for f in dataclasses.fields(Contact)),  # a vCard holds everything
+    )
+
+    def __init__(self, dav: Dav, cache_dir, addressbook: str = "") -> None:
+        self.dav = dav
+        self.cache_dir = cache_dir
+        self.wanted = addressbook
+        self._collection = ""  # the address book's path, once discovered
+        self._cache: MarkerCache | None = None
+
+    @classmethod
+    def open(cls, options: Mapping[str, Any], context: ConnectorContext) -> CardDavConnector:
+        location = str(options.get("location") or "").strip()
+        if not location:
+            raise ConfigError("carddav: option 'location' (the server or address book URL) is missing")
+        split = urlsplit(location)
+        if split.scheme not in ("http", "https") or not split.hostname:
+            raise ConfigError(f"carddav: location {location!r} is not an http(s) URL")
+        if split.username or split.password:
+            # Credentials in the URL would end up in logs and error messages.
+            raise ConfigError("carddav: put the user name in option 'username' and the password in option 'password', not in the URL")
+        auth_type = str(options.get("auth") or "").lower() or None
+        if auth_type not in (None, *AUTH_TYPES):
+            raise ConfigError(f"carddav: option auth must be one of {', '.join(AUTH_TYPES)}, not {auth_type!r}")
+        password = options.get("password")
+        secret = context.secret(password) if password not in (None, "") else None
+        verify = _verify_tls(options.get("verify_tls", True))
+        if verify is False:
+            log.warning("carddav: TLS certificate checks are OFF for %s (option verify_tls)", location)
+        try:
+            timeout = float(options.get("timeout", 30))
+        except (TypeError, ValueError):
+            raise ConfigError(f"carddav: option timeout must be seconds, not {options.get('timeout')!r}") from None
+        username = str(options["username"]) if options.get("username") not in (None, "") else None
+        dav = Dav(location, username, secret, auth_type=auth_type, verify_tls=verify, timeout=timeout)
+        return cls(dav, context.cache_dir, str(options.get("addressbook") or ""))
+
+    # -- the contract ---------------------------------------------------------
+
+    def check(self) -> None:
+        """Find the address book (on first use) and prove the credentials on it."""
+        if self._collection:
+            self.dav.propfind(self.dav.url_of(self._collection), [f"{DAV}resourcetype"], 0)
+        else:
+            self._book()
+
+    def list(self) -> Iterator[RemoteRef]:
+        collection = self._book()
+        entries = self.dav.propfind(self.dav.url_of(collection), [f"{DAV}getetag", f"{DAV}resourcetype"], 1)
+        members = {
+            e.path: e.text(f"{DAV}getetag")
+            for e in entries
+            if e.status == 200 and self._is_member(e.path) and not e.has_type(f"{DAV}collection")
+        }
+        try:
+            refs = self._with_markers(members)
+            self._marker_cache().keep_only(set(refs))
+        finally:
+            self._marker_cache().save()
+        return iter(list(refs.values()))
+
+    def changes(self, token: str) -> ChangeSet:
+        collection = self._book()
+        if token and (not token.isprintable() or len(token) > 4096):
+            raise TokenExpired("carddav: the stored change token is not one a server hands out")
+        changed: dict[str, str] = {}
+        deleted: set[str] = set()
+        current = token
+        for _ in range(MAX_SYNC_ROUNDS):
+            reply = self.dav.request(
+                "REPORT", self.dav.url_of(collection), sync_collection_body(current), {"Depth": "0"},
+                what=f"sync-collection on {self.dav.url_of(collection)}",
+            )
+            if reply.status != 207:
+                if not token and reply.status in (400, 403, 405, 501) and not error_tags(reply.body):
+                    return self._listing_as_changes()  # no sync-collection here: every pass lists
+                if token and (reply.status == 412 or f"{DAV}valid-sync-token" in error_tags(reply.body)):
+                    # Servers differ (Radicale 403, Xandikos 412): either way, list everything.
+                    raise TokenExpired(f"carddav: {self.dav.url_of(collection)} no longer knows the change token")
+                if reply.status == 404:
+                    raise NotFound(f"carddav: address book {self.dav.url_of(collection)} does not exist")
+                raise TargetError(f"carddav: sync-collection on {self.dav.url_of(collection)}: HTTP {reply.status}")
+            truncated = False
+            for entry in self.dav.multistatus(reply, self.dav.url_of(collection), "sync-collection"):
+                if entry.path.rstrip("/") == collection.rstrip("/"):
+                    truncated = truncated or entry.status == 507 or f"{DAV}number-of-matches-within-limits" in entry.error
+                elif not self._is_member(entry.path):
+                    continue
+                elif entry.status == 404:
+                    deleted.add(entry.path)
+                    changed.pop(entry.path, None)
+                elif entry.status == 200 and entry.text(f"{DAV}getetag") and f"{DAV}getetag" in entry.props:
+                    changed[entry.path] = entry.text(f"{DAV}getetag")
+                    deleted.discard(entry.path)
+            new_token = _token(reply.body)
+            if not new_token:
+                raise TargetError(f"carddav: sync-collection on {self.dav.url_of(collection)} returned no sync token")
+            if not truncated:
+                break
+            if new_token == current:
+                raise TargetError(f"carddav: {self.dav.url_of(collection)} truncates its changes without progress")
+            current = new_token  # the server sent part of the changes: ask for the rest
+        else:
+            raise TargetError(f"carddav: {self.dav.url_of(collection)} keeps truncating its changes")
+        cache = self._marker_cache()
+        try:
+            refs = self._with_markers(changed)
+            if token:
+                for path in deleted:
+                    cache.drop(path)
+            else:
+                cache.keep_only(set(refs))
+        finally:
+            cache.save()
+        return ChangeSet(changed=list(refs.values()), deleted=sorted(deleted) if token else [], token=new_token)
+
+    def fetch(self, ids: Iterable[str]) -> Iterator[RemoteItem]:
+        wanted = [rid for rid in ids if self._valid_id(rid)]
+        cards = self._multiget(wanted)
+        items = []
+        cache = self._marker_cache()
+        for rid in wanted:
+            if rid not in cards:
+                continue
+            etag, data = cards[rid]
+            url = self.dav.url_of(rid)
+            contact = _parse(data, url)
+            marker = scan_marker(data)
+            cache.put(rid, etag, marker)
+            if contact is not None:
+                contact = restore_order(strip_marker(contact), cache.order(rid))
+                items.append(RemoteItem(RemoteRef(rid, etag, marker), contact))
+        cache.save()
+        return iter(items)
+
+    def create(self, items: Iterable[WriteRequest]) -> Iterator[Result]:
+        return self._batch(items, self._create_one)
+
+    def update(self, items: Iterable[WriteRequest]) -> Iterator[Result]:
+        return self._batch(items, self._update_one)
+
+    def delete(self, items: Iterable[WriteRequest]) -> Iterator[Result]:
+        return self._batch(items, self._delete_one)
+
+    def close(self) -> None:
+        if self._cache is not None:
+            self._cache.save()
+        self.dav.close()
+
+    # -- writes -----------------------------------------------------------------
+
+    def _batch(self, items: Iterable[WriteRequest], one: Callable[[WriteRequest], RemoteRef | None]) -> Iterator[Result]:
+        self._book()
+        results: list[Result] = []
+        stop: ConnectorError | None = None
+        try:
+            for request in items:
+                if stop is not None:
+                    results.append(Result(request, error=stop))  # not sent: the server refuses them all
+                    continue
+                try:
+                    results.append(Result(request, ref=one(request)))
+                except BATCH_FATAL as exc:
+                    if not results:
+                        raise  # nothing was done in this call: the caller may retry it whole
+                    stop = exc
+                    results.append(Result(request, error=exc))
+                except ConnectorError as exc:
+                    results.append(Result(request, error=exc))
+        finally:
+            self._marker_cache().save()
+        return iter(results)
+
+    def _create_one(self, request: WriteRequest) -> RemoteRef:
+        if request.contact is None:
+            raise TargetError("carddav: create without a contact")
+        path = f"{self._collection}{uuid.uuid4().hex}{SUFFIX}"  # never derived from the contact's UID
+        url = self.dav.url_of(path)
+        reply = self._put(url, vcard_text(request.contact, request.marker), {"If-None-Match": "*"})
+        if reply.status == 412 and reply.attempts > 1:
+            pass  # our first send arrived and only its reply was lost: the fresh name is ours
+        else:
+            check_write(reply, url, "PUT")
+        return self._remember(path, reply.headers, request)
+
+    def _update_one(self, request: WriteRequest) -> RemoteRef:
+        path = self._path(request.remote_id)
+        url = self.dav.url_of(path)
+        if request.contact is None:
+            raise TargetError(f"carddav: update of {url} without a contact")
+        # If-Match: * when unconditional, so a vanished card is NotFound instead of re-created.
+        reply = self._put(url, vcard_text(request.contact, request.marker), {"If-Match": request.etag or "*"})
+        if reply.status == 412 and not request.etag:
+            raise NotFound(f"carddav: {url} does not exist")
+        check_write(reply, url, "PUT")
+        return self._remember(path, reply.headers, request)
+
+    def _delete_one(self, request: WriteRequest) -> None:
+        path = self._path(request.remote_id)
+        url = self.dav.url_of(path)
+        headers = {"If-Match": request.etag} if request.etag else {}
+        reply = self.dav.request("DELETE", url, "", headers, what=f"DELETE {url}")
+        if reply.status == 404 and reply.attempts > 1:
+            pass  # our first send deleted it; only the reply was lost
+        else:
+            check_write(reply, url, "DELETE")
+        self._marker_cache().drop(path)
+
+    def _put(self, url: str, text: str, headers: dict[str, str]):
+        if _CONTROL.search(text):
+            # Such a card breaks every multiget reply it appears in (XML cannot carry it).
+            raise TargetError(f"carddav: PUT {url}: the contact holds control characters a vCard server cannot return")
+        return self.dav.request("PUT", url, text, {"Content-Type": VCARD_TYPE, **headers}, what=f"PUT {url}")
+
+    def _remember(self, path: str, headers: Mapping[str, str], request: WriteRequest) -> RemoteRef:
+        """The new ref, its etag from the reply or (when the server rewrote the card and sent none) asked for."""
+        etag = next((v for k, v in headers.items() if k.lower() == "etag"), "")
+        if not etag or etag.startswith("W/"):
+            found = self.dav.propfind(self.dav.url_of(path), [f"{DAV}getetag"], 0)
+            etag = next((e.text(f"{DAV}getetag") for e in found if e.status == 200), "")
+            if not etag:
+                raise TargetError(f"carddav: {self.dav.url_of(path)} was written but the server gives no etag")
+        order = extra_order(request.contact) if request.contact is not None else ()
+        self._marker_cache().put(path, etag, request.marker, order)
+        return RemoteRef(path, etag, request.marker)
+
+    # -- reads ------------------------------------------------------------------
+
+    def _with_markers(self, members: dict[str, str]) -> dict[str, RemoteRef]:
+        """RemoteRefs for href -> etag, downloading only the cards whose etag is new to the cache."""
+        cache = self._marker_cache()
+        refs: dict[str, RemoteRef] = {}
+        unknown = []
+        for path, etag in members.items():
+            known, marker = cache.get(path, etag)
+            if known:
+                refs[path] = RemoteRef(path, etag, marker)
+            else:
+                unknown.append(path)
+        cards = self._multiget(unknown)
+        for path in unknown:
+            if path not in cards:
+                continue  # deleted since it was listed
+            etag, data = cards[path]
+            marker = scan_marker(data)
+            cache.put(path, etag, marker)
+            refs[path] = RemoteRef(path, etag, marker)
+        return {path: refs[path] for path in members if path in refs}
+
+    def _multiget(self, paths: list[str]) -> dict[str, tuple[str, bytes]]:
+        """path -> (etag, card bytes) for the cards that exist. A card neither returned nor
+        reported missing raises: leaving it out would read as "deleted on the phone" (S5)."""
+        collection_url = self.dav.url_of(self._book())
+        cards: dict[str, tuple[str, bytes]] = {}
+        for start in range(0, len(paths), MULTIGET_CHUNK):
+            chunk = paths[start : start + MULTIGET_CHUNK]
+            body = multiget_body(self.dav.url_of(p)[len(self.dav.origin) :] for p in chunk)
+            try:
+                reply = self.dav.request("REPORT", collection_url, body, {}, what=f"addressbook-multiget on {collection_url}")
+                entries: dict[str, Entry] = {e.path: e for e in self.dav.multistatus(reply, collection_url, "addressbook-multiget")}
+            except BadReply:
+                # One card that XML cannot carry (a NUL …) spoils the whole reply: get them one by one.
+                cards.update(self._get_each(chunk))
+                continue
+            for path in chunk:
+                entry = entries.get(path)
+                if entry is not None and entry.status in (404, 410):
+                    continue
+                data = entry.props.get(f"{CARD}address-data") if entry is not None else None
+                if entry is None or entry.status != 200 or data is None:
+                    raise TargetError(f"carddav: {self.dav.url_of(path)}: the server did not return the card")
+                cards[path] = (entry.text(f"{DAV}getetag"), (data.text or "").encode("utf-8"))  # type: ignore[union-attr]
+        return cards
+
+    def _get_each(self, paths: list[str]) -> dict[str, tuple[str, bytes]]:
+        cards = {}
+        for path in paths:
+            url = self.dav.url_of(path)
+            reply = self.dav.get(url)
+            if reply.status in (404, 410):
+                continue
+            etag = next((v for k, v in reply.headers.items() if k.lower() == "etag"), "")
+            if reply.status != 200 or not etag:
+                raise TargetError(f"carddav: GET {url}: HTTP {reply.status}{'' if etag else ', no etag'}")
+            cards[path] = (etag, reply.body)
+        return cards
+
+    def _listing_as_changes(self) -> ChangeSet:
+        return ChangeSet(changed=list(self.list()), token="")
+
+    # -- the address book ---------------------------------------------------------
+
+    def _book(self) -> str:
+        if not self._collection:
+            book = find_addressbook(self.dav, self.wanted)
+            self._collection = book.path
+        return self._collection
+
+    def _marker_cache(self) -> MarkerCache:
+        if self._cache is None:
+            self._cache = MarkerCache(self.cache_dir, self.dav.url_of(self._book()))
+        return self._cache
+
+    def _is_member(self, path: str) -> bool:
+        """A card directly inside the address book (not the book, not a sub-collection's card)."""
+        collection = self._collection
+        if not path.startswith(collection) or len(path) == len(collection):
+            return False
+        name = path[len(collection) :]
+        return "/" not in name and name not in (".", "..")
+
+    def _valid_id(self, remote_id: object) -> bool:
+        return (
+            isinstance(remote_id, str)
+            and self._is_member(remote_id)
+            and not any(c in remote_id for c in "\0\\")
+            and remote_id.isprintable()
+        )
+
+    def _path(self, remote_id: str) -> str:
+        self._book()
+        if not self._valid_id(remote_id):
+            raise NotFound(f"carddav: {remote_id!r} is not a card in {self.dav.url_of(self._collection)}")
+        return remote_id
+
+
+def _parse(data: bytes, url: str) -> Contact | None:
+    try:
+        result = read_vcards(data, source=url)
+    except Exception as exc:  # bad input in one card must not stop the batch (U2)
+        log.warning("carddav: %s: not a readable vCard (%s: %s); skipped", url, type(exc).__name__, exc)
+        return None
+    for problem in result.problems:
+        log.warning("carddav: %s: %s", url, problem)
+    if not result.contacts:
+        log.warning("carddav: %s: no readable vCard; skipped", url)
+        return None
+    if len(result.contacts) > 1:
+        log.warning("carddav: %s: holds %d vCards; only the first is synced", url, len(result.contacts))
+    return result.contacts[0]
+
+
+def _token(body: bytes) -> str:
+    try:
+        return sync_token_of(body)
+    except Exception:
+        return ""
+
+
+def _verify_tls(value: Any) -> bool | str:
+    """True/False, or a CA bundle path. Strings like "false" count as False (and are warned about)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip()
+    if text.lower() in ("", "true", "yes", "1", "on"):
+        return True
+    if text.lower() in ("false", "no", "0", "off"):
+        return False
+    return text  # a CA bundle file

@@ -1,0 +1,157 @@
+"""The marker in vCard text, and the cache of markers by href and etag.
+
+The marker is two vCard properties, the same as the vcf connector writes, so a
+card moved between a phone's folder and a server stays recognised. The cache
+lets `list()`/`changes()` report markers without downloading cards whose etag
+the hub has already seen: a pass with no change downloads no card.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from contacthub.connector import Marker
+from contacthub.model import Contact, ExtraProperty
+from contacthub.vcard import to_vcard
+
+log = logging.getLogger(__name__)
+
+DATABASE_PROP = "X-CONTACTHUB-DATABASE"
+RECORD_PROP = "X-CONTACTHUB-RECORD"
+MARKER_PROPS = (DATABASE_PROP, RECORD_PROP)
+CACHE_FILE = "carddav-markers.json"
+CACHE_VERSION = 1
+
+_FOLD = re.compile(r"\r\n[ \t]|\n[ \t]|\r[ \t]")
+_ESCAPED = re.compile(r"\\(.)")
+
+
+def scan_marker(data: bytes | str) -> Marker | None:
+    """The marker, found by a plain text scan: a card another app wrote slightly wrong stays ours."""
+    text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+    found: dict[str, str] = {}
+    for line in _FOLD.sub("", text).splitlines():
+        head, sep, value = line.partition(":")
+        prop = head.split(";", 1)[0].rsplit(".", 1)[-1].strip().upper()  # drop params and group
+        if sep and prop in MARKER_PROPS and prop not in found:
+            found[prop] = _unescape(value.strip())
+    if found.get(DATABASE_PROP) and found.get(RECORD_PROP):
+        return Marker(found[DATABASE_PROP], found[RECORD_PROP])
+    return None
+
+
+def strip_marker(contact: Contact) -> Contact:
+    contact.extra = [e for e in contact.extra if e.name.upper() not in MARKER_PROPS]
+    return contact
+
+
+def vcard_text(contact: Contact, marker: Marker | None) -> str:
+    """The card to PUT: the contact (any marker in it dropped) plus `marker`."""
+    extra = [e for e in contact.extra if e.name.upper() not in MARKER_PROPS]
+    if marker is not None:
+        extra += [ExtraProperty(DATABASE_PROP, _escape(marker.database_id)), ExtraProperty(RECORD_PROP, _escape(marker.record_id))]
+    return to_vcard(contact.copy(extra=extra))
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace(",", "\\,").replace(";", "\\;")
+
+
+def _unescape(value: str) -> str:
+    return _ESCAPED.sub(lambda m: "\n" if m.group(1) in "nN" else m.group(1), value)
+
+
+class MarkerCache:
+    """href path -> (etag, marker, extra order), kept in the target's cache folder for one address book.
+
+    The extra order is the order of the unknown properties the hub last wrote:
+    some servers (Radicale) sort a card's properties by name, and the card read
+    back must equal the contact written or every pass would see a change.
+    """
+
+    def __init__(self, folder: Path, collection: str) -> None:
+        self.path = Path(folder) / CACHE_FILE
+        self.collection = collection
+        self.entries: dict[str, tuple[str, Marker | None, tuple[str, ...]]] = self._read()
+        self.dirty = False
+
+    def get(self, path: str, etag: str) -> tuple[bool, Marker | None]:
+        """(known, marker): known when this exact etag of this card was seen before."""
+        entry = self.entries.get(path)
+        if entry is not None and entry[0] == etag:
+            return True, entry[1]
+        return False, None
+
+    def order(self, path: str) -> tuple[str, ...]:
+        entry = self.entries.get(path)
+        return entry[2] if entry is not None else ()
+
+    def put(self, path: str, etag: str, marker: Marker | None, order: tuple[str, ...] | None = None) -> None:
+        """Remember a card's etag and marker; `order` None keeps the order known so far."""
+        entry = (etag, marker, self.order(path) if order is None else order)
+        if self.entries.get(path) != entry:
+            self.entries[path] = entry
+            self.dirty = True
+
+    def drop(self, path: str) -> None:
+        if self.entries.pop(path, None) is not None:
+            self.dirty = True
+
+    def keep_only(self, paths: set[str]) -> None:
+        for path in set(self.entries) - paths:
+            self.drop(path)
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        entries = {
+            p: {"e": e, "m": [m.database_id, m.record_id] if m else None, "o": list(o)}
+            for p, (e, m, o) in self.entries.items()
+        }
+        data = json.dumps({"version": CACHE_VERSION, "collection": self.collection, "entries": entries}, separators=(",", ":"))
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".carddav-", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as file:
+                    file.write(data)
+                os.replace(tmp, self.path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        except OSError as exc:  # the cache only saves downloads; the next pass reads the cards again
+            log.warning("carddav: cannot write the marker cache in %s: %s", self.path.parent, exc.strerror)
+            return
+        self.dirty = False
+
+    def _read(self) -> dict[str, tuple[str, Marker | None, tuple[str, ...]]]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            if data.get("version") != CACHE_VERSION or data.get("collection") != self.collection:
+                return {}  # another address book (the option changed): start afresh
+            return {
+                path: (str(entry["e"]), Marker(*entry["m"]) if entry["m"] else None, tuple(map(str, entry["o"])))
+                for path, entry in data["entries"].items()
+            }
+        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+            return {}  # a missing or damaged cache only costs one full read
+
+
+def extra_order(contact: Contact) -> tuple[str, ...]:
+    """The names of the contact's unknown properties, in order, each once."""
+    return tuple(dict.fromkeys(e.name.upper() for e in contact.extra if e.name.upper() not in MARKER_PROPS))
+
+
+def restore_order(contact: Contact, order: tuple[str, ...]) -> Contact:
+    """Put the unknown properties back in the order the hub wrote them (stable: same names keep theirs)."""
+    if order:
+        rank = {name: i for i, name in enumerate(order)}
+        contact.extra = sorted(contact.extra, key=lambda e: rank.get(e.name.upper(), len(rank)))
+    return contact

@@ -1,0 +1,28 @@
+"""The built-in `carddav` plugin, written exactly like a third-party one."""
+
+from __future__ import annotations
+
+from contacthub.connector import ConnectorInfo
+from contacthub.connectors.carddav.connector import CardDavConnector
+from contacthub.hookspecs import hookimpl
+
+
+@hookimpl
+def contacthub_connectors() -> list[ConnectorInfo]:
+    """The carddav connector."""
+    return [
+        ConnectorInfo(
+            name=CardDavConnector.name,
+            factory=CardDavConnector.open,
+            description=CardDavConnector.description,
+            options={
+                "location": "the server URL (address books are discovered) or the address book URL",
+                "username": "the user name",
+                "password": 'a secret reference: {env = "VAR"} or a keyring entry',
+                "addressbook": "which address book (display name or path) when the server has several",
+                "verify_tls": "check the server's TLS certificate (default true), or a CA bundle file",
+                "auth": "basic, digest or bearer (default: whatever the server asks for)",
+                "timeout": "seconds to wait for each request (default 30)",
+            },
+        )
+    ]

@@ -1,0 +1,54 @@
+"""CardDAV fixtures: one Radicale and one Xandikos per test session, a fresh address book per test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from carddav_servers import Server, start_radicale, start_xandikos
+
+from contacthub.connector import ConnectorContext
+from contacthub.connectors.carddav.connector import CardDavConnector
+
+
+@pytest.fixture(scope="session")
+def radicale(tmp_path_factory) -> Server:
+    server = start_radicale(tmp_path_factory.mktemp("radicale"), encryption="bcrypt")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def xandikos(tmp_path_factory) -> Server:
+    server = start_xandikos(tmp_path_factory.mktemp("xandikos"))
+    yield server
+    server.stop()
+
+
+def open_connector(server: Server, location: str, cache_dir: Path, **options) -> CardDavConnector:
+    """A connector as the hub opens one: the password goes through the secret resolver."""
+    secrets = {"ref": server.password}
+    context = ConnectorContext(cache_dir=cache_dir, secret=lambda ref: secrets[ref["env"]])
+    opts = {"location": location, "timeout": 5, **options}
+    if server.username:
+        opts.setdefault("username", server.username)
+        opts.setdefault("password", {"env": "ref"})
+    return CardDavConnector.open(opts, context)
+
+
+@pytest.fixture(params=["radicale", "xandikos"])
+def server(request) -> Server:
+    return request.getfixturevalue(request.param)
+
+
+@pytest.fixture
+def book(server: Server) -> str:
+    return server.new_addressbook()
+
+
+@pytest.fixture
+def conn(server: Server, book: str, tmp_path: Path) -> CardDavConnector:
+    connector = open_connector(server, book, tmp_path / "cache")
+    connector.check()
+    yield connector
+    connector.close()
