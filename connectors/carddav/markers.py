@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from contacthub.connector import Marker
@@ -27,6 +28,7 @@ RECORD_PROP = "X-CONTACTHUB-RECORD"
 MARKER_PROPS = (DATABASE_PROP, RECORD_PROP)
 CACHE_FILE = "carddav-markers.json"
 CACHE_VERSION = 1
+MAX_TOKENS = 50  # change tokens remembered; an older one gets a full listing
 
 _FOLD = re.compile(r"\r\n[ \t]|\n[ \t]|\r[ \t]")
 _ESCAPED = re.compile(r"\\(.)")
@@ -67,37 +69,69 @@ def _unescape(value: str) -> str:
     return _ESCAPED.sub(lambda m: "\n" if m.group(1) in "nN" else m.group(1), value)
 
 
-class MarkerCache:
-    """href path -> (etag, marker, extra order), kept in the target's cache folder for one address book.
+@dataclass
+class CacheEntry:
+    etag: str
+    marker: Marker | None
+    order: tuple[str, ...] = ()  # the unknown properties' names, in the order the hub wrote them
+    written: int | None = None  # the hub wrote this card after change token number `written` was handed out
 
-    The extra order is the order of the unknown properties the hub last wrote:
-    some servers (Radicale) sort a card's properties by name, and the card read
-    back must equal the contact written or every pass would see a change.
+
+class MarkerCache:
+    """href path -> CacheEntry for one address book, kept in the target's cache folder.
+
+    Besides markers it keeps two things the server cannot tell us:
+    - the order of unknown properties the hub wrote, because some servers
+      (Radicale) sort a card's properties by name, and the card read back must
+      equal the contact written or every pass would see a change;
+    - which cards the hub wrote after which change token: a card created after
+      a token and deleted since is, rightly, not in the server's changes for
+      that token (Xandikos leaves it out), yet the hub knows that card.
     """
 
     def __init__(self, folder: Path, collection: str) -> None:
         self.path = Path(folder) / CACHE_FILE
         self.collection = collection
-        self.entries: dict[str, tuple[str, Marker | None, tuple[str, ...]]] = self._read()
+        self.entries: dict[str, CacheEntry] = {}
+        self.tokens: dict[str, int] = {}  # change token -> its number, in the order handed out
+        self._read()
         self.dirty = False
 
     def get(self, path: str, etag: str) -> tuple[bool, Marker | None]:
         """(known, marker): known when this exact etag of this card was seen before."""
         entry = self.entries.get(path)
-        if entry is not None and entry[0] == etag:
-            return True, entry[1]
+        if entry is not None and entry.etag == etag:
+            return True, entry.marker
         return False, None
 
     def order(self, path: str) -> tuple[str, ...]:
         entry = self.entries.get(path)
-        return entry[2] if entry is not None else ()
+        return entry.order if entry is not None else ()
 
-    def put(self, path: str, etag: str, marker: Marker | None, order: tuple[str, ...] | None = None) -> None:
-        """Remember a card's etag and marker; `order` None keeps the order known so far."""
-        entry = (etag, marker, self.order(path) if order is None else order)
-        if self.entries.get(path) != entry:
-            self.entries[path] = entry
+    def put(self, path: str, etag: str, marker: Marker | None) -> None:
+        """Remember a card as read: its etag and marker (what the hub knew of it stays)."""
+        old = self.entries.get(path)
+        entry = CacheEntry(etag, marker, old.order if old else (), old.written if old else None)
+        self._set(path, entry)
+
+    def wrote(self, path: str, etag: str, marker: Marker | None, order: tuple[str, ...]) -> None:
+        """Remember a card the hub itself wrote."""
+        self._set(path, CacheEntry(etag, marker, order, max(self.tokens.values(), default=0)))
+
+    def issued(self, token: str) -> None:
+        """A change token handed to the engine: cards written from now on are written after it."""
+        if token and token not in self.tokens:
+            self.tokens[token] = max(self.tokens.values(), default=0) + 1
+            for old in sorted(self.tokens, key=self.tokens.get)[:-MAX_TOKENS]:
+                del self.tokens[old]
             self.dirty = True
+
+    def written_since(self, token: str) -> list[str] | None:
+        """Cards the hub wrote after `token` was handed out; None when the token is not one we know."""
+        number = self.tokens.get(token)
+        if number is None:
+            return None
+        return [p for p, e in self.entries.items() if e.written is not None and e.written >= number]
 
     def drop(self, path: str) -> None:
         if self.entries.pop(path, None) is not None:
@@ -107,14 +141,22 @@ class MarkerCache:
         for path in set(self.entries) - paths:
             self.drop(path)
 
+    def _set(self, path: str, entry: CacheEntry) -> None:
+        if self.entries.get(path) != entry:
+            self.entries[path] = entry
+            self.dirty = True
+
     def save(self) -> None:
         if not self.dirty:
             return
         entries = {
-            p: {"e": e, "m": [m.database_id, m.record_id] if m else None, "o": list(o)}
-            for p, (e, m, o) in self.entries.items()
+            p: {"e": e.etag, "m": [e.marker.database_id, e.marker.record_id] if e.marker else None, "o": list(e.order), "w": e.written}
+            for p, e in self.entries.items()
         }
-        data = json.dumps({"version": CACHE_VERSION, "collection": self.collection, "entries": entries}, separators=(",", ":"))
+        data = json.dumps(
+            {"version": CACHE_VERSION, "collection": self.collection, "tokens": self.tokens, "entries": entries},
+            separators=(",", ":"),
+        )
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".carddav-", suffix=".tmp")
@@ -131,17 +173,24 @@ class MarkerCache:
             return
         self.dirty = False
 
-    def _read(self) -> dict[str, tuple[str, Marker | None, tuple[str, ...]]]:
+    def _read(self) -> None:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             if data.get("version") != CACHE_VERSION or data.get("collection") != self.collection:
-                return {}  # another address book (the option changed): start afresh
-            return {
-                path: (str(entry["e"]), Marker(*entry["m"]) if entry["m"] else None, tuple(map(str, entry["o"])))
+                return  # another address book (the option changed): start afresh
+            entries = {
+                path: CacheEntry(
+                    str(entry["e"]),
+                    Marker(*entry["m"]) if entry["m"] else None,
+                    tuple(map(str, entry["o"])),
+                    int(entry["w"]) if entry["w"] is not None else None,
+                )
                 for path, entry in data["entries"].items()
             }
+            tokens = {str(t): int(n) for t, n in data["tokens"].items()}
         except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
-            return {}  # a missing or damaged cache only costs one full read
+            return  # a missing or damaged cache costs one full read (and a full listing)
+        self.entries, self.tokens = entries, tokens
 
 
 def extra_order(contact: Contact) -> tuple[str, ...]:
