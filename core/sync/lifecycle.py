@@ -44,18 +44,24 @@ def remove_copies(db, connector: Connector, key: str, dry_run: bool = False) -> 
     outcome = Outcome(count=len(refs))
     if dry_run:
         return outcome
+    # Forget the links first: a copy removed by a stop that then fails (or is killed) must not
+    # read as "deleted in the target" on the next pass (S5 would trash its record). A copy
+    # that could not be removed keeps its marker and is adopted by the next pass (S12).
+    _forget(db, key)
     for batch in _batches(refs, connector.capabilities.batch_size):
         requests = [WriteRequest(remote_id=r.remote_id, etag=r.etag) for r in batch]
         for result in retrying(lambda: list(connector.delete(requests)), "target: removing copies"):
             if not result.ok and not isinstance(result.error, NotFound):
                 outcome.problems.append(f"{result.request.remote_id}: could not remove: {result.error}")
-    if not outcome.problems:
-        with db.transaction() as tx:
-            state = TargetState.get(tx.session, key)
-            if state is not None:
-                state.forget()
     outcome.count -= len(outcome.problems)
     return outcome
+
+
+def _forget(db, key: str) -> None:
+    with db.transaction() as tx:
+        state = TargetState.get(tx.session, key)
+        if state is not None:
+            state.forget()
 
 
 def import_copies(previous_db, db, connector: Connector, settings: SyncSettings, dry_run: bool = False) -> Outcome:
@@ -65,6 +71,10 @@ def import_copies(previous_db, db, connector: Connector, settings: SyncSettings,
     if dry_run or not refs:
         return outcome
     key = settings.target.key
+    # The copies become the current database's: the previous one's links to them must go, or
+    # back on that database a pass would take them for its own (and trash its records when
+    # they are gone). Its records stay as they are; its next pass starts afresh (W1).
+    _forget(previous_db, key)
     fields = connector.capabilities.fields
     items = {}
     for batch in _batches([r.remote_id for r in refs], connector.capabilities.batch_size):

@@ -321,3 +321,49 @@ def test_s12_a_record_edited_during_a_pass_is_not_overwritten(hub):
     record = hub.record(ann).contact
     assert (record.title, record.note) == ("phone title", "typed during the pass")
     assert hub.copies()[ann][1] == record
+
+
+def test_c1_a_stop_that_leaves_a_copy_behind_never_trashes_records_on_restart(hub):
+    """Found by the state machine: a partial `sync stop` kept every link, so the restart read the removed copies as deleted by the user (S5)."""
+    from contacthub.sync import lifecycle
+
+    ids = [hub.add(person(f"P{i}")) for i in range(4)]
+    hub.sync()
+    hub.target.fail_next("delete", TargetError("server said 500"))
+    outcome = lifecycle.remove_copies(hub.db, hub.target, hub.settings.target.key)
+    assert len(outcome.problems) == 1 and len(hub.copies()) == 1
+    hub.sync(force=True)  # sync started again
+    assert [hub.record(i).is_deleted for i in ids] == [False] * 4
+    assert set(hub.copies()) == set(ids) and len(hub.target.items()) == 4  # the leftover copy is adopted, no twin
+
+
+def test_c1_a_stop_that_dies_midway_never_trashes_records(hub):
+    from contacthub.sync import lifecycle
+
+    ids = [hub.add(person(f"P{i}")) for i in range(4)]
+    hub.sync()
+    hub.target.crash_after("delete", 2)
+    with pytest.raises(ContactHubError):
+        lifecycle.remove_copies(hub.db, hub.target, hub.settings.target.key)
+    hub.sync(force=True)  # the stop failed: sync is still on
+    assert [hub.record(i).is_deleted for i in ids] == [False] * 4
+    assert set(hub.copies()) == set(ids) and len(hub.target.items()) == 4
+
+
+def test_w1_import_leaves_the_previous_database_unaffected_when_switching_back(hub, tmp_path):
+    """Found by the state machine: after an import the previous database still linked the copies it no longer owned."""
+    from contacthub.store import open_database
+    from contacthub.sync import lifecycle
+    from contacthub.sync.engine import run_pass
+
+    ids = [hub.add(person(f"P{i}")) for i in range(3)]
+    hub.sync()
+    other = open_database(f"sqlite:///{tmp_path / 'other.sqlite'}")
+    lifecycle.import_copies(hub.db, other, hub.target, hub.settings)
+    run_pass(other, hub.settings, hub.target, lock_dir=tmp_path)
+    imported = dict(hub.target.items())
+    lifecycle.remove_copies(other, hub.target, hub.settings.target.key)  # back to the first one, --synced delete
+    hub.sync(force=True)
+    assert [hub.record(i).is_deleted for i in ids] == [False] * 3
+    assert set(hub.copies()) == set(ids) and not set(hub.target.items()) & set(imported)
+    other.dispose()
