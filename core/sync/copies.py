@@ -32,6 +32,19 @@ def from_copy(contact: Contact, label: str, base: Contact | None) -> Contact:
     return contact.copy(categories=[c for c in contact.categories if c.casefold() != label.casefold()])
 
 
+def from_linked_copy(contact: Contact, label: str, base: Contact, remote_hash: str, fields: frozenset[str]) -> Contact:
+    """`from_copy` for a linked copy: also takes off a label the hub wrote there before the label changed.
+
+    The link knows the hash of the copy as the hub last wrote it, `to_copy(base, label then)`:
+    a category of the copy, not in the base, that reproduces that hash was that label (T3).
+    """
+    contact = from_copy(contact, label, base)
+    for category in contact.categories:
+        if not _has(base.categories, category) and copy_hash(to_copy(base, category), fields) == remote_hash:
+            return from_copy(contact, category, base)
+    return contact
+
+
 def held(contact: Contact, fields: frozenset[str]) -> Contact:
     """The contact reduced to what the target can hold; other fields at their empty value."""
     blanked = {name: _DEFAULTS[name] for name in _DEFAULTS if name not in fields}

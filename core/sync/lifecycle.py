@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from contacthub.connector import Connector, Marker, NotFound, RemoteRef, WriteRequest
 from contacthub.errors import ContactHubError, NotFoundError
 from contacthub.sync.apply import retrying
-from contacthub.sync.copies import copy_hash, from_copy, to_copy
+from contacthub.sync.copies import copy_hash, from_copy, from_linked_copy, to_copy
 from contacthub.sync.state import TargetState
 from contacthub.sync.target import SyncSettings
 
@@ -74,13 +74,20 @@ def import_copies(previous_db, db, connector: Connector, settings: SyncSettings,
     # The copies become the current database's: the previous one's links to them must go, or
     # back on that database a pass would take them for its own (and trash its records when
     # they are gone). Its records stay as they are; its next pass starts afresh (W1).
+    with previous_db.transaction(readonly=True) as tx:
+        state = TargetState.get(tx.session, key)
+        previous_links = {link.remote_id: link for link in state.links().values()} if state else {}
     _forget(previous_db, key)
     fields = connector.capabilities.fields
     items = {}
     for batch in _batches([r.remote_id for r in refs], connector.capabilities.batch_size):
         items.update((item.ref.remote_id, item) for item in connector.fetch(batch))
     for remote_id, item in items.items():
-        contact = from_copy(item.contact, settings.category, None)
+        link = previous_links.get(remote_id)
+        if link is not None:  # it may still carry a label from before the label changed (T3)
+            contact = from_linked_copy(item.contact, settings.category, link.base, link.remote_hash, fields)
+        else:
+            contact = from_copy(item.contact, settings.category, None)
         # Record and link first: a crash before the copy is re-marked leaves a linked copy, never a twin record.
         with db.transaction() as tx:
             state = TargetState.get_or_create(tx.session, key, settings.target.connector)

@@ -19,7 +19,7 @@ from datetime import datetime
 from contacthub.connector import Connector, RemoteItem, RemoteRef, TokenExpired
 from contacthub.errors import ContactHubError
 from contacthub.model import Contact, Record
-from contacthub.sync.copies import copy_hash, from_copy, to_copy
+from contacthub.sync.copies import copy_hash, from_copy, from_linked_copy, to_copy
 from contacthub.sync.merge import FieldConflict, merge
 from contacthub.sync.state import Link, TargetState
 from contacthub.sync.target import SyncSettings
@@ -284,7 +284,7 @@ class Planner:
             return link.base, []
         if item is None:
             return record.contact, []
-        remote = from_copy(item.contact, self.label, link.base)
+        remote = from_linked_copy(item.contact, self.label, link.base, link.remote_hash, self.fields)
         result = merge(
             link.base,
             record.contact,

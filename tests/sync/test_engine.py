@@ -367,3 +367,32 @@ def test_w1_import_leaves_the_previous_database_unaffected_when_switching_back(h
     assert [hub.record(i).is_deleted for i in ids] == [False] * 3
     assert set(hub.copies()) == set(ids) and not set(hub.target.items()) & set(imported)
     other.dispose()
+
+
+def test_t3_a_changed_category_label_never_becomes_a_record_category(hub):
+    """Found by the state machine: a copy edited while it still carried the old label gave its record that label."""
+    ann = hub.add(person("Ann", categories=["Customers"]))
+    hub.configure(category="Business")
+    hub.sync()
+    remote_id, copy = hub.copies()[ann]
+    hub.target.user_edit(remote_id, copy.copy(title="from the phone"))
+    hub.configure(category="Biz")
+    hub.sync()
+    record = hub.record(ann).contact
+    assert (record.title, record.categories) == ("from the phone", ["Customers"])
+    assert hub.copies()[ann][1].categories == ["Customers", "Biz"]
+
+
+def test_w1_import_takes_the_label_off_copies_written_with_an_older_one(hub, tmp_path):
+    from contacthub.store import open_database
+    from contacthub.sync import lifecycle
+
+    hub.add(person("Ann", categories=["Customers"]))
+    hub.configure(category="Business")
+    hub.sync()
+    hub.configure(category="Biz")  # changed, and the database switched before any pass
+    other = open_database(f"sqlite:///{tmp_path / 'other.sqlite'}")
+    lifecycle.import_copies(hub.db, other, hub.target, hub.settings)
+    with other.transaction() as tx:
+        assert [r.contact.categories for r in tx.records.list()] == [["Customers"]]
+    other.dispose()
