@@ -218,10 +218,9 @@ class Planner:
                 continue
             record = self._record_or_none(record_id)
             if record is None:
-                plan.problems.append(
-                    f"target {self.settings.target}: {item.ref.remote_id} is a copy of record {record_id[:8]}, "
-                    "which is not in this database; left alone"
-                )
+                # This database's marker on a record it no longer has: a killed pass made the copy,
+                # and the record was purged since. Its copy goes, as a linked one would (S6, S12).
+                plan.actions.append(Action(DELETE, record_id, record_id[:8], ref=item.ref))
                 continue
             # Fields the target cannot hold come from the record: the copy never had them.
             held_values = {name: getattr(item.contact, name) for name in self.fields if name != "uid"}

@@ -396,3 +396,17 @@ def test_w1_import_takes_the_label_off_copies_written_with_an_older_one(hub, tmp
     with other.transaction() as tx:
         assert [r.contact.categories for r in tx.records.list()] == [["Customers"]]
     other.dispose()
+
+
+def test_s12_a_copy_made_by_a_killed_pass_goes_when_its_record_was_purged_meanwhile(hub):
+    """Found by the state machine: the unlinked copy of a purged record was reported on and left in the target for good."""
+    ann, ben = hub.add(person("Ann")), hub.add(person("Ben"))
+    hub.target.crash_after("create", 2)
+    with pytest.raises(ContactHubError):
+        hub.sync()
+    with hub.db.transaction() as tx:
+        tx.records.delete(ann)
+        tx.records.purge(ann)
+    result = hub.sync()
+    assert result.report.problems == []
+    assert set(hub.copies()) == {ben} and len(hub.target.items()) == 1
