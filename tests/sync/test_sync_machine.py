@@ -27,6 +27,7 @@ deleted by the user moved its record to Deleted Items for reason "target" (S5).
 from __future__ import annotations
 
 import functools
+import itertools
 import shutil
 import sqlite3
 import tempfile
@@ -39,7 +40,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from contacthub.connector import TargetError
 from contacthub.errors import ContactHubError
 from contacthub.model import Contact, Name, Typed
-from contacthub.store import open_database
+from contacthub.store import open_database, records as records_module
 from contacthub.sync import lifecycle
 from contacthub.sync.copies import held, to_copy
 from contacthub.sync.engine import MassDeletion, run_pass
@@ -90,16 +91,17 @@ def _template() -> Path:
     return folder / "template.sqlite"
 
 
-def _fresh_database(path: Path):
+def _fresh_database(path: Path, db_id: str):
     shutil.copy(_template(), path)
     with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE meta SET db_id = ? WHERE id = 1", (str(uuid.uuid4()),))
+        conn.execute("UPDATE meta SET db_id = ? WHERE id = 1", (db_id,))
     conn.close()
     return open_database(f"sqlite:///{path}")
 
 
 def _pick(items, index: int):
-    items = sorted(items)
+    """One of `items` (record ids, or remote ids "item-N"), the same in every run."""
+    items = sorted(items, key=lambda i: (len(i), i))
     return items[index % len(items)]
 
 
@@ -107,7 +109,13 @@ class SyncMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.tmp = Path(tempfile.mkdtemp(prefix="contacthub-machine-"))
-        self.dbs = {"A": _fresh_database(self.tmp / "a.sqlite"), "B": _fresh_database(self.tmp / "b.sqlite")}
+        # Ids in creation order, the same in every run: Hypothesis needs a run to be repeatable.
+        self.ids = itertools.count(1)
+        self._new_id, records_module.new_id = records_module.new_id, lambda: str(uuid.UUID(int=next(self.ids)))
+        self.dbs = {
+            "A": _fresh_database(self.tmp / "a.sqlite", "aaaaaaaa-0000-4000-8000-000000000000"),
+            "B": _fresh_database(self.tmp / "b.sqlite", "bbbbbbbb-0000-4000-8000-000000000000"),
+        }
         self.current = "A"
         self.settings = SyncSettings(Target("memory", {"location": "machine"}))
         self.syncing = True
@@ -123,6 +131,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.conn = MemoryConnector()
 
     def teardown(self) -> None:
+        records_module.new_id = self._new_id
         for db in self.dbs.values():
             db.dispose()
         shutil.rmtree(self.tmp, ignore_errors=True)
