@@ -205,3 +205,27 @@ def test_an_independent_client_finds_exactly_the_business_contacts_marked_and_th
     assert set(cards) - set(marked) == plain
     assert {h: phone.cards()[h] for h in plain} == before
     hub.db.dispose()
+
+
+# -- options and plugin ----------------------------------------------------------------------
+
+
+def test_turning_tls_checks_off_is_never_silent(tmp_path, caplog):
+    from contacthub.connector import ConnectorContext
+    from contacthub.connectors.carddav.connector import CardDavConnector
+
+    context = ConnectorContext(tmp_path, secret=lambda ref: "pw")
+    conn = CardDavConnector.open({"location": "https://dav.example.com/", "verify_tls": "false"}, context)
+    assert conn.dav.client.ssl_verify_cert is False
+    assert "TLS certificate checks are OFF for https://dav.example.com/" in caplog.text
+    default = CardDavConnector.open({"location": "https://dav.example.com/"}, context)
+    assert default.dav.client.ssl_verify_cert is True
+
+
+def test_the_builtin_plugin_offers_carddav_with_its_options():
+    from contacthub.connectors.carddav import plugin
+    from contacthub.plugins import builtin_modules
+
+    assert builtin_modules()["carddav"] == "contacthub.connectors.carddav.plugin"
+    (info,) = plugin.contacthub_connectors()
+    assert info.name == "carddav" and {"location", "username", "password", "addressbook", "verify_tls"} <= set(info.options)
