@@ -406,11 +406,16 @@ def by_identity(field: str, items: list) -> dict:
     return out
 
 
-def _shared_elements_take(winner: dict, loser: dict, merged: dict, field: str) -> None:
-    """Every element both sides hold (by identity) appears in merged as the winner has it."""
-    won, lost, got = (by_identity(field, side[field]) for side in (winner, loser, merged))
+def _shared_elements_take(base: dict, winner: dict, loser: dict, merged: dict, field: str) -> None:
+    """Every element both sides changed differently (by identity) appears in merged as the winner has it.
+
+    An element only one side changed is not in conflict: that side's version stands
+    whoever "wins" the field (three-way merge), so it is not checked here.
+    """
+    was, won, lost, got = (by_identity(field, side[field]) for side in (base, winner, loser, merged))
     for key in won.keys() & lost.keys():
-        assert got[key] == won[key], (field, key)
+        if won[key] != lost[key] and was.get(key) not in (won[key], lost[key]):
+            assert got[key] == won[key], (field, key)
 
 
 @fast
@@ -423,7 +428,7 @@ def test_s10_property_database_wins_conflicts_take_local(b, l, r, fields):
         f = conflict.field
         assert (conflict.local, conflict.remote, conflict.base) == (ld[f], rd[f], b.to_dict()[f])
         if conflict.field in LIST_FIELDS:
-            _shared_elements_take(ld, rd, out, conflict.field)
+            _shared_elements_take(b.to_dict(), ld, rd, out, conflict.field)
         else:
             assert out[conflict.field] == ld[conflict.field]
 
@@ -436,7 +441,7 @@ def test_s10_property_target_wins_conflicts_take_remote(b, l, r, fields):
     for conflict in result.conflicts:
         assert conflict.winner == "target"
         if conflict.field in LIST_FIELDS:
-            _shared_elements_take(rd, ld, out, conflict.field)
+            _shared_elements_take(b.to_dict(), rd, ld, out, conflict.field)
         else:
             assert out[conflict.field] == rd[conflict.field]
 
