@@ -1,0 +1,1 @@
+"""The `ews` connector: an Exchange Server (on-premises) contacts folder over EWS, with exchangelib."""
