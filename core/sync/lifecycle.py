@@ -92,7 +92,8 @@ def import_copies(previous_db, db, connector: Connector, settings: SyncSettings,
         with db.transaction() as tx:
             state = TargetState.get_or_create(tx.session, key, settings.target.connector)
             record = tx.records.add(contact, source=f"sync:import from database {previous_db.id[:8]}")
-            state.put_link(record.id, item.ref, copy_hash(item.contact, fields), contact)
+            # No etag yet: until the copy carries the new marker, every pass fetches it and re-marks it.
+            state.put_link(record.id, RemoteRef(remote_id, ""), copy_hash(item.contact, fields), contact)
         request = WriteRequest(
             contact=to_copy(contact, settings.category),
             marker=Marker(db.id, record.id),

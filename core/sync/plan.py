@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from contacthub.connector import Connector, RemoteItem, RemoteRef, TokenExpired
+from contacthub.connector import Connector, Marker, RemoteItem, RemoteRef, TokenExpired
 from contacthub.errors import ContactHubError
 from contacthub.model import Contact, Record
 from contacthub.sync.copies import copy_hash, from_copy, from_linked_copy, to_copy
@@ -267,7 +267,9 @@ class Planner:
         copy = to_copy(merged, self.label)
         current = item.contact if item is not None else None
         current_hash = copy_hash(current, self.fields) if current is not None else link.remote_hash
-        copy_write = copy if copy_hash(copy, self.fields) != current_hash else None
+        # A linked copy without this record's marker (an import whose re-marking failed) is re-marked.
+        foreign = item is not None and item.ref.marker != Marker(self.database_id, record_id)
+        copy_write = copy if foreign or copy_hash(copy, self.fields) != current_hash else None
         if record_write is None and copy_write is None and merged.content_hash() == link.base.content_hash():
             return
         plan.actions.append(

@@ -410,3 +410,24 @@ def test_s12_a_copy_made_by_a_killed_pass_goes_when_its_record_was_purged_meanwh
     result = hub.sync()
     assert result.report.problems == []
     assert set(hub.copies()) == {ben} and len(hub.target.items()) == 1
+
+
+def test_w1_an_imported_copy_whose_marker_could_not_be_changed_is_re_marked_by_the_next_pass(hub, tmp_path):
+    """The copy stayed marked for the previous database for good (the machine's convergence check covers it)."""
+    from contacthub.store import open_database
+    from contacthub.sync import lifecycle
+    from contacthub.sync.engine import run_pass
+
+    hub.add(person("Ann"))
+    hub.add(person("Ben"))
+    hub.sync()
+    other = open_database(f"sqlite:///{tmp_path / 'other.sqlite'}")
+    hub.target.fail_next("update", TargetError("server said 500"))
+    outcome = lifecycle.import_copies(hub.db, other, hub.target, hub.settings)
+    assert len(outcome.problems) == 1
+    run_pass(other, hub.settings, hub.target, lock_dir=tmp_path)
+    with other.transaction() as tx:
+        records = {r.id for r in tx.records.list()}
+    markers = [marker for _etag, marker, _contact in hub.target.items().values()]
+    assert {m.database_id for m in markers} == {other.id} and {m.record_id for m in markers} == records
+    other.dispose()
