@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from contacthub.connector import (
@@ -45,6 +46,7 @@ from contacthub.connectors.ews.account import (
     open_account,
     parse_settings,
 )
+from contacthub.connectors.ews.journal import Journal
 from contacthub.connectors.ews.mapping import (
     HELD_FIELDS,
     UPDATE_FIELDS,
@@ -123,9 +125,10 @@ class EwsConnector:
     description = "An Exchange Server (on premises) contacts folder, over EWS (Exchange 2016, 2019, SE)"
     capabilities = Capabilities(incremental=True, push=False, batch_size=BATCH_SIZE, fields=HELD_FIELDS)
 
-    def __init__(self, settings: EwsSettings, creds: Any) -> None:
+    def __init__(self, settings: EwsSettings, creds: Any, cache_dir: Path) -> None:
         self.settings = settings
         self._creds = creds
+        self.journal = Journal(cache_dir, settings.where)
         self.retry = BoundedRetry(settings.max_wait)
         self._account = None
         self._folder = None
@@ -134,7 +137,7 @@ class EwsConnector:
     def open(cls, options: Mapping[str, Any], context: ConnectorContext) -> EwsConnector:
         settings = parse_settings(options)
         properties.register()
-        return cls(settings, credentials(settings, options, context))
+        return cls(settings, credentials(settings, options, context), context.cache_dir)
 
     # -- the contract ---------------------------------------------------------
 
@@ -151,6 +154,10 @@ class EwsConnector:
         return iter(self._call("listing the folder", run))
 
     def changes(self, token: str) -> ChangeSet:
+        mine = self.journal.written_since(token) if token else []
+        if mine is None:
+            raise TokenExpired(f"ews: {self.settings.where}: a sync state this target did not hand out; listing everything")
+
         def run():
             folder = self._folder_or_open()
             changed: dict[str, RemoteRef] = {}
@@ -165,10 +172,18 @@ class EwsConnector:
                     changed[item.id] = self._ref(item)
                     if item.id in deleted:
                         deleted.remove(item.id)
+            # Copies the hub made after `token` and the user deleted since: the server may say nothing of them.
+            pending = [i for i in mine if i not in changed and i not in deleted]
+            if pending:
+                present = self._changekeys(pending)
+                deleted.extend(i for i in pending if i not in present)
             return ChangeSet(changed=list(changed.values()), deleted=deleted, token=folder.item_sync_state or "")
 
         try:
-            return self._call("reading changes", run)
+            result = self._call("reading changes", run)
+            self.journal.issued(result.token)
+            self.journal.save()
+            return result
         except _SyncStateRefused:
             raise TokenExpired(f"ews: {self.settings.where}: the server no longer knows our sync state; listing everything") from None
 
@@ -216,6 +231,7 @@ class EwsConnector:
 
             for index, outcome in zip(todo, self._call("creating contacts", run), strict=True):
                 results[index] = self._result(requests[index], outcome, "create")
+            self.journal.save()
         return iter(results)
 
     def update(self, items: Iterable[WriteRequest]) -> Iterator[Result]:
@@ -252,6 +268,7 @@ class EwsConnector:
 
             for index, outcome in zip(indexes, self._call("updating contacts", run), strict=True):
                 results[index] = self._result(requests[index], outcome, "update")
+            self.journal.save()
         return iter(results)
 
     def delete(self, items: Iterable[WriteRequest]) -> Iterator[Result]:
@@ -291,6 +308,7 @@ class EwsConnector:
 
                 for index, outcome in zip(ready, self._call("deleting contacts", run), strict=True):
                     results[index] = self._result(requests[index], outcome, "delete")
+                self.journal.save()
         return iter(results)
 
     def close(self) -> None:
@@ -335,11 +353,13 @@ class EwsConnector:
         if isinstance(outcome, Exception):
             return Result(request, error=self._error(outcome, f"{op} of contact {_short(request.remote_id)}" if request.remote_id else op))
         if op == "delete":
+            self.journal.deleted(request.remote_id)
             return Result(request)
         if isinstance(outcome, tuple):  # UpdateItem: (id, changekey)
             item_id, changekey = outcome
         else:
             item_id, changekey = outcome.id, outcome.changekey
+        self.journal.wrote(item_id)
         return Result(request, ref=RemoteRef(item_id, changekey, request.marker))
 
     def _call(self, what: str, run: Callable[[], Any]) -> Any:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 
 import pytest
-from ews_helpers import open_ews
-
 from contacthub.connector import (
     AuthError,
     Marker,
@@ -18,6 +16,7 @@ from contacthub.connector import (
     WrongEtag,
 )
 from contacthub.testing import full_contact
+from ews_helpers import open_ews
 
 
 class Sleeps(list):

@@ -1,0 +1,178 @@
+"""The sync engine through the ews connector, on the fake mailbox (S1, S3, S4, S5, S7, S11, S12 token)."""
+
+from __future__ import annotations
+
+import pytest
+from contacthub.model import Contact, ExtraProperty, Name, Photo, Typed
+from contacthub.store import open_database
+from contacthub.sync.engine import run_pass
+from contacthub.sync.state import TargetState
+from contacthub.sync.target import SyncSettings, Target
+from ews_helpers import FOLDER, open_ews
+
+
+def person(given: str, **fields) -> Contact:
+    fields.setdefault("emails", [Typed(f"{given.lower()}@example.com", ["work"], pref=True)])
+    fields.setdefault("phones", [Typed("+44 20 7946 0001", ["work", "voice"]), Typed("+44 7700 900001", ["cell"])])
+    return Contact(uid=f"uid-{given.lower()}", display_name=f"{given} Tester", name=Name(family="Tester", given=given), **fields)
+
+
+class EwsHub:
+    """One database, one Exchange folder; `sync()` runs a pass like `sync run` does (a fresh connector each time)."""
+
+    def __init__(self, tmp_path, fake) -> None:
+        self.tmp_path, self.fake = tmp_path, fake
+        self.db = open_database(f"sqlite:///{tmp_path / 'hub.sqlite'}")
+        self.settings = SyncSettings(Target("ews", {"location": f"ann@example.com/{FOLDER}"}))
+
+    def sync(self):
+        connector = open_ews(self.tmp_path)
+        try:
+            return run_pass(self.db, self.settings, connector, lock_dir=self.tmp_path)
+        finally:
+            connector.close()
+
+    def add(self, contact: Contact, type_name: str = "business-contact") -> str:
+        with self.db.transaction() as tx:
+            return tx.records.add(contact, type_name=type_name).id
+
+    def record(self, record_id: str):
+        with self.db.transaction() as tx:
+            return tx.records.get(record_id)
+
+    def edit(self, record_id: str, **fields) -> None:
+        with self.db.transaction() as tx:
+            tx.records.update(record_id, tx.records.get(record_id).contact.copy(**fields))
+
+    def copies(self) -> dict[str, list[str]]:
+        """record id -> item ids of this database's marked copies in the folder (several = twins)."""
+        found: dict[str, list[str]] = {}
+        for item_id in self.fake.folder(FOLDER).items:
+            database_id, _, record_id = (self.fake.marker(item_id) or "::").partition(":")
+            if database_id == self.db.id:
+                found.setdefault(record_id, []).append(item_id)
+        return found
+
+    def copy_id(self, record_id: str) -> str:
+        (item_id,) = self.copies()[record_id]
+        return item_id
+
+    def assert_converged(self, ids) -> None:
+        assert {r: len(c) for r, c in self.copies().items()} == {r: 1 for r in ids}
+        result = self.sync()
+        assert not result.report.problems and result.report.done == {}, (result.report.done, result.report.problems)
+
+
+@pytest.fixture
+def hub(tmp_path, fake):
+    hub = EwsHub(tmp_path, fake)
+    yield hub
+    hub.db.dispose()
+
+
+def test_s1_start_copies_every_business_contact_with_its_marker(hub, fake):
+    ann, ben = hub.add(person("Ann")), hub.add(person("Ben"))
+    hub.add(person("Acme"), type_name="account")
+    hub.sync()
+    assert set(hub.copies()) == {ann, ben}
+    item = hub.copy_id(ann)
+    assert fake.value(item, "DisplayName") == "Ann Tester" and fake.value(item, "Surname") == "Tester"
+    assert fake.marker(item) == f"{hub.db.id}:{ann}"
+    hub.assert_converged([ann, ben])
+    # Exchange cannot say "work" or "pref" on an email: the record keeps them all the same (no lossy write back).
+    assert hub.record(ann).contact.emails == [Typed("ann@example.com", ["work"], pref=True)]
+
+
+def test_s3_a_database_change_updates_the_copy(hub, fake):
+    ann = hub.add(person("Ann"))
+    hub.sync()
+    hub.edit(ann, title="Head of purchasing", phones=[Typed("+44 1632 960000", ["home"])])
+    hub.sync()
+    item = hub.copy_id(ann)
+    assert fake.value(item, "JobTitle") == "Head of purchasing"
+    numbers = fake._find(item)[1].find("{http://schemas.microsoft.com/exchange/services/2006/types}PhoneNumbers")
+    assert [(e.get("Key"), e.text) for e in numbers] == [("HomePhone", "+44 1632 960000")]  # the old ones deleted
+    hub.assert_converged([ann])
+
+
+def test_s4_a_change_in_outlook_updates_the_record(hub, fake):
+    ann = hub.add(person("Ann", title="Buyer"))
+    hub.sync()
+    fake.user_edit(hub.copy_id(ann), JobTitle="Chief buyer")
+    hub.sync()
+    record = hub.record(ann).contact
+    assert record.title == "Chief buyer"
+    assert record.phones == person("Ann").phones and record.emails == person("Ann").emails  # untouched fields stay exact
+    hub.assert_converged([ann])
+
+
+def test_s5_deleting_a_copy_in_outlook_moves_the_record_to_deleted_items(hub, fake):
+    ann, ben, cid = hub.add(person("Ann")), hub.add(person("Ben")), hub.add(person("Cid"))
+    hub.sync()
+    fake.user_delete(hub.copy_id(ann))
+    hub.sync()
+    record = hub.record(ann)
+    assert record.is_deleted and record.deleted_reason == "target"
+    assert set(hub.copies()) == {ben, cid}
+
+
+def test_s6_a_copy_removed_by_the_hub_goes_to_the_mailboxs_deleted_items(hub, fake):
+    ann = hub.add(person("Ann"))
+    hub.sync()
+    item = hub.copy_id(ann)
+    with hub.db.transaction() as tx:
+        tx.records.delete(ann)
+    hub.sync()
+    assert hub.copies() == {}
+    assert [fake.marker(i) for i in fake.trash.items] == [f"{hub.db.id}:{ann}"]  # never a hard delete
+    assert item not in fake.folder(FOLDER).items
+
+
+def test_s7_a_contact_made_in_outlook_stays_plain_and_untouched(hub, fake):
+    ann = hub.add(person("Ann"))
+    hub.sync()
+    plain = fake.user_create(fake.folder(FOLDER), DisplayName="Pat Plain", JobTitle="Plumber")
+    changekey = fake._find(plain)[1].find("{http://schemas.microsoft.com/exchange/services/2006/types}ItemId").get("ChangeKey")
+    result = hub.sync()
+    assert result.plan.plain == 1
+    with hub.db.transaction() as tx:
+        assert [r.id for r in tx.records.list()] == [ann]  # never imported
+    item_id = fake._find(plain)[1].find("{http://schemas.microsoft.com/exchange/services/2006/types}ItemId")
+    assert item_id.get("ChangeKey") == changekey and fake.marker(plain) is None
+    hub.assert_converged([ann])
+
+
+def test_s11_fields_exchange_cannot_hold_are_never_cleared_in_the_database(hub, fake):
+    photo = Photo(data=b"\x89PNG-not-really", media_type="image/png")
+    extra = [ExtraProperty("X-SPOUSE", "Bob Example")]
+    ann = hub.add(person("Ann", photo=photo, extra=extra, title="Buyer"))
+    hub.sync()
+    fake.user_edit(hub.copy_id(ann), JobTitle="Chief buyer")
+    hub.sync()
+    record = hub.record(ann).contact
+    assert record.title == "Chief buyer" and record.photo == photo and record.extra == extra
+    hub.assert_converged([ann])
+
+
+def test_s12_an_invalid_stored_sync_state_falls_back_to_a_full_listing(hub, fake):
+    ann, ben = hub.add(person("Ann")), hub.add(person("Ben"))
+    hub.sync()
+    fake.forget_sync_states()  # the server no longer knows our state: ErrorInvalidSyncStateData
+    fake.user_edit(hub.copy_id(ann), DisplayName="Ann Changed")
+    result = hub.sync()
+    assert not result.report.problems, result.report.problems
+    assert hub.record(ann).contact.display_name == "Ann Changed"
+    assert not hub.record(ben).is_deleted  # a full listing, never "everything was deleted"
+    with hub.db.transaction() as tx:
+        assert TargetState.get(tx.session, hub.settings.target.key).row.change_token  # a fresh state was stored
+    hub.assert_converged([ann, ben])
+
+
+def test_incremental_passes_use_sync_folder_items_not_a_listing(hub, fake):
+    ann = hub.add(person("Ann"))
+    hub.sync()
+    fake.requests.clear()
+    fake.user_edit(hub.copy_id(ann), JobTitle="Chief buyer")
+    hub.sync()
+    assert "SyncFolderItems" in fake.requests and "FindItem" not in fake.requests, fake.requests
+    assert hub.record(ann).contact.title == "Chief buyer"
