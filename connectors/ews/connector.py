@@ -82,7 +82,7 @@ from exchangelib.items import (
     SEND_TO_NONE,
 )
 from exchangelib.properties import ItemId
-from exchangelib.services import CreateItem, DeleteItem, GetItem, UpdateItem
+from exchangelib.services import CreateItem, DeleteItem, FindItem, GetItem, UpdateItem
 
 log = logging.getLogger(__name__)
 
@@ -148,8 +148,27 @@ class EwsConnector:
 
     def list(self) -> Iterator[RemoteRef]:
         def run():
-            query = self._folder_or_open().all().only(*LIST_FIELDS)
-            return [self._ref(item) for item in query if isinstance(item, EwsContact)]
+            # FindItem returns extended properties (exchangelib's QuerySet would add a GetItem per page for them).
+            folder = self._folder_or_open()
+            pages = FindItem(account=self._account, page_size=BATCH_SIZE).call(
+                folders=[folder],
+                additional_fields=set(folder.normalize_fields(fields=[MARKER_ATTR])),
+                restriction=None,
+                order_fields=None,
+                shape="IdOnly",
+                query_string=None,
+                depth="Shallow",
+                calendar_view=None,
+                max_items=None,
+                offset=0,
+            )
+            found = []
+            for item in pages:
+                if isinstance(item, Exception):
+                    raise item
+                if isinstance(item, EwsContact):
+                    found.append(self._ref(item))
+            return found
 
         return iter(self._call("listing the folder", run))
 
