@@ -39,6 +39,22 @@ from oauthlib.oauth2 import OAuth2Token
 
 log = logging.getLogger(__name__)
 
+
+class _RedactAuthorization(logging.Filter):
+    """exchangelib logs each request's headers at debug level: Basic credentials and bearer tokens stay out (U3)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, dict) and args.get("request_headers"):
+            headers = dict(args["request_headers"])
+            for name in [n for n in headers if str(n).lower() in ("authorization", "proxy-authorization")]:
+                headers[name] = "[redacted]"
+            record.args = {**args, "request_headers": headers}
+        return True
+
+
+logging.getLogger("exchangelib.util").addFilter(_RedactAuthorization())
+
 AUTH_TYPES = {"ntlm": NTLM, "basic": BASIC, "oauth": OAUTH2}
 DEFAULT_FOLDER = "Contacts"
 DEFAULT_MAX_WAIT = 60.0  # seconds a pass waits in all for a busy server before giving up

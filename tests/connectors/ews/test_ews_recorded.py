@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 
 import pytest
@@ -119,3 +120,14 @@ def test_u3_a_wrong_password_is_one_auth_error_line_without_the_password(fake, t
     assert "wr0ng-Passw0rd" not in message and "wr0ng-Passw0rd" not in caplog.text
     assert fake.requests == []  # refused before any SOAP operation ran
     conn.close()
+
+
+def test_u3_debug_logs_of_exchangelib_carry_no_credentials(fake, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    conn = open_ews(tmp_path)
+    conn.check()
+    list(conn.list())
+    conn.close()
+    basic = base64.b64encode(b"ann@example.com:s3cret").decode()
+    assert "Request headers" in caplog.text  # exchangelib did log the requests
+    assert basic not in caplog.text and "s3cret" not in caplog.text
