@@ -200,3 +200,10 @@ def test_damaged_details_fall_back_to_what_exchange_says(fake, conn):
             prop.find(f"{{{T}}}Value").text = "{not json"
     (item,) = conn.fetch([ref.remote_id])
     assert item.contact.emails == [Typed("ann@example.com")] and item.ref.marker == Marker("db-1", "rec-1")
+
+
+def test_oauth_sends_the_token_from_the_secret_reference_as_a_bearer(fake, tmp_path):
+    conn = open_ews(tmp_path, secrets={"EWS_TOKEN": "eyJ0eXAi.token"}, auth="oauth", password=None, token={"env": "EWS_TOKEN"})
+    conn.check()
+    assert {call.request.headers.get("Authorization") for call in fake.mock.calls} == {"Bearer eyJ0eXAi.token"}
+    conn.close()
