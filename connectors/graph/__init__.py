@@ -1,0 +1,1 @@
+"""Microsoft 365 / Outlook contacts through Microsoft Graph; the sign-in shared with SharePoint."""

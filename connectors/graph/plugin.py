@@ -1,0 +1,32 @@
+"""The built-in `graph` plugin (Outlook contacts through Microsoft Graph), written like a third-party one."""
+
+from __future__ import annotations
+
+from contacthub.connector import ConnectorInfo
+from contacthub.connectors.graph.connector import GraphConnector
+from contacthub.hookspecs import hookimpl
+
+AUTH_OPTIONS = {
+    "client_id": "the app registration's Application (client) ID in Entra ID",
+    "tenant": "directory (tenant) ID or domain (default: organizations; consumers for Outlook.com)",
+    "client_secret": 'for an app signing in as itself: a secret reference, {env = "VAR"} or a keyring entry',
+    "authority": "sign-in host (default https://login.microsoftonline.com; national clouds differ)",
+    "graph_url": "Graph root (default https://graph.microsoft.com/v1.0; national clouds differ)",
+}
+
+
+@hookimpl
+def contacthub_connectors() -> list[ConnectorInfo]:
+    """The graph connector."""
+    return [
+        ConnectorInfo(
+            name=GraphConnector.name,
+            factory=GraphConnector.open,
+            description=GraphConnector.description,
+            options={
+                "location": "the contact folder's name (made when missing)",
+                "mailbox": "with client_secret: whose mailbox (user id or address)",
+                **AUTH_OPTIONS,
+            },
+        )
+    ]

@@ -1,0 +1,1 @@
+"""SharePoint contact lists through Microsoft Graph."""

@@ -1,0 +1,298 @@
+"""A fake Outlook mailbox behind `responses`: Graph's contact folders, contacts, delta and $batch.
+
+Answers are shaped like the published Graph JSON (contact resource, delta rows
+with @removed, @odata.nextLink / @odata.deltaLink paging, $batch responses,
+the error envelope). Nothing reaches the network: any other URL fails.
+
+Failure injection: `throttle_subrequests(n)` (429 inside a 200 batch),
+`expire_tokens()` (delta links answer 410), `revoke_token()` (next request 401),
+`forget_deletes_after_token` (a copy created after a delta link and deleted since
+is left out of that link's changes, as Exchange may do).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import threading
+import uuid
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import responses
+
+from contacthub.connectors.graph.mapping import to_graph
+from contacthub.model import Contact
+
+BASE = "https://graph.microsoft.com/v1.0"
+TOKEN = "fake-access-token-3f9c2a7e41d8"
+
+
+def graph_error(status: int, code: str, message: str) -> tuple[int, dict, dict]:
+    body = {
+        "error": {
+            "code": code,
+            "message": message,
+            "innerError": {"date": "2025-02-13T10:17:05", "request-id": "93b6f17e-c05d-4f45-ad2a-6665c708d8a0",
+                           "client-request-id": "e70c5c1b-8b47-68c0-3171-3d22f5e0bd54"},
+        }
+    }  # fmt: skip
+    return status, {"Content-Type": "application/json"}, body
+
+
+NOT_FOUND = (404, "ErrorItemNotFound", "The specified object was not found in the store.")
+
+
+class FakeGraph:
+    def __init__(self, base: str = BASE, page_size: int = 3) -> None:
+        self.base = base
+        self.page_size = page_size
+        self.owners: dict[str, dict[str, dict]] = {}  # owner -> folder id -> {"displayName", "contacts"}
+        self.log: list[tuple[str, str]] = []  # (folder id, contact id) touched, in order: delta positions
+        self.created_at: dict[str, int] = {}  # contact id -> log position when created
+        self.epoch = 0
+        self.calls: list[tuple[str, str]] = []  # (method, path) of every request, sub-requests included
+        self.batches: list[int] = []  # sub-requests per $batch
+        self.seen_headers: list[dict[str, str]] = []
+        self.forget_deletes_after_token = False
+        self._throttle = 0
+        self._throttle_after = "1"
+        self._revoked = False
+        self._ids = itertools.count(1)
+        self._pages: dict[str, tuple[list, int]] = {}  # skiptoken -> rows still to send, log position
+        self._lock = threading.RLock()
+        self.mock = responses.RequestsMock(assert_all_requests_are_fired=False)
+        for method in ("GET", "POST", "PATCH", "DELETE"):
+            self.mock.add_callback(method, re.compile(re.escape(base) + r"/.*"), callback=self._http)
+
+    def __enter__(self) -> FakeGraph:
+        self.mock.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.mock.stop()
+        self.mock.reset()
+
+    # -- failure injection --------------------------------------------------------
+
+    def throttle_subrequests(self, count: int, retry_after: str = "1") -> None:
+        self._throttle = count
+        self._throttle_after = retry_after
+
+    def expire_tokens(self) -> None:
+        self.epoch += 1
+
+    def revoke_token(self) -> None:
+        self._revoked = True
+
+    # -- the user in Outlook --------------------------------------------------------
+
+    def folder_id(self, name: str, owner: str = "me") -> str:
+        return next(fid for fid, f in self.owners.get(owner, {}).items() if f["displayName"] == name)
+
+    def contacts(self, folder: str, owner: str = "me") -> dict[str, dict]:
+        return self.owners[owner][self.folder_id(folder, owner)]["contacts"]
+
+    def user_create(self, folder: str, contact: Contact, owner: str = "me") -> str:
+        with self._lock:
+            fid = self.folder_id(folder, owner)
+            return self._create(self.owners[owner][fid], fid, _clean(to_graph(contact)))
+
+    def user_edit(self, folder: str, contact_id: str, **properties: Any) -> None:
+        """Change Graph properties of a contact, as Outlook would (extended properties are kept)."""
+        with self._lock:
+            item = self.contacts(folder)[contact_id]
+            item.update(properties)
+            self._touch(self.folder_id(folder), item)
+
+    def user_delete(self, folder: str, contact_id: str) -> None:
+        with self._lock:
+            del self.contacts(folder)[contact_id]
+            self.log.append((self.folder_id(folder), contact_id))
+
+    # -- HTTP ----------------------------------------------------------------------------
+
+    def _http(self, request) -> tuple[int, dict, str]:
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        self.seen_headers.append(headers)
+        if headers.get("authorization") != f"Bearer {TOKEN}" or self._revoked:
+            self._revoked = False
+            status, hdrs, body = graph_error(401, "InvalidAuthenticationToken", "Access token has expired or is not yet valid.")
+            return status, hdrs, json.dumps(body)
+        split = urlsplit(request.url)
+        path = split.path[len(urlsplit(self.base).path):]
+        body = json.loads(request.body) if request.body else None
+        if request.method == "POST" and path == "/$batch":
+            return 200, {"Content-Type": "application/json"}, json.dumps(self._batch(body))
+        status, hdrs, answer = self._route(request.method, path, split.query, headers, body)
+        return status, hdrs, json.dumps(answer) if answer is not None else ""
+
+    def _batch(self, body: dict) -> dict:
+        assert len(body["requests"]) <= 20, "Graph takes at most 20 requests per batch"
+        self.batches.append(len(body["requests"]))
+        answers = []
+        for sub in body["requests"]:
+            if self._throttle > 0:
+                self._throttle -= 1
+                status, hdrs, answer = graph_error(429, "ApplicationThrottled", "Application is over its MailboxConcurrency limit.")
+                hdrs = {**hdrs, "Retry-After": self._throttle_after}
+            else:
+                split = urlsplit(sub["url"])
+                status, hdrs, answer = self._route(
+                    sub["method"], split.path, split.query, {k.lower(): v for k, v in (sub.get("headers") or {}).items()}, sub.get("body")
+                )
+            entry = {"id": sub["id"], "status": status, "headers": hdrs}
+            if answer is not None:
+                entry["body"] = answer
+            answers.append(entry)
+        answers.reverse()  # Graph may answer in any order: the client must match by id
+        return {"responses": answers}
+
+    def _route(self, method: str, path: str, query: str, headers: dict, body: Any) -> tuple[int, dict, Any]:
+        with self._lock:
+            self.calls.append((method, path))
+            params = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
+            parts = [unquote(p) for p in path.strip("/").split("/")]
+            if parts[0] == "me":
+                owner, rest = "me", parts[1:]
+            elif parts[0] == "users" and len(parts) > 1:
+                owner, rest = parts[1], parts[2:]
+            else:
+                return graph_error(400, "BadRequest", "Resource not found for the segment.")
+            folders = self.owners.setdefault(owner, {})
+            if rest == ["contactFolders"]:
+                if method == "POST":
+                    fid = f"AAMkAGFolder{next(self._ids)}AAA="
+                    folders[fid] = {"displayName": body["displayName"], "contacts": {}}
+                    return 201, {}, {"id": fid, "displayName": body["displayName"], "parentFolderId": "AAMkAGRoot="}
+                wanted = re.fullmatch(r"displayName eq '(.*)'", params.get("$filter", ""))
+                name = wanted.group(1).replace("''", "'") if wanted else None
+                value = [{"id": fid, "displayName": f["displayName"]} for fid, f in folders.items() if name in (None, f["displayName"])]
+                return 200, {}, {"value": value}
+            if len(rest) < 2 or rest[0] != "contactFolders" or rest[1] not in folders:
+                return graph_error(*NOT_FOUND)
+            fid, folder = rest[1], folders[rest[1]]
+            if len(rest) == 2:
+                return 200, {}, {"id": fid, "displayName": folder["displayName"]}
+            if rest[2:] == ["contacts"] and method == "GET":
+                return self._list(owner, fid, folder, params)
+            if rest[2:] == ["contacts"] and method == "POST":
+                cid = self._create(folder, fid, body)
+                return 201, {}, self._shape(folder["contacts"][cid], params)
+            if rest[2:] == ["contacts", "delta"]:
+                return self._delta(owner, fid, folder, params)
+            if len(rest) == 4 and rest[2] == "contacts":
+                return self._one(method, fid, folder, rest[3], params, headers, body)
+            return graph_error(400, "BadRequest", "Unsupported segment.")
+
+    def _list(self, owner: str, fid: str, folder: dict, params: dict) -> tuple[int, dict, Any]:
+        items = list(folder["contacts"].values())
+        skip, top = int(params.get("$skip", 0)), int(params.get("$top", 10))
+        top = min(top, self.page_size)
+        page = {"value": [self._shape(i, params) for i in items[skip : skip + top]]}
+        if skip + top < len(items):
+            rest = {k: v for k, v in params.items() if k != "$skip"}
+            query = "&".join(f"{k}={v}" for k, v in rest.items())
+            page["@odata.nextLink"] = f"{self.base}/{_owner_path(owner)}/contactFolders/{fid}/contacts?{query}&$skip={skip + top}"
+        return 200, {}, page
+
+    def _delta(self, owner: str, fid: str, folder: dict, params: dict) -> tuple[int, dict, Any]:
+        link = f"{self.base}/{_owner_path(owner)}/contactFolders/{fid}/contacts/delta"
+        if "$skiptoken" in params:
+            rows, position = self._pages.pop(params["$skiptoken"])
+        elif "$deltatoken" in params:
+            epoch, _, position = params["$deltatoken"].partition(".")
+            if epoch != str(self.epoch) or not position.isdigit() or int(position) > len(self.log):
+                return graph_error(410, "SyncStateNotFound", "The sync state could not be found or is no longer valid.")
+            position = int(position)
+            touched = dict.fromkeys(cid for f, cid in self.log[position:] if f == fid)
+            rows = []
+            for cid in touched:
+                if cid in folder["contacts"]:
+                    rows.append(self._delta_row(folder["contacts"][cid]))
+                elif not (self.forget_deletes_after_token and self.created_at.get(cid, -1) >= position):
+                    rows.append({"@odata.type": "#microsoft.graph.contact", "id": cid, "@removed": {"reason": "deleted"}})
+            position = len(self.log)
+        else:
+            rows = [self._delta_row(i) for i in folder["contacts"].values()]
+            position = len(self.log)
+        page = {"@odata.context": f"{self.base}/$metadata#Collection(contact)", "value": rows[: self.page_size]}
+        if len(rows) > self.page_size:
+            token = f"skip{next(self._ids)}"
+            self._pages[token] = (rows[self.page_size :], position)
+            page["@odata.nextLink"] = f"{link}?$skiptoken={token}"
+        else:
+            page["@odata.deltaLink"] = f"{link}?$deltatoken={self.epoch}.{position}"
+        return 200, {}, page
+
+    def _delta_row(self, item: dict) -> dict:
+        return {"@odata.type": "#microsoft.graph.contact", "@odata.etag": item["@odata.etag"], "id": item["id"], "changeKey": item["changeKey"]}
+
+    def _one(self, method, fid, folder, cid, params, headers, body) -> tuple[int, dict, Any]:
+        item = folder["contacts"].get(cid)
+        if item is None:
+            return graph_error(*NOT_FOUND)
+        if method == "GET":
+            return 200, {}, self._shape(item, params)
+        if headers.get("if-match") and headers["if-match"] != item["@odata.etag"]:
+            return graph_error(412, "ErrorIrresolvableConflict",
+                               "The send or update operation could not be performed because the change key passed in the request does not match the current change key for the item.")  # fmt: skip
+        if method == "DELETE":
+            del folder["contacts"][cid]
+            self.log.append((fid, cid))
+            return 204, {}, None
+        if method == "PATCH":
+            self._apply(item, body)
+            self._touch(fid, item)
+            return 200, {}, self._shape(item, {})
+        return graph_error(405, "ErrorInvalidRequest", "The OData request is not supported.")
+
+    # -- storage ---------------------------------------------------------------------------
+
+    def _create(self, folder: dict, fid: str, body: dict) -> str:
+        cid = f"AAMkAGI2TG93AAA{uuid.uuid4().hex}="
+        item = {"id": cid, "parentFolderId": fid, "createdDateTime": "2025-02-13T10:17:05Z", "_props": {}}
+        self._apply(item, body)
+        folder["contacts"][cid] = item
+        self.created_at[cid] = len(self.log)
+        self._touch(fid, item)
+        return cid
+
+    def _apply(self, item: dict, body: dict) -> None:
+        for key, value in (body or {}).items():
+            if key == "singleValueExtendedProperties":
+                for prop in value:
+                    item["_props"][prop["id"]] = prop["value"]
+            elif value is None:
+                item.pop(key, None)
+            else:
+                item[key] = value
+
+    def _touch(self, fid: str, item: dict) -> None:
+        change_key = f"EQAAABYAAAD{next(self._ids):08d}"
+        item["changeKey"] = change_key
+        item["@odata.etag"] = f'W/"{change_key}"'
+        item["lastModifiedDateTime"] = "2025-02-13T10:18:00Z"
+        self.log.append((fid, item["id"]))
+
+    def _shape(self, item: dict, params: dict) -> dict:
+        """The contact as Graph answers: $select honoured, extended properties only when $expand names them."""
+        shown = {k: v for k, v in item.items() if not k.startswith("_")}
+        if "$select" in params:
+            keep = set(params["$select"].split(",")) | {"id", "@odata.etag"}
+            shown = {k: v for k, v in shown.items() if k in keep}
+        wanted = re.findall(r"id eq '([^']*)'", params.get("$expand", ""))
+        if wanted:
+            shown["singleValueExtendedProperties"] = [
+                {"id": pid, "value": value} for pid, value in item["_props"].items() if any(pid.casefold() == w.casefold() for w in wanted)
+            ]
+        return shown
+
+
+def _owner_path(owner: str) -> str:
+    return "me" if owner == "me" else f"users/{owner}"
+
+
+def _clean(data: dict) -> dict:
+    return {k: v for k, v in data.items() if v is not None}
