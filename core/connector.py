@@ -190,3 +190,7 @@ class ConnectorInfo:
     factory: Callable[[Mapping[str, Any], ConnectorContext], Connector]
     description: str = ""
     options: Mapping[str, str] = field(default_factory=dict)  # option name -> help text
+    # Interactive sign-in for targets that need one (`contacthub auth login/logout`):
+    # login(options, context, prompt) -> who signed in; logout(options, context).
+    login: Callable[[Mapping[str, Any], ConnectorContext, Callable[[str], Any]], str] | None = None
+    logout: Callable[[Mapping[str, Any], ConnectorContext], None] | None = None

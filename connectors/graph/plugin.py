@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contacthub.connector import ConnectorInfo
+from contacthub.connectors.graph import auth
 from contacthub.connectors.graph.connector import GraphConnector
 from contacthub.hookspecs import hookimpl
 
@@ -28,5 +29,7 @@ def contacthub_connectors() -> list[ConnectorInfo]:
                 "mailbox": "with client_secret: whose mailbox (user id or address)",
                 **AUTH_OPTIONS,
             },
+            login=lambda options, context, prompt: auth.login(options, context, prompt, connector="graph"),
+            logout=auth.logout,
         )
     ]

@@ -67,7 +67,16 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
 
 
 def _register() -> None:
-    from contacthub.cli import connectors_cmd, contact_cmd, db_cmd, init_cmd, sync_cmd, transfer_cmd, types_cmd
+    from contacthub.cli import (
+        auth_cmd,
+        connectors_cmd,
+        contact_cmd,
+        db_cmd,
+        init_cmd,
+        sync_cmd,
+        transfer_cmd,
+        types_cmd,
+    )
 
     cli.add_command(init_cmd.init)
     cli.add_command(contact_cmd.contact)
@@ -79,6 +88,7 @@ def _register() -> None:
     cli.add_command(sync_cmd.sync)
     cli.add_command(sync_cmd.target_group)
     cli.add_command(sync_cmd.adopt_command)
+    cli.add_command(auth_cmd.auth)
 
 
 _register()

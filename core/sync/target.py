@@ -139,12 +139,16 @@ def save_sync_settings(config: Config, settings: SyncSettings | None) -> None:
     config.save()
 
 
+def connector_context(target: Target, cache_root: Path) -> ConnectorContext:
+    """The target's private cache folder and secret resolver, the same for every use of the target."""
+    cache_dir = cache_root / "targets" / hashlib.sha256(target.key.encode()).hexdigest()[:16]
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    return ConnectorContext(cache_dir=cache_dir, secret=lambda ref: resolve_secret(ref, f"target {target}"))
+
+
 def open_connector(target: Target, cache_root: Path) -> Connector:
     """Open the target's connector through the plugin manager (built-in or third-party alike)."""
     from contacthub.plugins import load_plugins
 
     info = load_plugins().get(target.connector)
-    cache_dir = cache_root / "targets" / hashlib.sha256(target.key.encode()).hexdigest()[:16]
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    context = ConnectorContext(cache_dir=cache_dir, secret=lambda ref: resolve_secret(ref, f"target {target}"))
-    return info.factory(target.options, context)
+    return info.factory(target.options, connector_context(target, cache_root))

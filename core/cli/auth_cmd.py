@@ -1,0 +1,48 @@
+"""`contacthub auth login|logout TARGET`: sign in to targets that need it (Microsoft 365)."""
+
+from __future__ import annotations
+
+import click
+
+from contacthub.errors import ConfigError
+
+
+def _signing_in(hub, target_spec: str, action: str):
+    """The target, its plugin's sign-in function for `action`, and the target's context."""
+    from contacthub.plugins import load_plugins
+    from contacthub.sync.target import connector_context, parse_target
+
+    target = parse_target(target_spec, hub.config)
+    function = getattr(load_plugins().get(target.connector), action)
+    if function is None:
+        raise ConfigError(f"connector '{target.connector}' has no sign-in: its credentials come from the config file")
+    return target, function, connector_context(target, hub.paths.cache_dir)
+
+
+@click.group()
+def auth() -> None:
+    """Sign in to a target, for connectors that need it (graph, sharepoint).
+
+    The token is cached for the target (encrypted by the OS where it can be,
+    else in a file only you can read) and refreshed without asking again.
+    """
+
+
+@auth.command("login")
+@click.argument("target")
+@click.pass_obj
+def login(hub, target: str) -> None:
+    """Sign in for TARGET (a [targets.NAME] or CONNECTOR:LOCATION); follow the instructions shown."""
+    chosen, function, context = _signing_in(hub, target, "login")
+    who = function(chosen.options, context, lambda message: click.echo(message, err=True))
+    click.echo(f"Signed in to {chosen} as {who}")
+
+
+@auth.command("logout")
+@click.argument("target")
+@click.pass_obj
+def logout(hub, target: str) -> None:
+    """Forget the sign-in (cached tokens) of TARGET."""
+    chosen, function, context = _signing_in(hub, target, "logout")
+    function(chosen.options, context)
+    click.echo(f"Signed out of {chosen}")
