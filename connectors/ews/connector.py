@@ -23,7 +23,6 @@ from contacthub.connector import (
     ChangeSet,
     ConnectorContext,
     ConnectorError,
-    Marker,
     NotFound,
     RemoteItem,
     RemoteRef,
@@ -54,6 +53,7 @@ from contacthub.connectors.ews.mapping import (
     to_ews,
 )
 from contacthub.connectors.ews.properties import MARKER_ATTR
+from contacthub.connectors.outlook_marker import marker_text, parse_marker
 from exchangelib import Contact as EwsContact
 from exchangelib.errors import (
     ErrorAccessDenied,
@@ -350,7 +350,7 @@ class EwsConnector:
         return self._folder if self._folder is not None else self._open_folder()
 
     def _ews(self, request: WriteRequest, **ids: Any) -> EwsContact:
-        marker = _marker_text(request.marker)
+        marker = marker_text(request.marker) or None
         return to_ews(request.contact, account=self._account, folder=self._folder, **{MARKER_ATTR: marker}, **ids)
 
     def _changekeys(self, ids: list[str]) -> dict[str, str]:
@@ -366,7 +366,7 @@ class EwsConnector:
         return found
 
     def _ref(self, item: Any) -> RemoteRef:
-        return RemoteRef(item.id, item.changekey, _parse_marker(getattr(item, MARKER_ATTR, None)))
+        return RemoteRef(item.id, item.changekey, parse_marker(getattr(item, MARKER_ATTR, None)))
 
     def _result(self, request: WriteRequest, outcome: Any, op: str) -> Result:
         if isinstance(outcome, Exception):
@@ -428,22 +428,6 @@ def UPDATE_FIELDS_FOR(obj: EwsContact) -> list[str]:
 def _fetch_fields() -> list[str]:
     fields = [f for f in UPDATE_FIELDS if f != "postal_address_index"] + ["postal_address_index", MARKER_ATTR]
     return list(dict.fromkeys(fields))
-
-
-def _marker_text(marker: Marker | None) -> str | None:
-    if marker is None:
-        return None
-    return f"{marker.database_id}:{marker.record_id}"
-
-
-def _parse_marker(value: str | None) -> Marker | None:
-    """"{database_id}:{record_id}"; ids are uuids, so the first colon splits them."""
-    if not value:
-        return None
-    database_id, sep, record_id = value.partition(":")
-    if not (sep and database_id and record_id):
-        return None
-    return Marker(database_id, record_id)
 
 
 def _not_found(remote_id: str) -> NotFound:

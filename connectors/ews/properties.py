@@ -1,12 +1,7 @@
 """The extended properties the hub keeps on an Exchange contact, and their registration.
 
-The marker is a named string property in contacthub's own property set:
-
-    String {7A35CB42-20DB-4CAA-A827-8C39B1616367} Name contacthub-id = "{database_id}:{record_id}"
-
-The Graph connector writes the very same property (same GUID, same name, same
-value format), so a copy made over EWS is recognised over Graph and back.
-Never change MARKER_GUID: every synced copy in every mailbox carries it.
+The marker is a named string property in contacthub's own property set,
+shared with the Graph connector (see `contacthub.connectors.outlook_marker`).
 
 `contacthub-details` (same set) holds what Exchange has no place for inside a
 field it does hold (email types, the original phone types, extra emails …), so
@@ -26,9 +21,7 @@ import threading
 from exchangelib import Contact as EwsContact
 from exchangelib import ExtendedProperty
 
-MARKER_GUID = "7a35cb42-20db-4caa-a827-8c39b1616367"
-MARKER_NAME = "contacthub-id"
-DETAILS_NAME = "contacthub-details"
+from contacthub.connectors.outlook_marker import DETAILS_NAME, MARKER_GUID, MARKER_NAME
 
 
 class MarkerProperty(ExtendedProperty):

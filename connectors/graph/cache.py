@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 
 from contacthub.connector import Marker
-from contacthub.connectors.graph.mapping import marker_text, parse_marker
+from contacthub.connectors.outlook_marker import marker_text, parse_marker
 
 FILE = "graph-markers.json"
 KEEP_TOKENS = 8

@@ -31,15 +31,12 @@ from typing import Any
 
 from contacthub.connector import Marker
 from contacthub.connectors.graph.details import details_json, parse_details, restore
+from contacthub.connectors.outlook_marker import DETAILS_NAME, MARKER_GUID, MARKER_NAME, marker_text, parse_marker
 from contacthub.model import Address, Contact, Name, Typed
 
-# The marker's property set. The very same GUID as the EWS connector's MARKER_GUID
-# (connectors/ews/properties.py), so a copy made over EWS is recognised over Graph
-# and back; copied, not imported, because that module needs exchangelib. The lead
-# unifies both into one shared module. Never change it: every synced copy carries it.
-MARKER_GUID = "7a35cb42-20db-4caa-a827-8c39b1616367"
-MARKER_PROPERTY = f"String {{{MARKER_GUID}}} Name contacthub-id"
-DETAILS_PROPERTY = f"String {{{MARKER_GUID}}} Name contacthub-details"
+# The marker's property set is shared with the EWS connector (outlook_marker.py).
+MARKER_PROPERTY = f"String {{{MARKER_GUID}}} Name {MARKER_NAME}"
+DETAILS_PROPERTY = f"String {{{MARKER_GUID}}} Name {DETAILS_NAME}"
 # $expand takes one filter: both properties with "or".
 EXPAND = f"singleValueExtendedProperties($filter=id eq '{MARKER_PROPERTY}' or id eq '{DETAILS_PROPERTY}')"
 EXPAND_MARKER = f"singleValueExtendedProperties($filter=id eq '{MARKER_PROPERTY}')"
@@ -57,18 +54,6 @@ WORK_VOICE, HOME_VOICE, CELL = ["work", "voice"], ["home", "voice"], ["cell"]
 
 
 # -- markers -------------------------------------------------------------------------
-
-
-def marker_text(marker: Marker | None) -> str:
-    return f"{marker.database_id}:{marker.record_id}" if marker else ""
-
-
-def parse_marker(text: Any) -> Marker | None:
-    """ "{database_id}:{record_id}", or None (no marker, or one the hub did not write)."""
-    if not isinstance(text, str):
-        return None
-    database_id, sep, record_id = text.partition(":")
-    return Marker(database_id, record_id) if sep and database_id and record_id else None
 
 
 def properties_of(item: dict[str, Any]) -> dict[str, str]:

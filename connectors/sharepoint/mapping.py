@@ -29,7 +29,7 @@ from typing import Any
 
 from contacthub.connector import Marker
 from contacthub.connectors.graph.details import details_json, parse_details, restore
-from contacthub.connectors.graph.mapping import marker_text, parse_marker
+from contacthub.connectors.outlook_marker import marker_text, parse_marker
 from contacthub.model import Address, Contact, Name, Typed
 
 MARKER_COLUMN = "ContacthubId"
