@@ -34,13 +34,11 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from hypothesis import HealthCheck, settings, strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
-
 from contacthub.connector import TargetError
 from contacthub.errors import ContactHubError
 from contacthub.model import Contact, Name, Typed
-from contacthub.store import open_database, records as records_module
+from contacthub.store import open_database
+from contacthub.store import records as records_module
 from contacthub.sync import lifecycle
 from contacthub.sync.copies import held, to_copy
 from contacthub.sync.engine import MassDeletion, run_pass
@@ -48,6 +46,15 @@ from contacthub.sync.plan import TargetLooksEmpty
 from contacthub.sync.state import TargetState
 from contacthub.sync.target import SyncSettings, Target
 from contacthub.testing import ALL_FIELDS, MemoryConnector
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 
 SLOW = settings._current_profile == "slow"
 
@@ -435,9 +442,7 @@ class SyncMachine(RuleBasedStateMachine):
         records = self._records()
         for record_id in list(self.pending_deletes):
             record = records.get(record_id)
-            if record is None or (record.is_deleted and record.deleted_reason == "target"):
-                self.pending_deletes.discard(record_id)
-            elif not self._qualifies(record):
+            if record is None or (record.is_deleted and record.deleted_reason == "target") or not self._qualifies(record):
                 self.pending_deletes.discard(record_id)
 
     @precondition(lambda self: self.syncing)
