@@ -21,7 +21,7 @@ from contacthub.errors import ContactHubError
 from contacthub.model import Contact, Record
 from contacthub.sync.copies import copy_hash, from_copy, from_linked_copy, to_copy
 from contacthub.sync.merge import FieldConflict, merge
-from contacthub.sync.state import Link, TargetState
+from contacthub.sync.state import Link, LinkIndex, TargetState
 from contacthub.sync.target import SyncSettings
 
 
@@ -90,9 +90,11 @@ class RemoteView:
     full: bool
 
 
-def read_target(connector: Connector, state_token: str, links: dict[str, Link]) -> RemoteView:
-    """A change-token read where the connector has one (falling back to a full listing), else a listing."""
-    known = {link.remote_id for link in links.values()}
+def read_target(connector: Connector, state_token: str, known: set[str]) -> RemoteView:
+    """A change-token read where the connector has one (falling back to a full listing), else a listing.
+
+    `known` are the remote ids of the linked copies: only they can be "gone".
+    """
     if connector.capabilities.incremental:
         try:
             changes = connector.changes(state_token)
@@ -138,30 +140,32 @@ class Planner:
 
     def plan(self, force: bool = False) -> Plan:
         plan = Plan(seq=self.tx.records.max_seq())
-        links = self.state.links()
-        plan.links = len(links)
-        remote = read_target(self.connector, self.state.row.change_token, links)
-        if remote.full and not remote.changed and links and not force:
+        index = self.state.link_index()
+        plan.links = len(index)
+        remote = read_target(self.connector, self.state.row.change_token, set(index.by_remote))
+        if remote.full and not remote.changed and index and not force:
             raise TargetLooksEmpty(
-                f"target {self.settings.target} lists no contacts while {len(links)} synced copies are known; "
+                f"target {self.settings.target} lists no contacts while {len(index)} synced copies are known; "
                 "nothing was changed (if the copies really were all deleted there, run again with --force)"
             )
         plan.token = remote.token
-        by_remote = {link.remote_id: link for link in links.values()}
 
         to_fetch: list[str] = []
         for ref in remote.changed:
-            link = by_remote.get(ref.remote_id)
-            if link is not None and ref.etag == link.etag:
+            linked = index.by_remote.get(ref.remote_id)
+            if linked is not None and ref.etag == linked[1]:
                 continue
-            if link is not None or (ref.marker is not None and ref.marker.database_id == self.database_id):
+            if linked is not None or (ref.marker is not None and ref.marker.database_id == self.database_id):
                 to_fetch.append(ref.remote_id)
             else:
                 plan.plain += 1  # a plain contact, or another database's copy: never touched (S7, W1)
         fetched = fetch_all(self.connector, to_fetch)
 
-        adopted = self._adopt_orphans(plan, links, [fetched[i] for i in to_fetch if i in fetched and i not in by_remote])
-        records = self._records_to_check(links, remote, fetched, adopted)
+        orphans = [fetched[i] for i in to_fetch if i in fetched and i not in index.by_remote]
+        adopted = self._adopt_orphans(plan, index, orphans)
+        records = self._records_to_check(index, remote, fetched, adopted)
+        # Full links (with their base snapshots) only for what this pass touches.
+        links = {**self.state.links_for(r for r in records if r in index.remote_of), **adopted}
         for record_id in sorted(records, key=lambda rid: records[rid].contact.best_name() if records[rid] else rid):
             self._decide(plan, record_id, records[record_id], links.get(record_id), remote, fetched)
         plan.actions.sort(key=lambda a: ORDER.index(a.kind))
@@ -169,7 +173,7 @@ class Planner:
 
     # -- reading the database side ------------------------------------------
 
-    def _records_to_check(self, links, remote: RemoteView, fetched, adopted) -> dict[str, Record | None]:
+    def _records_to_check(self, index: LinkIndex, remote: RemoteView, fetched, adopted) -> dict[str, Record | None]:
         """Records changed since the last pass, plus those whose copy changed; None for purged ones."""
         if self.state.row.seq == 0 or self.state.row.selection != self.settings.selection_hash:
             # First pass, or the filter/category changed: every record is weighed again (S1, S9).
@@ -178,9 +182,8 @@ class Planner:
             records = {r.id: r for r in self.tx.records.changed_since(self.state.row.seq)}
         for record_id in self.state.orphan_record_ids():
             records[record_id] = None
-        by_remote = {link.remote_id: link for link in links.values()}
-        touched = {by_remote[rid].record_id for rid in fetched if rid in by_remote}
-        touched |= {by_remote[rid].record_id for rid in remote.gone}
+        touched = {index.by_remote[rid][0] for rid in fetched if rid in index.by_remote}
+        touched |= {index.by_remote[rid][0] for rid in remote.gone}
         touched |= set(adopted)
         for record_id in touched - records.keys():
             records[record_id] = self._record_or_none(record_id)
@@ -205,12 +208,12 @@ class Planner:
 
     # -- copies with our marker but no link (S12) ---------------------------
 
-    def _adopt_orphans(self, plan: Plan, links: dict[str, Link], orphans: list[RemoteItem]) -> list[str]:
+    def _adopt_orphans(self, plan: Plan, index: LinkIndex, orphans: list[RemoteItem]) -> dict[str, Link]:
         """A marked copy without a link is one a killed pass created: link it instead of making a twin."""
-        adopted: list[str] = []
+        adopted: dict[str, Link] = {}
         for item in sorted(orphans, key=lambda i: i.ref.remote_id):
             record_id = item.ref.marker.record_id  # type: ignore[union-attr]
-            if record_id in links or record_id in adopted:
+            if record_id in index.remote_of or record_id in adopted:
                 plan.problems.append(
                     f"target {self.settings.target}: {item.ref.remote_id} is a second copy of record "
                     f"{record_id[:8]}; left alone"
@@ -227,11 +230,10 @@ class Planner:
             base = record.contact.copy(**held_values)
             base = from_copy(base, self.label, record.contact)
             remote_hash = copy_hash(item.contact, self.fields)
-            links[record_id] = Link(record_id, item.ref.remote_id, item.ref.etag, remote_hash, base)
+            adopted[record_id] = Link(record_id, item.ref.remote_id, item.ref.etag, remote_hash, base)
             plan.actions.append(
                 Action(ADOPT, record_id, record.contact.best_name(), ref=item.ref, base=base, remote_hash=remote_hash)
             )
-            adopted.append(record_id)
         return adopted
 
     # -- the decision ---------------------------------------------------------

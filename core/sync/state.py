@@ -30,6 +30,25 @@ class Link:
     base: Contact
 
 
+class LinkIndex:
+    """Which record is linked to which copy, and the copy's etag: all a no-change pass needs.
+
+    Read column by column, without the base snapshots, so its cost stays small
+    next to the target's own listing; full `Link`s are loaded only for the
+    records a pass touches (`TargetState.links_for`).
+    """
+
+    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
+        self.remote_of = {record_id: remote_id for record_id, remote_id, _etag in rows}
+        self.by_remote = {remote_id: (record_id, etag) for record_id, remote_id, etag in rows}
+
+    def __len__(self) -> int:
+        return len(self.remote_of)
+
+
+LINKS_PER_QUERY = 500  # keeps IN (...) lists within every backend's parameter limit
+
+
 def _to_link(row: SyncLinkRow) -> Link:
     return Link(row.record_id, row.remote_id, row.etag, row.remote_hash, Contact.from_dict(row.base))
 
@@ -79,6 +98,20 @@ class TargetState:
     def links(self) -> dict[str, Link]:
         rows = self.session.scalars(select(SyncLinkRow).where(SyncLinkRow.target_id == self.row.id))
         return {r.record_id: _to_link(r) for r in rows}
+
+    def link_index(self) -> LinkIndex:
+        columns = select(SyncLinkRow.record_id, SyncLinkRow.remote_id, SyncLinkRow.etag)
+        return LinkIndex([tuple(r) for r in self.session.execute(columns.where(SyncLinkRow.target_id == self.row.id))])
+
+    def links_for(self, record_ids) -> dict[str, Link]:
+        """The full links (with base snapshots) of these records, where they have one."""
+        ids = sorted(set(record_ids))
+        found: dict[str, Link] = {}
+        for start in range(0, len(ids), LINKS_PER_QUERY):
+            chunk = ids[start : start + LINKS_PER_QUERY]
+            stmt = select(SyncLinkRow).where(SyncLinkRow.target_id == self.row.id, SyncLinkRow.record_id.in_(chunk))
+            found.update((r.record_id, _to_link(r)) for r in self.session.scalars(stmt))
+        return found
 
     def link_count(self) -> int:
         stmt = select(func.count()).select_from(SyncLinkRow).where(SyncLinkRow.target_id == self.row.id)
