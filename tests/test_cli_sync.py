@@ -308,3 +308,13 @@ def test_a_second_pass_on_the_same_target_waits_its_turn(run, phone, home):
         result = run("sync", "run", ok=False)
     assert "another sync pass" in result.stderr
     run("sync", "run")
+
+
+def test_u1_a_record_updated_from_the_target_is_not_pending(run, phone):
+    record_id, (file, _c) = next((rid, c) for rid, c in copies(phone).items() if c[1].title)
+    rewrite(file, "TITLE:Purchasing manager", "TITLE:From the phone")
+    run("sync", "run")
+    assert records(run)[record_id]["contact"]["title"] == "From the phone"
+    assert run.json("sync", "status")["pending"] == 0
+    run("contact", "edit", record_id, "--note", "now it is")
+    assert run.json("sync", "status")["pending"] == 1

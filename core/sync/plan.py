@@ -126,6 +126,16 @@ def fetch_all(connector: Connector, ids: Iterable[str]) -> dict[str, RemoteItem]
     return items
 
 
+def qualifies(record: Record | None, settings: SyncSettings) -> bool:
+    """A record is synced when it is a live business contact the filter selects (D1, T3, S9)."""
+    return (
+        record is not None
+        and not record.is_deleted
+        and record.type.is_business_contact
+        and settings.selects(record.contact.categories)
+    )
+
+
 class Planner:
     """Builds the plan of one pass for one target."""
 
@@ -198,13 +208,7 @@ class Planner:
             return None
 
     def qualifies(self, record: Record | None) -> bool:
-        """A record is synced when it is a live business contact the filter selects (D1, T3, S9)."""
-        return (
-            record is not None
-            and not record.is_deleted
-            and record.type.is_business_contact
-            and self.settings.selects(record.contact.categories)
-        )
+        return qualifies(record, self.settings)
 
     # -- copies with our marker but no link (S12) ---------------------------
 

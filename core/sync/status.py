@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from contacthub.sync.plan import qualifies
 from contacthub.sync.state import TargetState
 from contacthub.sync.target import SyncSettings
 
@@ -13,7 +14,7 @@ RECENT_CONFLICTS = 20
 def sync_status(db, settings: SyncSettings) -> dict[str, Any]:
     with db.transaction(readonly=True) as tx:
         state = TargetState.get(tx.session, settings.target.key)
-        live = [r for r in tx.records.list() if r.type.is_business_contact and settings.selects(r.contact.categories)]
+        live = [r for r in tx.records.list() if qualifies(r, settings)]
         info: dict[str, Any] = {
             "target": str(settings.target),
             "database": db.url_display,
@@ -31,7 +32,7 @@ def sync_status(db, settings: SyncSettings) -> dict[str, Any]:
             return info
         names = {r.id: r.contact.best_name() for r in live}
         info["synced"] = state.link_count()
-        info["pending"] = len(tx.records.changed_since(state.row.seq)) if state.row.seq else len(live)
+        info["pending"] = _pending(tx, state, settings) if state.row.seq else len(live)
         info["last_pass_at"] = state.row.last_pass_at.isoformat() if state.row.last_pass_at else None
         info["last_pass"] = state.row.last_pass
         info["conflicts"] = [
@@ -47,3 +48,21 @@ def sync_status(db, settings: SyncSettings) -> dict[str, Any]:
             for c in state.conflicts()[-RECENT_CONFLICTS:]
         ]
     return info
+
+
+def _pending(tx, state: TargetState, settings: SyncSettings) -> int:
+    """Records changed since the last pass that the next pass must carry to the target.
+
+    A record the last pass itself updated (an edit taken from the target) is
+    changed since, but already agrees with its copy: it is not pending.
+    """
+    changed = tx.records.changed_since(state.row.seq)
+    links = state.links_for(r.id for r in changed)
+    count = 0
+    for record in changed:
+        link = links.get(record.id)
+        if link is None:
+            count += qualifies(record, settings)
+        else:
+            count += not qualifies(record, settings) or record.contact.content_hash() != link.base.content_hash()
+    return count
