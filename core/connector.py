@@ -14,7 +14,6 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 from contacthub.errors import ContactHubError
 from contacthub.model import Contact
 
-
 # -- typed errors -------------------------------------------------------------
 
 

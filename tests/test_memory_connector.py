@@ -42,7 +42,7 @@ def test_every_write_changes_the_etag() -> None:
     conn = MemoryConnector()
     (created,) = conn.create(_create(conn, 1))
     etags = {created.ref.etag}
-    for i in range(3):
+    for _i in range(3):
         (updated,) = conn.update([WriteRequest(Contact(uid="u0"), created.ref.marker, created.ref.remote_id)])
         etags.add(updated.ref.etag)
     conn.user_edit(created.ref.remote_id, Contact(uid="u0"))

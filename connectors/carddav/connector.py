@@ -31,7 +31,6 @@ from contacthub.connector import (
     Throttled,
     TokenExpired,
     WriteRequest,
-    WrongEtag,
 )
 from contacthub.connectors.carddav.dav import (
     CARD,

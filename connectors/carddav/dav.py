@@ -24,7 +24,7 @@ from caldav.lib import error as dav_error
 from caldav.lib.http_sync import requests as http
 from defusedxml import ElementTree as SafeET
 
-from contacthub.connector import AuthError, ConnectorError, NotFound, TargetError, Throttled, WrongEtag
+from contacthub.connector import AuthError, NotFound, TargetError, Throttled, WrongEtag
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from contacthub.connector import ConnectorContext
-from contacthub.errors import ConfigError
 from exchangelib import (
     BASIC,
     DELEGATE,
@@ -36,6 +34,9 @@ from exchangelib.queryset import Q
 from exchangelib.services import CreateFolder
 from exchangelib.version import EXCHANGE_2016
 from oauthlib.oauth2 import OAuth2Token
+
+from contacthub.connector import ConnectorContext
+from contacthub.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -17,6 +17,36 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from exchangelib import Contact as EwsContact
+from exchangelib.errors import (
+    ErrorAccessDenied,
+    ErrorChangeKeyRequiredForWriteOperations,
+    ErrorFolderNotFound,
+    ErrorInvalidChangeKey,
+    ErrorInvalidIdEmpty,
+    ErrorInvalidIdMalformed,
+    ErrorInvalidSyncStateData,
+    ErrorIrresolvableConflict,
+    ErrorItemNotFound,
+    ErrorServerBusy,
+    ErrorStaleObject,
+    EWSError,
+    RateLimitError,
+    ResponseMessageError,
+    TransportError,
+    UnauthorizedError,
+)
+from exchangelib.items import (
+    ALL_OCCURRENCES,
+    ALWAYS_OVERWRITE,
+    MOVE_TO_DELETED_ITEMS,
+    NEVER_OVERWRITE,
+    SAVE_ONLY,
+    SEND_TO_NONE,
+)
+from exchangelib.properties import ItemId
+from exchangelib.services import CreateItem, DeleteItem, FindItem, GetItem, UpdateItem
+
 from contacthub.connector import (
     AuthError,
     Capabilities,
@@ -54,35 +84,6 @@ from contacthub.connectors.ews.mapping import (
 )
 from contacthub.connectors.ews.properties import MARKER_ATTR
 from contacthub.connectors.outlook_marker import marker_text, parse_marker
-from exchangelib import Contact as EwsContact
-from exchangelib.errors import (
-    ErrorAccessDenied,
-    ErrorChangeKeyRequiredForWriteOperations,
-    ErrorFolderNotFound,
-    ErrorInvalidChangeKey,
-    ErrorInvalidIdEmpty,
-    ErrorInvalidIdMalformed,
-    ErrorInvalidSyncStateData,
-    ErrorIrresolvableConflict,
-    ErrorItemNotFound,
-    ErrorServerBusy,
-    ErrorStaleObject,
-    EWSError,
-    RateLimitError,
-    ResponseMessageError,
-    TransportError,
-    UnauthorizedError,
-)
-from exchangelib.items import (
-    ALL_OCCURRENCES,
-    ALWAYS_OVERWRITE,
-    MOVE_TO_DELETED_ITEMS,
-    NEVER_OVERWRITE,
-    SAVE_ONLY,
-    SEND_TO_NONE,
-)
-from exchangelib.properties import ItemId
-from exchangelib.services import CreateItem, DeleteItem, FindItem, GetItem, UpdateItem
 
 log = logging.getLogger(__name__)
 

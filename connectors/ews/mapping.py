@@ -41,8 +41,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from contacthub.connectors.ews.properties import DETAILS_ATTR, PREFIX_ATTR
-from contacthub.model import Address, Contact, Name, Typed
 from exchangelib import Body
 from exchangelib import Contact as EwsContact
 from exchangelib.indexed_properties import (
@@ -52,6 +50,9 @@ from exchangelib.indexed_properties import (
     PhysicalAddress,
 )
 from exchangelib.properties import HTMLBody
+
+from contacthub.connectors.ews.properties import DETAILS_ATTR, PREFIX_ATTR
+from contacthub.model import Address, Contact, Name, Typed
 
 # The Contact fields an Exchange contact holds (S2, S11).
 HELD_FIELDS = frozenset(
@@ -243,7 +244,8 @@ UPDATE_FIELDS = tuple(ews_values(Contact()).keys())
 
 def plain_contact(item: Any) -> Contact:
     """What Exchange itself says, without the details."""
-    get = lambda name: getattr(item, name, None) or ""
+    def get(name):
+        return getattr(item, name, None) or ""
     phones = {p.label: p.phone_number for p in (item.phone_numbers or []) if p.phone_number}
     addresses = {a.label: a for a in (item.physical_addresses or [])}
     emails = {e.label: e.email for e in (item.email_addresses or []) if e.email}

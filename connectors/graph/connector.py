@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import logging
 import re
-from urllib.parse import unquote
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from contacthub.connector import (
     Capabilities,
@@ -36,7 +36,14 @@ from contacthub.connector import (
 from contacthub.connectors.graph.auth import auth_for
 from contacthub.connectors.graph.cache import MarkerCache
 from contacthub.connectors.graph.http import GraphClient, Reply, SubRequest, error_for, query, segment
-from contacthub.connectors.graph.mapping import EXPAND, EXPAND_MARKER, HELD_FIELDS, marker_of, to_contact, to_graph_with_marker
+from contacthub.connectors.graph.mapping import (
+    EXPAND,
+    EXPAND_MARKER,
+    HELD_FIELDS,
+    marker_of,
+    to_contact,
+    to_graph_with_marker,
+)
 from contacthub.errors import ConfigError
 
 log = logging.getLogger(__name__)

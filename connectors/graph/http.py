@@ -23,9 +23,9 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
-from urllib.parse import urlsplit
 
 from contacthub.connector import AuthError, ConnectorError, NotFound, TargetError, Throttled, TokenExpired, WrongEtag
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from contacthub.cli.output import dry_run_note, print_json, table
+from contacthub.cli.output import print_json, table
 from contacthub.model import Contact, Record
 
 DRY_RUN = click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")

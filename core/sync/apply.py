@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from contacthub.connector import Connector, ConnectorError, Marker, NotFound, Result, Throttled, WriteRequest, WrongEtag
 from contacthub.errors import ContactHubError
 from contacthub.model import Contact
+from contacthub.sync.batching import batches
 from contacthub.sync.copies import copy_hash
 from contacthub.sync.plan import ADOPT, CREATE, DELETE, DROP, REFRESH, SYNC, TRASH, Action, Plan
 from contacthub.sync.state import TargetState
@@ -103,11 +104,9 @@ class Applier:
             self.progress(1)
 
     def _batched(self, actions: list[Action], call, on_result, what: str) -> None:
-        size = max(1, self.connector.capabilities.batch_size)
-        for start in range(0, len(actions), size):
-            batch = actions[start : start + size]
+        for batch in batches(actions, self.connector.capabilities.batch_size):
             requests = [self._request(a) for a in batch]
-            results = retrying(lambda: list(call(requests)), f"target: {what}")
+            results = retrying(lambda requests=requests: list(call(requests)), f"target: {what}")
             with self.db.transaction() as tx:
                 state = TargetState.get(tx.session, self.key)
                 for action, result in zip(batch, results, strict=True):

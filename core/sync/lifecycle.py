@@ -7,13 +7,14 @@ W3 purge what the target deleted, A1–A3 adopt a plain contact.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from contacthub.connector import Connector, Marker, NotFound, RemoteRef, WriteRequest
 from contacthub.errors import ContactHubError, NotFoundError
 from contacthub.sync.apply import retrying
+from contacthub.sync.batching import batches
 from contacthub.sync.copies import copy_hash, from_copy, from_linked_copy, to_copy
+from contacthub.sync.plan import fetch_all
 from contacthub.sync.state import TargetState
 from contacthub.sync.target import SyncSettings
 
@@ -33,11 +34,6 @@ def copies_of(connector: Connector, database_id: str) -> list[RemoteRef]:
     return [ref for ref in connector.list() if ref.marker is not None and ref.marker.database_id == database_id]
 
 
-def _batches(items: list, size: int) -> Iterable[list]:
-    for start in range(0, len(items), max(1, size)):
-        yield items[start : start + size]
-
-
 def remove_copies(db, connector: Connector, key: str, dry_run: bool = False) -> Outcome:
     """C1: remove exactly the copies this database made; plain contacts and the database stay."""
     refs = copies_of(connector, db.id)
@@ -48,9 +44,9 @@ def remove_copies(db, connector: Connector, key: str, dry_run: bool = False) -> 
     # read as "deleted in the target" on the next pass (S5 would trash its record). A copy
     # that could not be removed keeps its marker and is adopted by the next pass (S12).
     _forget(db, key)
-    for batch in _batches(refs, connector.capabilities.batch_size):
+    for batch in batches(refs, connector.capabilities.batch_size):
         requests = [WriteRequest(remote_id=r.remote_id, etag=r.etag) for r in batch]
-        for result in retrying(lambda: list(connector.delete(requests)), "target: removing copies"):
+        for result in retrying(lambda requests=requests: list(connector.delete(requests)), "target: removing copies"):
             if not result.ok and not isinstance(result.error, NotFound):
                 outcome.problems.append(f"{result.request.remote_id}: could not remove: {result.error}")
     outcome.count -= len(outcome.problems)
@@ -79,9 +75,7 @@ def import_copies(previous_db, db, connector: Connector, settings: SyncSettings,
         previous_links = {link.remote_id: link for link in state.links().values()} if state else {}
     _forget(previous_db, key)
     fields = connector.capabilities.fields
-    items = {}
-    for batch in _batches([r.remote_id for r in refs], connector.capabilities.batch_size):
-        items.update((item.ref.remote_id, item) for item in connector.fetch(batch))
+    items = fetch_all(connector, [r.remote_id for r in refs])
     for remote_id, item in items.items():
         link = previous_links.get(remote_id)
         if link is not None:  # it may still carry a label from before the label changed (T3)
@@ -100,7 +94,7 @@ def import_copies(previous_db, db, connector: Connector, settings: SyncSettings,
             remote_id=remote_id,
             etag=item.ref.etag,
         )
-        [result] = retrying(lambda: list(connector.update([request])), "target: re-marking imported copies")
+        [result] = retrying(lambda request=request: list(connector.update([request])), "target: re-marking imported copies")
         if not result.ok:
             outcome.problems.append(f"{remote_id}: imported, but its marker could not be changed: {result.error}")
             continue

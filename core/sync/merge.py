@@ -43,7 +43,8 @@ Pure functions: no I/O, no database.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields as dc_fields
+from dataclasses import dataclass, field
+from dataclasses import fields as dc_fields
 from datetime import UTC, datetime
 from typing import Any
 

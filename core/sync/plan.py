@@ -12,13 +12,14 @@ copy, and what happened to that copy (unchanged, changed, gone).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from contacthub.connector import Connector, Marker, RemoteItem, RemoteRef, TokenExpired
 from contacthub.errors import ContactHubError
 from contacthub.model import Contact, Record
+from contacthub.sync.batching import batches
 from contacthub.sync.copies import copy_hash, from_copy, from_linked_copy, to_copy
 from contacthub.sync.merge import FieldConflict, merge
 from contacthub.sync.state import Link, LinkIndex, TargetState
@@ -113,15 +114,10 @@ def read_target(connector: Connector, state_token: str, known: set[str]) -> Remo
     return RemoteView(refs, known - listed, token, full=True)
 
 
-def _batches(ids: list[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
 def fetch_all(connector: Connector, ids: Iterable[str]) -> dict[str, RemoteItem]:
     ids = list(ids)
     items: dict[str, RemoteItem] = {}
-    for batch in _batches(ids, max(1, connector.capabilities.batch_size)):
+    for batch in batches(ids, connector.capabilities.batch_size):
         items.update((item.ref.remote_id, item) for item in connector.fetch(batch))
     return items
 

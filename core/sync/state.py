@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from contacthub.connector import RemoteRef
 from contacthub.model import Contact
 from contacthub.store.schema import RecordRow, SyncConflictRow, SyncLinkRow, SyncTargetRow, utcnow
+from contacthub.sync.batching import batches
 
 
 @dataclass
@@ -105,10 +106,8 @@ class TargetState:
 
     def links_for(self, record_ids) -> dict[str, Link]:
         """The full links (with base snapshots) of these records, where they have one."""
-        ids = sorted(set(record_ids))
         found: dict[str, Link] = {}
-        for start in range(0, len(ids), LINKS_PER_QUERY):
-            chunk = ids[start : start + LINKS_PER_QUERY]
+        for chunk in batches(sorted(set(record_ids)), LINKS_PER_QUERY):
             stmt = select(SyncLinkRow).where(SyncLinkRow.target_id == self.row.id, SyncLinkRow.record_id.in_(chunk))
             found.update((r.record_id, _to_link(r)) for r in self.session.scalars(stmt))
         return found

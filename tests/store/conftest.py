@@ -18,6 +18,7 @@ import pytest
 
 from contacthub.store import Database, open_database
 
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def backend(request) -> str:
     return request.param

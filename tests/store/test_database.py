@@ -10,12 +10,12 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, func, insert, select, text
+from store_helpers import contact
 
 from contacthub.errors import DatabaseError
 from contacthub.store import open_database
 from contacthub.store.migrate import alembic_config, current_revision, head_revision
 from contacthub.store.schema import Base, HistoryRow, RecordRow, RecordTypeRow
-from store_helpers import contact
 
 
 def test_new_database_is_at_head_and_matches_the_models(db):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
+from store_helpers import contact
 
 from contacthub.errors import ContactHubError, NotFoundError
 from contacthub.store.schema import HistoryRow, RecordCategory, RecordRow
-from store_helpers import contact
 
 
 def test_d3_delete_moves_record_to_deleted_items_with_reason(db):

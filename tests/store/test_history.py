@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from store_helpers import contact, rich_contact
 
 from contacthub.model import Typed
-from store_helpers import contact, rich_contact
 
 
 def test_d4_every_kind_of_change_keeps_the_version_before_it(db):

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from store_helpers import contact, rich_contact
 
 from contacthub.errors import NotFoundError
 from contacthub.store.schema import RecordCategory, RecordRow
-from store_helpers import contact, rich_contact
 
 
 def test_record_keeps_every_field_of_its_contact(db):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 
 import pytest
+from store_helpers import contact
 
 from contacthub.store import open_database
-from store_helpers import contact
 
 
 def test_changed_since_returns_exactly_the_changed_records_in_order(db):

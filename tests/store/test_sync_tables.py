@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from store_helpers import contact
 
 from contacthub.store.schema import SyncConflictRow, SyncLinkRow, SyncTargetRow, utcnow
-from store_helpers import contact
 
 
 def test_s10_a_losing_version_is_kept_in_history_without_changing_the_record(db):

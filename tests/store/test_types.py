@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from store_helpers import contact
 
 from contacthub.errors import ContactHubError, NotFoundError
 from contacthub.store import open_database
-
-from store_helpers import contact
 
 
 def test_d1_builtin_types_exist_once_and_are_builtin(db):

@@ -34,6 +34,16 @@ import tempfile
 import uuid
 from pathlib import Path
 
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
+
 from contacthub.connector import TargetError
 from contacthub.errors import ContactHubError
 from contacthub.model import Contact, Name, Typed
@@ -46,15 +56,6 @@ from contacthub.sync.plan import TargetLooksEmpty
 from contacthub.sync.state import TargetState
 from contacthub.sync.target import SyncSettings, Target
 from contacthub.testing import ALL_FIELDS, MemoryConnector
-from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
-from hypothesis.stateful import (
-    RuleBasedStateMachine,
-    initialize,
-    invariant,
-    precondition,
-    rule,
-)
 
 SLOW = settings._current_profile == "slow"
 

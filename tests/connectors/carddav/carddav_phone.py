@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from defusedxml import ElementTree as ET
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 import vobject
+from defusedxml import ElementTree as ET
 
 DAV = "{DAV:}"
 CARD = "{urn:ietf:params:xml:ns:carddav}"

@@ -56,7 +56,7 @@ class FaultProxy:
 
     def _take(self, method: str):
         with self.lock:
-            for i, (m, fault) in enumerate(self.faults):
+            for i, (m, _fault) in enumerate(self.faults):
                 if m == method:
                     return self.faults.pop(i)[1]
         return None

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from contacthub.connectors.ews import properties
 from ews_helpers import open_ews
 from fake_ews import FakeMailbox
+
+from contacthub.connectors.ews import properties
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fake_ews import MAILBOX, URL
+
 from contacthub.connector import ConnectorContext
 from contacthub.connectors.ews.connector import EwsConnector
-from fake_ews import MAILBOX, URL
 
 SECRETS = {"EWS_PASSWORD": "s3cret"}
 FOLDER = "Contacts/Business"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 import requests
+from ews_helpers import FOLDER, context, open_ews, options
+from fake_ews import URL, T
+
 from contacthub.connector import Marker, WriteRequest
 from contacthub.connectors.ews import connector as connector_module
 from contacthub.connectors.ews.connector import EwsConnector
@@ -11,8 +14,6 @@ from contacthub.connectors.ews.mapping import PHONE_LABELS, assign_phones, read_
 from contacthub.errors import ConfigError
 from contacthub.model import Address, Contact, Name, Typed
 from contacthub.plugins import load_plugins
-from ews_helpers import FOLDER, context, open_ews, options
-from fake_ews import URL, T
 
 MARKER = Marker("db-1", "rec-1")
 
@@ -145,7 +146,8 @@ def test_exchange_shows_every_held_field_in_its_own_place(fake, conn):
         categories=["VIP"],
     )
     ref = create(conn, contact)
-    value = lambda tag: fake.value(ref.remote_id, tag)
+    def value(tag):
+        return fake.value(ref.remote_id, tag)
     assert (value("GivenName"), value("MiddleName"), value("Surname"), value("Generation")) == ("Ann", "B.", "Example", "Jr.")
     assert (value("Nickname"), value("CompanyName"), value("Department")) == ("Annie, AB", "Example Ltd", "Sales; North")
     assert (value("JobTitle"), value("Profession"), value("BusinessHomePage")) == ("Sales lead", "Manager", "https://example.com/ann")

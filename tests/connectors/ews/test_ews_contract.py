@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from contacthub.connectors.ews.connector import EwsConnector
 from contacthub.testing import ConnectorContract
 

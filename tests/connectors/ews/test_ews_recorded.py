@@ -6,6 +6,8 @@ import base64
 import logging
 
 import pytest
+from ews_helpers import open_ews
+
 from contacthub.connector import (
     AuthError,
     Marker,
@@ -17,7 +19,6 @@ from contacthub.connector import (
     WrongEtag,
 )
 from contacthub.testing import full_contact
-from ews_helpers import open_ews
 
 
 class Sleeps(list):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from ews_helpers import FOLDER, open_ews
+
 from contacthub.model import Contact, ExtraProperty, Name, Photo, Typed
 from contacthub.store import open_database
 from contacthub.sync.engine import run_pass
 from contacthub.sync.state import TargetState
 from contacthub.sync.target import SyncSettings, Target
-from ews_helpers import FOLDER, open_ews
 
 
 def person(given: str, **fields) -> Contact:
