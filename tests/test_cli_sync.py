@@ -318,3 +318,25 @@ def test_u1_a_record_updated_from_the_target_is_not_pending(run, phone):
     assert run.json("sync", "status")["pending"] == 0
     run("contact", "edit", record_id, "--note", "now it is")
     assert run.json("sync", "status")["pending"] == 1
+
+
+def test_t1_one_target_at_a_time(run, phone, tmp_path):
+    result = run("sync", "start", f"vcf:{tmp_path / 'second'}", ok=False)
+    assert "sync already runs with" in result.stderr and "sync change" in result.stderr
+    assert not (tmp_path / "second").exists()
+
+
+def test_t2_every_target_kind_is_an_installed_connector(run):
+    listed = {c["name"]: c for c in run.json("connectors")}
+    assert {"vcf", "carddav", "ews", "graph", "sharepoint"} <= listed.keys()
+    assert all(listed[name]["origin"] == "built-in" for name in ("vcf", "carddav", "ews", "graph", "sharepoint"))
+
+
+def test_w2_sync_stays_on_with_the_same_target_after_a_switch(run, phone):
+    run("db", "create", "second")
+    run("db", "use", "second", "--synced", "delete")
+    status = run.json("sync", "status")
+    assert status["target"] == f"vcf:{phone}" and "second.sqlite" in status["database"]
+    run("contact", "add", "--name", "Second Person")
+    run("sync", "run")
+    assert {c.display_name for _f, c in copies(phone).values()} == {"Second Person"}
