@@ -5,7 +5,8 @@ caches) in one folder; otherwise the platform's user config/data/cache folders.
 The config file can also be named with ``--config`` or ``CONTACTHUB_CONFIG``.
 
 Secrets are never written in plain text: a secret option is a reference,
-``{env = "VAR"}`` or ``{keyring = "SERVICE", username = "NAME"}``.
+``{env = "VAR"}``, ``{keyring = "SERVICE", username = "NAME"}``, or
+``{file = "PATH"}`` for a file only its owner can read (the embedded server's password).
 """
 
 from __future__ import annotations
@@ -152,9 +153,22 @@ def resolve_secret(reference: Any, where: str) -> str:
                 f"user {reference.get('username', '')!r}"
             )
         return value
+    if isinstance(reference, dict) and "file" in reference:
+        return _file_secret(Path(str(reference["file"])).expanduser(), where)
     if isinstance(reference, str):
         return reference  # a plain value the user chose to write; accepted, never echoed
     raise ConfigError(f'{where}: a secret must be {{env = "VAR"}} or {{keyring = "SERVICE", username = "NAME"}}')
+
+
+def _file_secret(path: Path, where: str) -> str:
+    """A secret kept in a file; refused unless it is the user's own and not readable by others."""
+    try:
+        info = path.stat()
+        if os.name == "posix" and (info.st_mode & 0o077 or info.st_uid != os.getuid()):
+            raise ConfigError(f"{where}: a secret must be in a file only you can read (chmod 600 {path})")
+        return path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{where}: cannot read the secret file {path}: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 def database_url(entry: DatabaseEntry) -> str:

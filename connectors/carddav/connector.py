@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -88,6 +90,8 @@ class CardDavConnector:
         self.wanted = addressbook
         self._collection = ""  # the address book's path, once discovered
         self._cache: MarkerCache | None = None
+        self.notify_file: Path | None = None  # option notify_file: touched by the server on every change
+        self._observer = None  # the watchdog observer while notify() is on
 
     @classmethod
     def open(cls, options: Mapping[str, Any], context: ConnectorContext) -> CardDavConnector:
@@ -114,7 +118,13 @@ class CardDavConnector:
             raise ConfigError(f"carddav: option timeout must be seconds, not {options.get('timeout')!r}") from None
         username = str(options["username"]) if options.get("username") not in (None, "") else None
         dav = Dav(location, username, secret, auth_type=auth_type, verify_tls=verify, timeout=timeout)
-        return cls(dav, context.cache_dir, str(options.get("addressbook") or ""))
+        connector = cls(dav, context.cache_dir, str(options.get("addressbook") or ""))
+        if options.get("notify_file"):
+            # A server on this machine touches the file after every write (the embedded
+            # Radicale's storage hook): push for this instance only.
+            connector.notify_file = Path(str(options["notify_file"])).expanduser()
+            connector.capabilities = dataclasses.replace(cls.capabilities, push=True)
+        return connector
 
     # -- the contract ---------------------------------------------------------
 
@@ -241,9 +251,33 @@ class CardDavConnector:
         return self._batch(items, self._delete_one)
 
     def close(self) -> None:
+        observer, self._observer = self._observer, None
+        if observer is not None:
+            observer.stop()
+            observer.join(timeout=5)
         if self._cache is not None:
             self._cache.save()
         self.dav.close()
+
+    def notify(self, callback: Callable[[], None]) -> None:
+        """Call `callback` when the notify file is touched (only with option notify_file; for `sync watch`)."""
+        if self.notify_file is None:
+            return
+        from watchdog.events import FileSystemEventHandler
+        from watchdog.observers import Observer
+
+        wanted = os.path.normcase(os.path.abspath(self.notify_file))
+
+        class _Handler(FileSystemEventHandler):
+            def on_any_event(self, event) -> None:
+                paths = (event.src_path, getattr(event, "dest_path", ""))
+                if any(p and os.path.normcase(os.path.abspath(os.fsdecode(p))) == wanted for p in paths):
+                    callback()
+
+        self.notify_file.parent.mkdir(parents=True, exist_ok=True)
+        self._observer = Observer()
+        self._observer.schedule(_Handler(), str(self.notify_file.parent), recursive=False)
+        self._observer.start()
 
     # -- writes -----------------------------------------------------------------
 

@@ -73,6 +73,7 @@ def _register() -> None:
         contact_cmd,
         db_cmd,
         init_cmd,
+        serve_cmd,
         sync_cmd,
         transfer_cmd,
         types_cmd,
@@ -89,6 +90,8 @@ def _register() -> None:
     cli.add_command(sync_cmd.target_group)
     cli.add_command(sync_cmd.adopt_command)
     cli.add_command(auth_cmd.auth)
+    cli.add_command(serve_cmd.serve)
+    cli.add_command(serve_cmd.demo)
 
 
 _register()

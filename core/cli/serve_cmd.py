@@ -1,0 +1,140 @@
+"""`contacthub serve` (the embedded CardDAV server) and `contacthub demo`."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import click
+
+from contacthub.cli.output import warn
+from contacthub.errors import ConfigError
+
+
+def _server_options(func):
+    options = [
+        click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (anything but loopback wants TLS)."),
+        click.option("--port", type=int, default=5232, show_default=True, help="TCP port."),
+        click.option("--tls-cert", type=click.Path(dir_okay=False, path_type=Path), help="TLS certificate (PEM) for https."),
+        click.option("--tls-key", type=click.Path(dir_okay=False, path_type=Path), help="The certificate's private key (PEM)."),
+        click.option("--interval", type=float, help="With sync: seconds between passes (default: [sync] interval, or 60)."),
+        click.option("--new-password", is_flag=True, help="Make (and show) a new password; phones need it typed again."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@click.command("serve")
+@_server_options
+@click.option("--sync", "with_sync", is_flag=True, help="Also keep the business contacts in step with it (as `sync watch`).")
+@click.pass_obj
+def serve(hub, host, port, tls_cert, tls_key, interval, new_password, with_sync) -> None:
+    """Run a CardDAV server (Radicale, its own process) holding the business address book.
+
+    Sets up target `phone` pointing at it and prints what to type on an iPhone
+    or in DAVx5. Ctrl-C or SIGTERM stop it (and Radicale) cleanly.
+    """
+    from contacthub.server import ServerOptions
+
+    _run(hub, ServerOptions(host, port, tls_cert, tls_key), with_sync, interval, new_password)
+
+
+@click.command("demo")
+@_server_options
+@click.option("--force", is_flag=True, help="Add the samples even to a database that holds your own records.")
+@click.pass_obj
+def demo(hub, host, port, tls_cert, tls_key, interval, new_password, force) -> None:
+    """Sample business contacts, served as a phone-ready address book and kept in sync (Ctrl-C ends it).
+
+    Safe to run again: samples already in the database are left as they are.
+    """
+    from contacthub.demo import add_samples, count_foreign
+    from contacthub.server import INSTALL_HINT, ServerOptions, radicale_missing
+
+    if radicale_missing():
+        _missing(INSTALL_HINT)
+    if not hub.config.exists:
+        hub.config.save()
+    database = hub.database()
+    foreign = count_foreign(database)
+    if foreign and not force:
+        raise ConfigError(
+            f"the current database holds {foreign} records of yours; the demo would add sample contacts to it. "
+            "Try it apart with CONTACTHUB_HOME=/tmp/contacthub-demo contacthub demo, or give --force"
+        )
+    report = add_samples(database)
+    click.echo(f"Sample contacts: {report.added} added, {report.present} already there")
+    _run(hub, ServerOptions(host, port, tls_cert, tls_key), True, interval, new_password)
+
+
+def _missing(hint: str):
+    click.echo(hint, err=True)
+    sys.exit(1)
+
+
+def _run(hub, options, with_sync: bool, interval: float | None, renew: bool) -> None:
+    from contacthub import server as srv
+
+    if srv.radicale_missing():
+        _missing(srv.INSTALL_HINT)
+    options.check()
+    exposed = srv.exposure_warning(options)
+    if exposed:
+        warn(exposed)
+    files = srv.ServerFiles.of(hub.paths.data_dir)
+    password = srv.ensure_password(files, renew)
+    srv.write_config(files, options)
+    srv.configure_target(hub.config, files, options)
+
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+    radicale = srv.Radicale(files, options)
+    try:
+        radicale.start()
+        srv.ensure_addressbook(options, srv.read_password(files))
+        settings = _sync_settings(hub) if with_sync else None
+        click.echo(f"Radicale is running (process {radicale.pid}), storage in {files.collections}")
+        for line in srv.instructions(options, password):
+            click.echo(line)
+        click.echo("")
+        click.echo(f"Syncing the business contacts with target {srv.TARGET}; Ctrl-C stops." if settings else "Ctrl-C stops the server.")
+        # Radicale dying (port taken later, crash) ends the command instead of failing every pass.
+        threading.Thread(target=lambda: (radicale.process.wait(), stop.set()), daemon=True).start()
+        if settings is not None:
+            from contacthub.cli.sync_cmd import one_pass
+            from contacthub.sync.watch import watch
+
+            watch(hub, settings, interval or settings.interval, lambda **kw: one_pass(hub, settings, quiet=True, **kw), stop)
+        else:
+            stop.wait()
+    finally:
+        died = radicale.process is not None and radicale.process.poll() is not None
+        radicale.stop()
+    if died:
+        raise srv.ServerError(f"serve: Radicale stopped unexpectedly; see {files.log}")
+    click.echo("Stopped.")
+
+
+def _sync_settings(hub):
+    """The sync settings for target `phone`, starting sync there if it is not started."""
+    from contacthub.server import TARGET
+    from contacthub.sync.target import SyncSettings, parse_target, save_sync_settings, sync_settings
+
+    current = sync_settings(hub.config)
+    if current is not None:
+        if current.target.name != TARGET:
+            raise ConfigError(f"sync already runs with {current.target}: `contacthub sync change {TARGET}` moves it to this server")
+        return current
+    settings = SyncSettings(parse_target(TARGET, hub.config))
+    connector = hub.open_target(settings.target)
+    try:
+        connector.check()
+    finally:
+        connector.close()
+    save_sync_settings(hub.config, settings)
+    return settings
