@@ -19,6 +19,7 @@ keyring protects nothing more, and a locked keyring would stall a headless
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import ipaddress
 import os
@@ -168,13 +169,19 @@ def read_password(files: ServerFiles) -> str:
     return files.password.read_text(encoding="utf-8").strip()
 
 
-def _radicale_knows(section: str, option: str) -> bool:
-    """Radicale refuses options it does not know, and they came in different 3.x releases."""
+@functools.cache
+def _radicale_help() -> str:
+    """Radicale's own option list, asked of the program (not imported: it stays a separate GPL program)."""
     try:
-        from radicale import config  # read only for its option table; the server runs in its own process
-    except ImportError:
-        return False
-    return option in config.DEFAULT_CONFIG_SCHEMA.get(section, {})
+        done = subprocess.run([sys.executable, "-m", "radicale", "--help"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout
+
+
+def _radicale_knows(flag: str) -> bool:
+    """Radicale refuses options it does not know, and they came in different 3.x releases."""
+    return flag in _radicale_help()
 
 
 def _hook_command(files: ServerFiles) -> str:
@@ -206,7 +213,7 @@ def write_config(files: ServerFiles, options: ServerOptions) -> None:
         f"htpasswd_filename = {files.htpasswd}",
         "htpasswd_encryption = bcrypt",
     ]
-    if _radicale_knows("auth", "cache_logins"):
+    if _radicale_knows("--auth-cache-logins"):
         lines.append("cache_logins = True")  # a bcrypt check costs ~0.2 s; a pass makes several requests
     lines += [
         "[rights]",

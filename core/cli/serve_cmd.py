@@ -12,6 +12,8 @@ import click
 from contacthub.cli.output import warn
 from contacthub.errors import ConfigError
 
+DEMO_INTERVAL = 10.0  # seconds; a pass on an unchanged local server costs a few milliseconds
+
 
 def _server_options(func):
     options = [
@@ -21,6 +23,7 @@ def _server_options(func):
         click.option("--tls-key", type=click.Path(dir_okay=False, path_type=Path), help="The certificate's private key (PEM)."),
         click.option("--interval", type=float, help="With sync: seconds between passes (default: [sync] interval, or 60)."),
         click.option("--new-password", is_flag=True, help="Make (and show) a new password; phones need it typed again."),
+        click.option("--dry-run", is_flag=True, help="Show what would be set up and printed; write and start nothing."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -31,7 +34,7 @@ def _server_options(func):
 @_server_options
 @click.option("--sync", "with_sync", is_flag=True, help="Also keep the business contacts in step with it (as `sync watch`).")
 @click.pass_obj
-def serve(hub, host, port, tls_cert, tls_key, interval, new_password, with_sync) -> None:
+def serve(hub, host, port, tls_cert, tls_key, interval, new_password, dry_run, with_sync) -> None:
     """Run a CardDAV server (Radicale, its own process) holding the business address book.
 
     Sets up target `phone` pointing at it and prints what to type on an iPhone
@@ -39,14 +42,14 @@ def serve(hub, host, port, tls_cert, tls_key, interval, new_password, with_sync)
     """
     from contacthub.server import ServerOptions
 
-    _run(hub, ServerOptions(host, port, tls_cert, tls_key), with_sync, interval, new_password)
+    _run(hub, ServerOptions(host, port, tls_cert, tls_key), with_sync, interval, new_password, dry_run)
 
 
 @click.command("demo")
 @_server_options
 @click.option("--force", is_flag=True, help="Add the samples even to a database that holds your own records.")
 @click.pass_obj
-def demo(hub, host, port, tls_cert, tls_key, interval, new_password, force) -> None:
+def demo(hub, host, port, tls_cert, tls_key, interval, new_password, dry_run, force) -> None:
     """Sample business contacts, served as a phone-ready address book and kept in sync (Ctrl-C ends it).
 
     Safe to run again: samples already in the database are left as they are.
@@ -56,6 +59,11 @@ def demo(hub, host, port, tls_cert, tls_key, interval, new_password, force) -> N
 
     if radicale_missing():
         _missing(INSTALL_HINT)
+    options = ServerOptions(host, port, tls_cert, tls_key)
+    if dry_run:
+        click.echo("Would add the sample contacts that are not in the current database yet")
+        _run(hub, options, True, interval, new_password, dry_run=True)
+        return
     if not hub.config.exists:
         hub.config.save()
     database = hub.database()
@@ -67,7 +75,8 @@ def demo(hub, host, port, tls_cert, tls_key, interval, new_password, force) -> N
         )
     report = add_samples(database)
     click.echo(f"Sample contacts: {report.added} added, {report.present} already there")
-    _run(hub, ServerOptions(host, port, tls_cert, tls_key), True, interval, new_password)
+    # A short default interval: in a demo, an edit made with the CLI should show on the phone soon.
+    _run(hub, options, True, interval or DEMO_INTERVAL, new_password)
 
 
 def _missing(hint: str):
@@ -75,7 +84,7 @@ def _missing(hint: str):
     sys.exit(1)
 
 
-def _run(hub, options, with_sync: bool, interval: float | None, renew: bool) -> None:
+def _run(hub, options, with_sync: bool, interval: float | None, renew: bool, dry_run: bool = False) -> None:
     from contacthub import server as srv
 
     if srv.radicale_missing():
@@ -85,6 +94,12 @@ def _run(hub, options, with_sync: bool, interval: float | None, renew: bool) -> 
     if exposed:
         warn(exposed)
     files = srv.ServerFiles.of(hub.paths.data_dir)
+    if dry_run:
+        click.echo(f"Would run Radicale on {options.host}:{options.port}, storage in {files.collections}")
+        click.echo(f"Would set [targets.{srv.TARGET}] to {options.addressbook_url}" + (" and sync with it" if with_sync else ""))
+        for line in srv.instructions(options, None if files.password.is_file() and not renew else "(made at the first real start)"):
+            click.echo(line)
+        return
     password = srv.ensure_password(files, renew)
     srv.write_config(files, options)
     srv.configure_target(hub.config, files, options)
