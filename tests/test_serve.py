@@ -254,3 +254,46 @@ def test_u3_a_file_secret_must_be_readable_by_its_owner_only(tmp_path):
     with pytest.raises(ConfigError, match="only you can read") as refused:
         resolve_secret({"file": str(secret)}, "target phone")
     assert "pw-value" not in str(refused.value)
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A throw-away certificate for localhost / 127.0.0.1."""
+    import datetime
+    import ipaddress
+
+    x509 = pytest.importorskip("cryptography.x509")
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    san = x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(san, critical=False).sign(key, hashes.SHA256())
+    )  # fmt: skip
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+def test_serve_with_tls_syncs_over_https_checking_the_certificate(serve, run, tmp_path):
+    cert, key = _self_signed(tmp_path)
+    run("import", str(EXAMPLES))
+    served = serve("serve", "--sync", "--tls-cert", str(cert), "--tls-key", str(key))
+    assert served.book.startswith("https://127.0.0.1:")
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(served.book, auth=served.auth, timeout=10)  # the system CAs do not know it
+    cards = set()
+    for _ in range(int(DEADLINE / 0.2)):
+        reply = requests.request("PROPFIND", served.book, auth=served.auth, headers={"Depth": "1"}, timeout=10, verify=str(cert))
+        cards = set(re.findall(r"<href>([^<]+\.vcf)</href>", reply.text))
+        if len(cards) == 3:
+            break
+        time.sleep(0.2)
+    assert len(cards) == 3  # the hub reached its own server over https, verifying the certificate
+    assert served.stop() == 0
