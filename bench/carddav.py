@@ -62,7 +62,13 @@ def contact(i: int):
         emails=[Typed(f"person.{i:06d}@example.com", ["work"]), Typed(f"p{i:06d}@home.example.org", ["home"])],
         phones=[Typed(f"+47 22 {i:06d}", ["work"]), Typed(f"+47 9 {i:07d}", ["cell"])],
         addresses=[
-            Address(street=f"Storgata {i % 200 + 1}", locality="Oslo", postal_code=f"{i % 9000 + 1000}", country="Norway", types=["work"])
+            Address(
+                street=f"Storgata {i % 200 + 1}",
+                locality="Oslo",
+                postal_code=f"{i % 9000 + 1000}",
+                country="Norway",
+                types=["work"],
+            )
         ],
         note="benchmark contact (generated)",
     )
@@ -101,7 +107,9 @@ class Phone:
         self.session.auth = (USER, PASSWORD)
 
     def etags(self) -> dict[str, str]:
-        reply = self.session.request("PROPFIND", self.book, data=PROPFIND_ETAGS, headers={"Depth": "1", **XML}, timeout=120)
+        reply = self.session.request(
+            "PROPFIND", self.book, data=PROPFIND_ETAGS, headers={"Depth": "1", **XML}, timeout=120
+        )
         assert reply.status_code == 207, reply.status_code
         found = {}
         for response in ET.fromstring(reply.content).findall(f"{DAV}response"):
@@ -121,13 +129,17 @@ class Phone:
             reply = self.session.get(url, timeout=60)
             assert reply.status_code == 200, (url, reply.status_code)
             reply = self.session.put(
-                url, data=edited(reply.text, tag).encode("utf-8"),
-                headers={"Content-Type": "text/vcard; charset=utf-8", "If-Match": etags[href]}, timeout=60,
+                url,
+                data=edited(reply.text, tag).encode("utf-8"),
+                headers={"Content-Type": "text/vcard; charset=utf-8", "If-Match": etags[href]},
+                timeout=60,
             )
             assert reply.status_code in (200, 201, 204), (url, reply.status_code)
 
     def sync_token(self) -> str:
-        reply = self.session.request("PROPFIND", self.book, data=PROPFIND_TOKEN, headers={"Depth": "0", **XML}, timeout=60)
+        reply = self.session.request(
+            "PROPFIND", self.book, data=PROPFIND_TOKEN, headers={"Depth": "0", **XML}, timeout=60
+        )
         return ET.fromstring(reply.content).findtext(f".//{DAV}sync-token")
 
     def time_sync_report(self, runs: int) -> float:
@@ -137,14 +149,19 @@ class Phone:
             t = time.perf_counter()
             reply = self.session.request("REPORT", self.book, data=body, headers={"Depth": "0", **XML}, timeout=120)
             times.append(time.perf_counter() - t)
-            assert reply.status_code == 207 and reply.content.count(b"<D:response") + reply.content.count(b"<response") == 0, reply.content[:300]
+            assert (
+                reply.status_code == 207
+                and reply.content.count(b"<D:response") + reply.content.count(b"<response") == 0
+            ), reply.content[:300]
         return statistics.median(times)
 
     def time_propfind(self, runs: int) -> float:
         times = []
         for _ in range(runs):
             t = time.perf_counter()
-            reply = self.session.request("PROPFIND", self.book, data=PROPFIND_ETAGS, headers={"Depth": "1", **XML}, timeout=120)
+            reply = self.session.request(
+                "PROPFIND", self.book, data=PROPFIND_ETAGS, headers={"Depth": "1", **XML}, timeout=120
+            )
             reply.content  # noqa: B018 -- read the whole answer
             times.append(time.perf_counter() - t)
             assert reply.status_code == 207
@@ -176,7 +193,7 @@ def run_measured(command: list[str], env: dict | None = None, log: Path | None =
 # -- contacthub, in a child process ------------------------------------------------------------
 
 
-def contacthub_child(n: int, book: str, radicale_pid: int, reps: int, profile: bool) -> dict:
+def contacthub_child(n: int, book: str, radicale_pid: int, reps: int, profile: bool, writers: int | None) -> dict:
     from contacthub.store import open_database
     from contacthub.sync.engine import run_pass
     from contacthub.sync.target import SyncSettings, Target, open_connector
@@ -189,7 +206,10 @@ def contacthub_child(n: int, book: str, radicale_pid: int, reps: int, profile: b
             for i in range(n):
                 ids.append(tx.records.add(contact(i)).id)
         rss_filled = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        target = Target("carddav", {"location": book, "username": USER, "password": {"env": PASSWORD_ENV}, "timeout": 120})
+        options = {"location": book, "username": USER, "password": {"env": PASSWORD_ENV}, "timeout": 120}
+        if writers:
+            options["write_concurrency"] = writers
+        target = Target("carddav", options)
         settings = SyncSettings(target)
         profiles: dict[str, str] = {}
 
@@ -342,7 +362,9 @@ def vdirsyncer_size(n: int, server: Server, storage: Path, book: str, reps: int,
         for r in range(reps):
             phone.edit(k, f"on the server {r}", offset=r)
             remote.append(sync())
-        changed_files = sum(f"NOTE:edited on the server {reps - 1}\n" in p.read_text(encoding="utf-8") for p in folder.iterdir())
+        changed_files = sum(
+            f"NOTE:edited on the server {reps - 1}\n" in p.read_text(encoding="utf-8") for p in folder.iterdir()
+        )
         assert changed_files == k, changed_files  # the last server edits reached the files
         return {"first": first, "seeded": seeded, "quiet": quiet, "local": local, "remote": remote, "rss_mb": max(rss)}
     finally:
@@ -352,7 +374,7 @@ def vdirsyncer_size(n: int, server: Server, storage: Path, book: str, reps: int,
 # -- one size -------------------------------------------------------------------------------------------
 
 
-def one_size(n: int, reps: int, first_max: int, profile: bool) -> dict:
+def one_size(n: int, reps: int, first_max: int, profile: bool, writers: int | None) -> dict:
     folder = Path(tempfile.mkdtemp(prefix=f"radicale-bench-{n}-"))
     server = start_radicale(folder)
     try:
@@ -362,10 +384,15 @@ def one_size(n: int, reps: int, first_max: int, profile: bool) -> dict:
         out = folder / "contacthub.json"
         command = [sys.executable, __file__, "--child", str(n), "--book", book_hub, "--radicale-pid", str(server.process.pid),
                    "--reps", str(reps), "--out", str(out)] + (["--profile"] if profile else [])  # fmt: skip
+        if writers:
+            command += ["--write-concurrency", str(writers)]
         run_measured(command, {**os.environ, PASSWORD_ENV: PASSWORD}, folder / "contacthub.log")
         hub = json.loads(out.read_text())
         for what, text in hub.pop("profiles").items():
-            print(f"\n--- cProfile of contacthub's {what} pass, N={n:,} (client side, cumulative) ---\n{text}", file=sys.stderr)
+            print(
+                f"\n--- cProfile of contacthub's {what} pass, N={n:,} (client side, cumulative) ---\n{text}",
+                file=sys.stderr,
+            )
         phone = Phone(book_hub)
         server_times = {"report": phone.time_sync_report(7), "propfind": phone.time_propfind(7)}
         print(f"N={n:,}: vdirsyncer …", file=sys.stderr, flush=True)
@@ -383,12 +410,14 @@ def median(runs: list[dict], key: str = "wall") -> float:
     return statistics.median(r[key] for r in runs)
 
 
-def print_tables(rows: list[dict], reps: int, startup: float | None) -> None:
+def print_tables(rows: list[dict], reps: int, startup: float | None, writers: str = "") -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console(width=None if sys.stdout.isatty() else 140)
-    table = Table(title=f"contacthub vs vdirsyncer on Radicale (one run; wall-clock seconds, medians of {reps} where marked ×{reps})")
+    table = Table(
+        title=f"contacthub{writers} vs vdirsyncer on Radicale (one run; wall-clock seconds, medians of {reps} where marked ×{reps})"
+    )
     for h in ["N", "measure", "contacthub", "vdirsyncer", "contacthub / vdirsyncer"]:
         table.add_column(h, justify="right" if h != "measure" else "left")
     for row in rows:
@@ -403,15 +432,26 @@ def print_tables(rows: list[dict], reps: int, startup: float | None) -> None:
         ]
         for i, (what, a, b) in enumerate(cells):
             table.add_row(
-                f"{n:,}" if i == 0 else "", what, f"{a:.2f}" if what != "peak RSS MB" else f"{a:.0f}",
+                f"{n:,}" if i == 0 else "",
+                what,
+                f"{a:.2f}" if what != "peak RSS MB" else f"{a:.0f}",
                 ("(skipped, see README)" if b is None else (f"{b:.2f}" if what != "peak RSS MB" else f"{b:.0f}")),
                 "" if b is None else f"{a / b:.2f}",
             )
         table.add_section()
     console.print(table)
 
-    server = Table(title=f"Radicale's own answer, plain requests (median of 7) vs contacthub's no-change pass (median of {reps})")
-    for h in ["N", "sync-collection REPORT s", "Depth-1 PROPFIND s", "contacthub no-change s", "÷ REPORT", "÷ PROPFIND"]:
+    server = Table(
+        title=f"Radicale's own answer, plain requests (median of 7) vs contacthub's no-change pass (median of {reps})"
+    )
+    for h in [
+        "N",
+        "sync-collection REPORT s",
+        "Depth-1 PROPFIND s",
+        "contacthub no-change s",
+        "÷ REPORT",
+        "÷ PROPFIND",
+    ]:
         server.add_column(h, justify="right")
     for row in rows:
         q = median(row["hub"]["quiet"])
@@ -432,26 +472,36 @@ def print_tables(rows: list[dict], reps: int, startup: float | None) -> None:
                     continue
                 runs = runs if isinstance(runs, list) else [runs]
                 w, c, s = median(runs, "wall"), median(runs, "client_cpu"), median(runs, "server_cpu")
-                where.add_row(f"{row['n']:,}", label, tool, f"{w:.2f}", f"{c:.2f}", f"{s:.2f}", f"{max(0.0, w - c - s):.2f}")
+                where.add_row(
+                    f"{row['n']:,}", label, tool, f"{w:.2f}", f"{c:.2f}", f"{s:.2f}", f"{max(0.0, w - c - s):.2f}"
+                )
         where.add_section()
     console.print(where)
 
     for row in rows:
         hub = row["hub"]
-        print(f"N={row['n']:,}: contacthub peak RSS {hub['rss_mb']:.0f} MB of which {hub['rss_filled_mb']:.0f} MB already after "
-              f"filling the database (imports + {row['n']:,} records added in one transaction)")
+        print(
+            f"N={row['n']:,}: contacthub peak RSS {hub['rss_mb']:.0f} MB of which {hub['rss_filled_mb']:.0f} MB already after "
+            f"filling the database (imports + {row['n']:,} records added in one transaction)"
+        )
         q = median(hub["quiet"])
         for label, key in (("locally", "local"), ("on the server", "remote")):
             extra = median(hub[key]) - q
-            print(f"N={row['n']:,}: contacthub pass with {hub['changed']} changed {label} = no-change pass + {extra:.3f} s "
-                  f"({extra / hub['changed'] * 1000:.1f} ms per changed card)")
+            print(
+                f"N={row['n']:,}: contacthub pass with {hub['changed']} changed {label} = no-change pass + {extra:.3f} s "
+                f"({extra / hub['changed'] * 1000:.1f} ms per changed card)"
+            )
     if startup is not None:
-        print(f"contacthub --help start-up: {startup:.2f} s (median of 5 runs); contacthub's passes above run in-process, "
-              "vdirsyncer's as whole processes")
+        print(
+            f"contacthub --help start-up: {startup:.2f} s (median of 5 runs); contacthub's passes above run in-process, "
+            "vdirsyncer's as whole processes"
+        )
         for row in rows:
             q, v = median(row["hub"]["quiet"]), median(row["vds"]["quiet"])
-            print(f"N={row['n']:,}: no-change pass + start-up = {q + startup:.2f} s vs vdirsyncer {v:.2f} s "
-                  f"-> vdirsyncer / contacthub = {v / (q + startup):.1f}x (in-process: {v / q:.1f}x)")
+            print(
+                f"N={row['n']:,}: no-change pass + start-up = {q + startup:.2f} s vs vdirsyncer {v:.2f} s "
+                f"-> vdirsyncer / contacthub = {v / (q + startup):.1f}x (in-process: {v / q:.1f}x)"
+            )
 
 
 def startup_time(runs: int = 5) -> float | None:
@@ -474,6 +524,8 @@ def main() -> None:
     parser.add_argument("--vdirsyncer-first-sync-max", type=int, default=1000, metavar="N",
                         help="skip vdirsyncer's first sync above N contacts (it takes >10 min at 5,000)")  # fmt: skip
     parser.add_argument("--profile", action="store_true", help="cProfile contacthub's passes (client side; to stderr)")
+    parser.add_argument("--write-concurrency", type=int, metavar="W",
+                        help="contacthub's carddav option write_concurrency (default: the connector's)")  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write the raw figures to this file")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)  # internal: contacthub's part of one size
     parser.add_argument("--book", help=argparse.SUPPRESS)
@@ -481,16 +533,23 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        row = contacthub_child(args.child, args.book, args.radicale_pid, args.reps, args.profile)
+        row = contacthub_child(
+            args.child, args.book, args.radicale_pid, args.reps, args.profile, args.write_concurrency
+        )
         args.out.write_text(json.dumps(row))
         return
     rows = [
-        one_size(n, args.reps, args.vdirsyncer_first_sync_max, args.profile)
+        one_size(n, args.reps, args.vdirsyncer_first_sync_max, args.profile, args.write_concurrency)
         for n in (int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip())
     ]
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
-    print_tables(rows, args.reps, startup_time())
+    print_tables(
+        rows,
+        args.reps,
+        startup_time(),
+        f" (write_concurrency={args.write_concurrency})" if args.write_concurrency else "",
+    )
 
 
 if __name__ == "__main__":
