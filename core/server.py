@@ -254,6 +254,7 @@ class Radicale:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
+        _check_port_free(self.options)
         log = open(self.files.log, "ab")  # noqa: SIM115 (the child keeps it)
         try:
             self.process = subprocess.Popen(
@@ -289,7 +290,7 @@ class Radicale:
             except requests.exceptions.SSLError as exc:
                 self.stop()
                 raise ServerError(f"serve: {url} answers, but its TLS certificate does not check out: {exc}") from None
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.1)
         self.stop()
         raise ServerError(f"serve: Radicale did not answer on {url} within {START_TIMEOUT:.0f} s; see {self.files.log}")
@@ -312,6 +313,22 @@ class Radicale:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+
+
+def _check_port_free(options: ServerOptions) -> None:
+    """Fail clearly when something already listens there (else the start-up probe could talk to it)."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(options.host, options.port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a just-stopped server's TIME_WAIT is fine
+            sock.bind(address)
+    except OSError as exc:
+        raise ServerError(
+            f"serve: cannot listen on {options.host}:{options.port} ({exc.strerror or exc}); "
+            "is a server already running there? Choose another with --port"
+        ) from None
 
 
 def tls_verify(options: ServerOptions) -> bool | str:
