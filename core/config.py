@@ -157,7 +157,9 @@ def resolve_secret(reference: Any, where: str) -> str:
         return _file_secret(Path(str(reference["file"])).expanduser(), where)
     if isinstance(reference, str):
         return reference  # a plain value the user chose to write; accepted, never echoed
-    raise ConfigError(f'{where}: a secret must be {{env = "VAR"}} or {{keyring = "SERVICE", username = "NAME"}}')
+    raise ConfigError(
+        f'{where}: a secret must be {{env = "VAR"}}, {{keyring = "SERVICE", username = "NAME"}} or {{file = "PATH"}}'
+    )
 
 
 def _file_secret(path: Path, where: str) -> str:

@@ -48,3 +48,11 @@ def test_u2_a_connector_without_sign_in_says_so_in_one_line(run, tmp_path):
     result = run("auth", "login", f"vcf:{tmp_path}", ok=False)
     assert re.search(r"connector 'vcf' has no sign-in", result.stderr)
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_u1_auth_dry_runs_touch_no_token_cache(run, home, monkeypatch):
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text(CONFIG)
+    assert "Would sign in to o365 (graph)" in run("auth", "login", "o365", "--dry-run").stdout
+    assert "Would forget the sign-in of o365" in run("auth", "logout", "o365", "--dry-run").stdout
+    assert not list((home / "cache").rglob("graph-token-cache.bin"))

@@ -128,3 +128,11 @@ def test_u2_bad_input_is_one_line_without_traceback(run):
         result = run(*args, ok=False)
         assert expected in result.stderr, result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_u1_init_and_export_dry_runs_write_nothing(run, home, tmp_path):
+    assert "(would be created)" in run("init", "--dry-run").stdout
+    assert not (home / "config.toml").exists() and not (home / "data").exists()
+    run("contact", "add", "--name", "Ann Export")
+    assert "Would export 1 record" in run("export", str(tmp_path / "out.vcf"), "--dry-run").stdout
+    assert not (tmp_path / "out.vcf").exists()

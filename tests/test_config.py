@@ -68,4 +68,4 @@ def test_u3_keyring_secret_resolves(memory_keyring):
 
 def test_a_malformed_secret_reference_is_refused():
     with pytest.raises(ConfigError, match="a secret must be"):
-        resolve_secret({"file": "/etc/shadow"}, "x")
+        resolve_secret({"url": "https://example.com/pw"}, "x")

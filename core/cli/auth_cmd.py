@@ -28,21 +28,32 @@ def auth() -> None:
     """
 
 
+DRY_RUN = click.option("--dry-run", is_flag=True, help="Check the target and say what would happen; keep the token cache as it is.")
+
+
 @auth.command("login")
 @click.argument("target")
+@DRY_RUN
 @click.pass_obj
-def login(hub, target: str) -> None:
+def login(hub, target: str, dry_run: bool) -> None:
     """Sign in for TARGET (a [targets.NAME] or CONNECTOR:LOCATION); follow the instructions shown."""
     chosen, function, context = _signing_in(hub, target, "login")
+    if dry_run:
+        click.echo(f"Would sign in to {chosen} ({chosen.connector})")
+        return
     who = function(chosen.options, context, lambda message: click.echo(message, err=True))
     click.echo(f"Signed in to {chosen} as {who}")
 
 
 @auth.command("logout")
 @click.argument("target")
+@DRY_RUN
 @click.pass_obj
-def logout(hub, target: str) -> None:
+def logout(hub, target: str, dry_run: bool) -> None:
     """Forget the sign-in (cached tokens) of TARGET."""
     chosen, function, context = _signing_in(hub, target, "logout")
+    if dry_run:
+        click.echo(f"Would forget the sign-in of {chosen}")
+        return
     function(chosen.options, context)
     click.echo(f"Signed out of {chosen}")

@@ -6,11 +6,17 @@ import click
 
 
 @click.command()
+@click.option("--dry-run", is_flag=True, help="Show what would be created, create nothing.")
 @click.pass_obj
-def init(hub) -> None:
+def init(hub, dry_run: bool) -> None:
     """Create the config file and the default SQLite business database (safe to run again)."""
     config = hub.config
     created = not config.exists
+    if dry_run:
+        entry = config.database()
+        click.echo(f"Config:   {hub.paths.config_file}{' (would be created)' if created else ''}")
+        click.echo(f"Database: {entry.name} at {entry.url} (created when missing)")
+        return
     if created:
         config.save()
     database = hub.database()

@@ -44,8 +44,9 @@ def import_command(hub, path: Path, type_name: str, dry_run: bool) -> None:
 @click.option("--type", "type_name", help="Only records of this type.")
 @click.option("--category", help="Only records with this category.")
 @click.option("--vcard-version", type=click.Choice(["3.0", "4.0"]), default="3.0", show_default=True, help="vCard version to write.")
+@click.option("--dry-run", is_flag=True, help="Say what would be written, write nothing.")
 @click.pass_obj
-def export_command(hub, path: Path, type_name: str | None, category: str | None, vcard_version: str) -> None:
+def export_command(hub, path: Path, type_name: str | None, category: str | None, vcard_version: str, dry_run: bool) -> None:
     """Export live records: to one .vcf file when PATH ends in .vcf, else to a folder, one file per record."""
     from contacthub.transfer import export_vcards
 
@@ -53,5 +54,8 @@ def export_command(hub, path: Path, type_name: str | None, category: str | None,
         if type_name:
             tx.types.get(type_name)
         records = tx.records.list(type_name=type_name, category=category)
+    if dry_run:
+        click.echo(f"Would export {len(records)} record{'s' if len(records) != 1 else ''} to {path}")
+        return
     count = export_vcards(records, path.expanduser(), vcard_version)
     click.echo(f"Exported {count} record{'s' if count != 1 else ''} to {path}")

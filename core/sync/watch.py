@@ -21,11 +21,11 @@ def watch(hub, settings, interval: float, run_pass, stop: threading.Event | None
     notifier = _notifier(hub, settings, changed)
     try:
         while not stop.is_set():
+            changed.clear()  # before the pass: a change announced during it starts the next one at once
             try:
                 run_pass()
             except ContactHubError as exc:
                 log.warning("pass failed: %s", exc)
-            changed.clear()
             _wait(stop, changed, interval)
     finally:
         if notifier is not None:
