@@ -30,14 +30,15 @@ import uuid
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
-import requests
-from defusedxml import ElementTree as ET
-
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO / "tests" / "connectors" / "carddav"))  # the tests' Radicale starter
 
-from carddav_servers import PASSWORD, USER, Server, start_radicale  # noqa: E402
+USER = "alice"  # carddav_servers.USER
+if "--fresh-pass" not in sys.argv:  # that process imports what `contacthub sync run` would, not the bench's tools
+    import requests
+    from carddav_servers import PASSWORD, Server, _wait_until_up, free_port
+    from defusedxml import ElementTree as ET
 
 VENV = HERE / ".venv-vdirsyncer"
 PASSWORD_ENV = "CONTACTHUB_BENCH_CARDDAV_PASSWORD"
@@ -168,6 +169,40 @@ class Phone:
         return statistics.median(times)
 
 
+def start_radicale(folder: Path, uid_index: bool = False) -> Server:
+    """Radicale on 127.0.0.1 (free port, storage in `folder`, plain htpasswd), as the tests start it.
+
+    With `uid_index`, its storage is bench/radicale_uid_index.py (an experiment: a cheaper UID check per PUT).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    htpasswd = folder / "htpasswd"
+    htpasswd.write_text(f"{USER}:{PASSWORD}\n", encoding="utf-8")
+    port = free_port()
+    log = folder / "radicale.log"
+    config = folder / "config"
+    config.write_text("", encoding="utf-8")  # never the user's own Radicale config
+    command = [
+        sys.executable, "-m", "radicale", "--config", str(config),
+        "--server-hosts", f"127.0.0.1:{port}",
+        "--storage-filesystem-folder", str(folder / "collections"),
+        "--auth-type", "htpasswd", "--auth-htpasswd-filename", str(htpasswd),
+        "--auth-htpasswd-encryption", "plain", "--auth-delay", "0",
+        "--rights-type", "owner_only", "--logging-level", "warning",
+    ]  # fmt: skip
+    env = dict(os.environ)
+    if uid_index:
+        command += ["--storage-type", "radicale_uid_index"]
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE), env.get("PYTHONPATH", "")) if p)
+    process = subprocess.Popen(
+        command, stdout=open(log, "wb"), stderr=subprocess.STDOUT, start_new_session=True, env=env
+    )
+    url = f"http://127.0.0.1:{port}/"
+    _wait_until_up(process, url, log)
+    # Radicale makes the principal collection on the user's first authenticated request.
+    requests.request("PROPFIND", f"{url}{USER}/", auth=(USER, PASSWORD), headers={"Depth": "0"}, timeout=10)
+    return Server("radicale", url, f"/{USER}/", USER, PASSWORD, process, log)
+
+
 def cpu_of(pid: int) -> float:
     """user + system CPU seconds of a process (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -193,10 +228,37 @@ def run_measured(command: list[str], env: dict | None = None, log: Path | None =
 # -- contacthub, in a child process ------------------------------------------------------------
 
 
+def bench_target(book: str, writers: int | None):
+    from contacthub.sync.target import Target
+
+    options = {"location": book, "username": USER, "password": {"env": PASSWORD_ENV}, "timeout": 120}
+    if writers:
+        options["write_concurrency"] = writers
+    return Target("carddav", options)
+
+
+def fresh_pass(root: Path, book: str, writers: int | None) -> dict:
+    """One no-change pass in this (fresh) process: its in-process time and what was done."""
+    from contacthub.store import open_database
+    from contacthub.sync.engine import run_pass
+    from contacthub.sync.target import SyncSettings, open_connector
+
+    t = time.perf_counter()
+    db = open_database(f"sqlite:///{root / 'hub.sqlite'}")
+    target = bench_target(book, writers)
+    connector = open_connector(target, root / "cache")
+    try:
+        result = run_pass(db, SyncSettings(target), connector, lock_dir=root, force=True)
+    finally:
+        connector.close()
+    assert not result.report.done and not result.report.problems, result.report.done
+    return {"in_process": time.perf_counter() - t}
+
+
 def contacthub_child(n: int, book: str, radicale_pid: int, reps: int, profile: bool, writers: int | None) -> dict:
     from contacthub.store import open_database
     from contacthub.sync.engine import run_pass
-    from contacthub.sync.target import SyncSettings, Target, open_connector
+    from contacthub.sync.target import SyncSettings, open_connector
 
     root = Path(tempfile.mkdtemp(prefix=f"contacthub-bench-carddav-{n}-"))
     try:
@@ -206,10 +268,7 @@ def contacthub_child(n: int, book: str, radicale_pid: int, reps: int, profile: b
             for i in range(n):
                 ids.append(tx.records.add(contact(i)).id)
         rss_filled = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        options = {"location": book, "username": USER, "password": {"env": PASSWORD_ENV}, "timeout": 120}
-        if writers:
-            options["write_concurrency"] = writers
-        target = Target("carddav", options)
+        target = bench_target(book, writers)
         settings = SyncSettings(target)
         profiles: dict[str, str] = {}
 
@@ -265,7 +324,16 @@ def contacthub_child(n: int, book: str, radicale_pid: int, reps: int, profile: b
             remote.append(timed_pass("server", profile and r == 0))
             assert remote[-1]["done"] == {"sync": k}, remote[-1]["done"]
         db.dispose()
+        # A fresh process doing one no-change pass on the same database and cache, as a
+        # later `contacthub sync run` would: its whole wall time and its own peak RSS.
+        whole = []
+        for _ in range(reps):
+            out = root / "fresh.json"
+            command = [sys.executable, __file__, "--fresh-pass", str(root), "--book", book, "--out", str(out)]
+            wall, _cpu, rss = run_measured(command + (["--write-concurrency", str(writers)] if writers else []))
+            whole.append({"wall": wall, "rss_mb": rss, **json.loads(out.read_text())})
         return {
+            "fresh": whole,
             "first": first,
             "quiet": quiet,
             "local": local,
@@ -374,9 +442,9 @@ def vdirsyncer_size(n: int, server: Server, storage: Path, book: str, reps: int,
 # -- one size -------------------------------------------------------------------------------------------
 
 
-def one_size(n: int, reps: int, first_max: int, profile: bool, writers: int | None) -> dict:
+def one_size(n: int, reps: int, first_max: int, profile: bool, writers: int | None, uid_index: bool) -> dict:
     folder = Path(tempfile.mkdtemp(prefix=f"radicale-bench-{n}-"))
-    server = start_radicale(folder)
+    server = start_radicale(folder, uid_index)
     try:
         book_hub = server.new_addressbook(f"hub-{n}")
         book_vds = server.new_addressbook(f"vdirsyncer-{n}")
@@ -426,16 +494,22 @@ def print_tables(rows: list[dict], reps: int, startup: float | None, writers: st
         cells = [
             ("first sync s", hub["first"]["wall"], vds["first"]["wall"] if vds["first"] else None),
             (f"no-change pass s ×{reps}", median(hub["quiet"]), median(vds["quiet"])),
+            (f"no-change, whole process s ×{reps}", median(hub["fresh"]), median(vds["quiet"])),
             (f"{k} changed locally s ×{reps}", median(hub["local"]), median(vds["local"])),
             (f"{k} changed on the server s ×{reps}", median(hub["remote"]), median(vds["remote"])),
-            ("peak RSS MB", hub["rss_mb"], vds["rss_mb"]),
+            ("peak RSS MB (contacthub: whole run)", hub["rss_mb"], vds["rss_mb"]),
+            ("peak RSS MB, no-change process", max(r["rss_mb"] for r in hub["fresh"]), vds["rss_mb"]),
         ]
         for i, (what, a, b) in enumerate(cells):
             table.add_row(
                 f"{n:,}" if i == 0 else "",
                 what,
-                f"{a:.2f}" if what != "peak RSS MB" else f"{a:.0f}",
-                ("(skipped, see README)" if b is None else (f"{b:.2f}" if what != "peak RSS MB" else f"{b:.0f}")),
+                f"{a:.2f}" if not what.startswith("peak RSS") else f"{a:.0f}",
+                (
+                    "(skipped, see README)"
+                    if b is None
+                    else (f"{b:.2f}" if not what.startswith("peak RSS") else f"{b:.0f}")
+                ),
                 "" if b is None else f"{a / b:.2f}",
             )
         table.add_section()
@@ -498,9 +572,10 @@ def print_tables(rows: list[dict], reps: int, startup: float | None, writers: st
         )
         for row in rows:
             q, v = median(row["hub"]["quiet"]), median(row["vds"]["quiet"])
+            w = median(row["hub"]["fresh"])
             print(
-                f"N={row['n']:,}: no-change pass + start-up = {q + startup:.2f} s vs vdirsyncer {v:.2f} s "
-                f"-> vdirsyncer / contacthub = {v / (q + startup):.1f}x (in-process: {v / q:.1f}x)"
+                f"N={row['n']:,}: no-change pass vdirsyncer / contacthub = {v / w:.1f}x as whole processes "
+                f"({v:.2f} s / {w:.2f} s), {v / q:.1f}x in-process ({q:.3f} s)"
             )
 
 
@@ -526,12 +601,18 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile contacthub's passes (client side; to stderr)")
     parser.add_argument("--write-concurrency", type=int, metavar="W",
                         help="contacthub's carddav option write_concurrency (default: the connector's)")  # fmt: skip
+    parser.add_argument("--radicale-uid-index", action="store_true",
+                        help="experiment: Radicale with bench/radicale_uid_index.py as storage (cheaper UID check per PUT)")  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write the raw figures to this file")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)  # internal: contacthub's part of one size
     parser.add_argument("--book", help=argparse.SUPPRESS)
+    parser.add_argument("--fresh-pass", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--radicale-pid", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.fresh_pass:
+        args.out.write_text(json.dumps(fresh_pass(args.fresh_pass, args.book, args.write_concurrency)))
+        return
     if args.child:
         row = contacthub_child(
             args.child, args.book, args.radicale_pid, args.reps, args.profile, args.write_concurrency
@@ -539,7 +620,9 @@ def main() -> None:
         args.out.write_text(json.dumps(row))
         return
     rows = [
-        one_size(n, args.reps, args.vdirsyncer_first_sync_max, args.profile, args.write_concurrency)
+        one_size(
+            n, args.reps, args.vdirsyncer_first_sync_max, args.profile, args.write_concurrency, args.radicale_uid_index
+        )
         for n in (int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip())
     ]
     if args.json:
@@ -548,7 +631,8 @@ def main() -> None:
         rows,
         args.reps,
         startup_time(),
-        f" (write_concurrency={args.write_concurrency})" if args.write_concurrency else "",
+        (f" (write_concurrency={args.write_concurrency})" if args.write_concurrency else "")
+        + (" [Radicale with the UID-index storage experiment]" if args.radicale_uid_index else ""),
     )
 
 
