@@ -7,6 +7,12 @@ and a first sync of N cards O(N²). This storage keeps, per collection folder,
 href -> (mtime, size, UID) and re-reads only the files whose stat changed: the
 same answer, one `scandir` per PUT instead of N cache reads.
 
+Radicale also runs `_clean_history` after every upload: a scan of the
+collection's history cache with one `isfile` per entry (once a sync-collection
+REPORT was answered, one entry per card), to drop entries of cards deleted
+more than `max_sync_token_age` (30 days) ago. Here it runs at most once a
+minute per collection: the same clean-up, not O(N) per PUT.
+
 `bench/carddav.py --radicale-uid-index` starts Radicale with
 `--storage-type radicale_uid_index` (this folder on PYTHONPATH) to measure what
 an embedded server could gain (`contacthub serve`).
@@ -16,11 +22,14 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 from radicale.storage import multifilesystem
 
 _INDEX: dict[str, dict[str, tuple[int, int, str]]] = {}
 _LOCK = threading.Lock()
+_CLEANED: dict[str, float] = {}
+CLEAN_EVERY = 60.0  # seconds
 
 
 class Collection(multifilesystem.Collection):
@@ -45,6 +54,12 @@ class Collection(multifilesystem.Collection):
             for gone in set(known) - seen:
                 del known[gone]
             return found
+
+    def _clean_history(self) -> None:
+        now = time.monotonic()
+        if now - _CLEANED.get(self._filesystem_path, -CLEAN_EVERY) >= CLEAN_EVERY:
+            _CLEANED[self._filesystem_path] = now
+            super()._clean_history()
 
 
 class Storage(multifilesystem.Storage):
