@@ -209,6 +209,28 @@ def cpu_of(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK
 
 
+def hwm_mb() -> float:
+    """This process's peak RSS (VmHWM) in MB. Not ru_maxrss: on Linux that keeps the
+    high-water mark of the forking parent across exec, so a child reads at least its parent's RSS."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+# Runs vdirsyncer's own entry point in its venv's python and writes that process's VmHWM to a file.
+VDIRSYNCER_WRAPPER = """import atexit, os, sys
+def hwm():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            open(os.environ["BENCH_HWM_FILE"], "w").write(line.split()[1])
+atexit.register(hwm)
+sys.argv[0] = "vdirsyncer"
+from vdirsyncer.cli import app
+sys.exit(app())
+"""
+
+
 def run_measured(command: list[str], env: dict | None = None, log: Path | None = None) -> tuple[float, float, float]:
     """Run a whole process; (wall s, its CPU s, its peak RSS MB)."""
     out = open(log, "ab") if log else subprocess.DEVNULL
@@ -252,7 +274,7 @@ def fresh_pass(root: Path, book: str, writers: int | None) -> dict:
     finally:
         connector.close()
     assert not result.report.done and not result.report.problems, result.report.done
-    return {"in_process": time.perf_counter() - t}
+    return {"in_process": time.perf_counter() - t, "hwm_mb": hwm_mb()}
 
 
 def contacthub_child(n: int, book: str, radicale_pid: int, reps: int, profile: bool, writers: int | None) -> dict:
@@ -267,7 +289,7 @@ def contacthub_child(n: int, book: str, radicale_pid: int, reps: int, profile: b
         with db.transaction() as tx:
             for i in range(n):
                 ids.append(tx.records.add(contact(i)).id)
-        rss_filled = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rss_filled = hwm_mb()
         target = bench_target(book, writers)
         settings = SyncSettings(target)
         profiles: dict[str, str] = {}
@@ -331,7 +353,7 @@ def contacthub_child(n: int, book: str, radicale_pid: int, reps: int, profile: b
             out = root / "fresh.json"
             command = [sys.executable, __file__, "--fresh-pass", str(root), "--book", book, "--out", str(out)]
             wall, _cpu, rss = run_measured(command + (["--write-concurrency", str(writers)] if writers else []))
-            whole.append({"wall": wall, "rss_mb": rss, **json.loads(out.read_text())})
+            whole.append({"wall": wall, **json.loads(out.read_text())})
         return {
             "fresh": whole,
             "first": first,
@@ -339,7 +361,7 @@ def contacthub_child(n: int, book: str, radicale_pid: int, reps: int, profile: b
             "local": local,
             "remote": remote,
             "changed": k,
-            "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "rss_mb": hwm_mb(),
             "rss_filled_mb": rss_filled,
             "profiles": profiles,
         }
@@ -382,7 +404,7 @@ password = {password}
 
 
 def vdirsyncer_size(n: int, server: Server, storage: Path, book: str, reps: int, first_max: int) -> dict:
-    exe = vdirsyncer_bin()
+    vdirsyncer_bin()  # made on first use
     root = Path(tempfile.mkdtemp(prefix=f"vdirsyncer-bench-{n}-"))
     try:
         folder = root / "vcf"
@@ -394,15 +416,16 @@ def vdirsyncer_size(n: int, server: Server, storage: Path, book: str, reps: int,
             VDIRSYNCER_CONFIG.format(root=root, book=book, user=USER, password=json.dumps(PASSWORD)), encoding="utf-8"
         )
         log = root / "vdirsyncer.log"
-        base = [str(exe), "-c", str(config)]
-        env = {**os.environ, "PATH": f"{VENV / 'bin'}:{os.environ.get('PATH', '')}"}
+        base = [str(VENV / "bin" / "python"), "-c", VDIRSYNCER_WRAPPER, "-c", str(config)]  # = vdirsyncer -c CONFIG
+        hwm_file = root / "hwm"
+        env = {**os.environ, "PATH": f"{VENV / 'bin'}:{os.environ.get('PATH', '')}", "BENCH_HWM_FILE": str(hwm_file)}
         run_measured([*base, "discover"], env, log)
         rss = []
 
         def sync() -> dict:
             server0 = cpu_of(server.process.pid)
-            wall, cpu, peak = run_measured([*base, "sync"], env, log)
-            rss.append(peak)
+            wall, cpu, _ = run_measured([*base, "sync"], env, log)
+            rss.append(int(hwm_file.read_text()) / 1024)
             return {"wall": wall, "client_cpu": cpu, "server_cpu": cpu_of(server.process.pid) - server0}
 
         if n <= first_max:
@@ -504,7 +527,7 @@ def print_tables(rows: list[dict], reps: int, startup: float | None, writers: st
             (f"{k} changed locally s ×{reps}", median(hub["local"]), median(vds["local"])),
             (f"{k} changed on the server s ×{reps}", median(hub["remote"]), median(vds["remote"])),
             ("peak RSS MB (contacthub: whole run)", hub["rss_mb"], vds["rss_mb"]),
-            ("peak RSS MB, no-change process", max(r["rss_mb"] for r in hub["fresh"]), vds["rss_mb"]),
+            ("peak RSS MB, no-change process", max(r["hwm_mb"] for r in hub["fresh"]), vds["rss_mb"]),
         ]
         for i, (what, a, b) in enumerate(cells):
             table.add_row(
