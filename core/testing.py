@@ -561,3 +561,44 @@ class ConnectorContract:
         deletes = list(connector.delete([WriteRequest(remote_id=rid) for rid in HOSTILE_IDS]))
         assert all(isinstance(r.error, NotFound) for r in updates + deletes), updates + deletes
         assert self.listing(connector) == {ref.remote_id: ref}
+
+
+# -- driving the engine over a real connector -----------------------------------
+
+
+class SyncHarness:
+    """A business database and one target's sync settings, for connector sync tests.
+
+    `sync()` runs a pass as `contacthub sync run` does: through the public
+    engine API, with a freshly opened connector that is closed afterwards.
+    """
+
+    def __init__(self, tmp_path, target, open_connector, url: str | None = None) -> None:
+        from contacthub.store import open_database
+        from contacthub.sync.target import SyncSettings
+
+        self.tmp_path = tmp_path
+        self.db = open_database(url or f"sqlite:///{tmp_path / 'hub.sqlite'}")
+        self.settings = SyncSettings(target)
+        self.open_connector = open_connector
+
+    def sync(self, connector=None, **options):
+        from contacthub.sync.engine import run_pass
+
+        connector = connector or self.open_connector()
+        try:
+            return run_pass(self.db, self.settings, connector, lock_dir=self.tmp_path, **options)
+        finally:
+            connector.close()
+
+    def add(self, contact: Contact, type_name: str = "business-contact") -> str:
+        with self.db.transaction() as tx:
+            return tx.records.add(contact, type_name=type_name).id
+
+    def record(self, record_id: str):
+        with self.db.transaction(readonly=True) as tx:
+            return tx.records.get(record_id)
+
+    def edit(self, record_id: str, **fields) -> None:
+        with self.db.transaction() as tx:
+            tx.records.update(record_id, tx.records.get(record_id).contact.copy(**fields))

@@ -9,9 +9,8 @@ from carddav_servers import Server
 from conftest import open_connector
 
 from contacthub.model import Contact, Name, Typed
-from contacthub.store import open_database
-from contacthub.sync.engine import run_pass
-from contacthub.sync.target import SyncSettings, Target
+from contacthub.sync.target import Target
+from contacthub.testing import SyncHarness
 
 
 def person(given: str, family: str = "Tester", **fields) -> Contact:
@@ -19,41 +18,19 @@ def person(given: str, family: str = "Tester", **fields) -> Contact:
     return Contact(uid=f"uid-{given.lower()}", display_name=f"{given} {family}", name=Name(family=family, given=given), **fields)
 
 
-class CardDavHub:
-    """One database, one address book; `sync()` runs a pass like `sync run` does (a fresh connector each time)."""
+class CardDavHub(SyncHarness):
+    """One database, one address book."""
 
     def __init__(self, tmp_path: Path, server: Server, book: str, location: str | None = None, **options) -> None:
-        self.tmp_path = tmp_path
         self.server = server
         self.location = location or book
         self.options = options
-        self.db = open_database(f"sqlite:///{tmp_path / 'hub.sqlite'}")
-        self.settings = SyncSettings(Target("carddav", {"location": self.location}))
+        super().__init__(tmp_path, Target("carddav", {"location": self.location}), self.open)
         self.phone = Phone(book, server.auth)
-        self.connector = None
 
     def open(self):
         return open_connector(self.server, self.location, self.tmp_path / "cache", **self.options)
 
-    def sync(self, connector=None, **options):
-        self.connector = connector or self.open()
-        try:
-            return run_pass(self.db, self.settings, self.connector, lock_dir=self.tmp_path, **options)
-        finally:
-            self.connector.close()
-
-    def add(self, contact: Contact, type_name: str = "business-contact") -> str:
-        with self.db.transaction() as tx:
-            return tx.records.add(contact, type_name=type_name).id
-
-    def record(self, record_id: str):
-        with self.db.transaction() as tx:
-            return tx.records.get(record_id)
-
-    def edit(self, record_id: str, **fields) -> None:
-        with self.db.transaction() as tx:
-            record = tx.records.get(record_id)
-            tx.records.update(record_id, record.contact.copy(**fields))
 
     def copies(self) -> dict[str, list[str]]:
         """record id -> href paths of the marked copies of this database in the book (several = twins)."""

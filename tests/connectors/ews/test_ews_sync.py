@@ -6,10 +6,9 @@ import pytest
 from ews_helpers import FOLDER, open_ews
 
 from contacthub.model import Contact, ExtraProperty, Name, Photo, Typed
-from contacthub.store import open_database
-from contacthub.sync.engine import run_pass
 from contacthub.sync.state import TargetState
-from contacthub.sync.target import SyncSettings, Target
+from contacthub.sync.target import Target
+from contacthub.testing import SyncHarness
 
 
 def person(given: str, **fields) -> Contact:
@@ -18,32 +17,13 @@ def person(given: str, **fields) -> Contact:
     return Contact(uid=f"uid-{given.lower()}", display_name=f"{given} Tester", name=Name(family="Tester", given=given), **fields)
 
 
-class EwsHub:
-    """One database, one Exchange folder; `sync()` runs a pass like `sync run` does (a fresh connector each time)."""
+class EwsHub(SyncHarness):
+    """One database, one Exchange folder."""
 
     def __init__(self, tmp_path, fake) -> None:
-        self.tmp_path, self.fake = tmp_path, fake
-        self.db = open_database(f"sqlite:///{tmp_path / 'hub.sqlite'}")
-        self.settings = SyncSettings(Target("ews", {"location": f"ann@example.com/{FOLDER}"}))
+        super().__init__(tmp_path, Target("ews", {"location": f"ann@example.com/{FOLDER}"}), lambda: open_ews(tmp_path))
+        self.fake = fake
 
-    def sync(self):
-        connector = open_ews(self.tmp_path)
-        try:
-            return run_pass(self.db, self.settings, connector, lock_dir=self.tmp_path)
-        finally:
-            connector.close()
-
-    def add(self, contact: Contact, type_name: str = "business-contact") -> str:
-        with self.db.transaction() as tx:
-            return tx.records.add(contact, type_name=type_name).id
-
-    def record(self, record_id: str):
-        with self.db.transaction() as tx:
-            return tx.records.get(record_id)
-
-    def edit(self, record_id: str, **fields) -> None:
-        with self.db.transaction() as tx:
-            tx.records.update(record_id, tx.records.get(record_id).contact.copy(**fields))
 
     def copies(self) -> dict[str, list[str]]:
         """record id -> item ids of this database's marked copies in the folder (several = twins)."""

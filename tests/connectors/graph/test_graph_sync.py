@@ -7,9 +7,8 @@ from graph_helpers import FOLDER, open_graph
 
 from contacthub.connectors.graph.mapping import MARKER_PROPERTY
 from contacthub.model import Contact, Name, Photo, Typed
-from contacthub.store import open_database
-from contacthub.sync.engine import run_pass
-from contacthub.sync.target import SyncSettings, Target
+from contacthub.sync.target import Target
+from contacthub.testing import SyncHarness
 
 
 def person(given: str, family: str = "Tester", **fields) -> Contact:
@@ -17,33 +16,13 @@ def person(given: str, family: str = "Tester", **fields) -> Contact:
     return Contact(uid=f"uid-{given.lower()}", display_name=f"{given} {family}", name=Name(family=family, given=given), **fields)
 
 
-class GraphHub:
-    """One database, one Outlook folder; `sync()` runs a pass like `sync run` does (a fresh connector each time)."""
+class GraphHub(SyncHarness):
+    """One database, one Outlook folder."""
 
     def __init__(self, tmp_path, fake) -> None:
-        self.tmp_path = tmp_path
+        super().__init__(tmp_path, Target("graph", {"location": FOLDER}), lambda: open_graph(tmp_path / "cache"))
         self.fake = fake
-        self.db = open_database(f"sqlite:///{tmp_path / 'hub.sqlite'}")
-        self.settings = SyncSettings(Target("graph", {"location": FOLDER}))
 
-    def sync(self, **options):
-        connector = open_graph(self.tmp_path / "cache")
-        try:
-            return run_pass(self.db, self.settings, connector, lock_dir=self.tmp_path, **options)
-        finally:
-            connector.close()
-
-    def add(self, contact: Contact, type_name: str = "business-contact") -> str:
-        with self.db.transaction() as tx:
-            return tx.records.add(contact, type_name=type_name).id
-
-    def record(self, record_id: str):
-        with self.db.transaction() as tx:
-            return tx.records.get(record_id)
-
-    def edit(self, record_id: str, **fields) -> None:
-        with self.db.transaction() as tx:
-            tx.records.update(record_id, tx.records.get(record_id).contact.copy(**fields))
 
     def copies(self) -> dict[str, list[str]]:
         """record id -> ids of the marked copies in the folder (several = twins)."""
