@@ -250,16 +250,13 @@ def run_measured(command: list[str], env: dict | None = None, log: Path | None =
 # -- contacthub, in a child process ------------------------------------------------------------
 
 
-def bench_target(book: str, writers: int | None):
+def bench_target(book: str):
     from contacthub.sync.target import Target
 
-    options = {"location": book, "username": USER, "password": {"env": PASSWORD_ENV}, "timeout": 120}
-    if writers:
-        options["write_concurrency"] = writers
-    return Target("carddav", options)
+    return Target("carddav", {"location": book, "username": USER, "password": {"env": PASSWORD_ENV}, "timeout": 120})
 
 
-def fresh_pass(root: Path, book: str, writers: int | None) -> dict:
+def fresh_pass(root: Path, book: str) -> dict:
     """One no-change pass in this (fresh) process: its in-process time and what was done."""
     from contacthub.store import open_database
     from contacthub.sync.engine import run_pass
@@ -267,7 +264,7 @@ def fresh_pass(root: Path, book: str, writers: int | None) -> dict:
 
     t = time.perf_counter()
     db = open_database(f"sqlite:///{root / 'hub.sqlite'}")
-    target = bench_target(book, writers)
+    target = bench_target(book)
     connector = open_connector(target, root / "cache")
     try:
         result = run_pass(db, SyncSettings(target), connector, lock_dir=root, force=True)
@@ -277,7 +274,7 @@ def fresh_pass(root: Path, book: str, writers: int | None) -> dict:
     return {"in_process": time.perf_counter() - t, "hwm_mb": hwm_mb()}
 
 
-def contacthub_child(n: int, book: str, radicale_pid: int, reps: int, profile: bool, writers: int | None) -> dict:
+def contacthub_child(n: int, book: str, radicale_pid: int, reps: int, profile: bool) -> dict:
     from contacthub.store import open_database
     from contacthub.sync.engine import run_pass
     from contacthub.sync.target import SyncSettings, open_connector
@@ -290,7 +287,7 @@ def contacthub_child(n: int, book: str, radicale_pid: int, reps: int, profile: b
             for i in range(n):
                 ids.append(tx.records.add(contact(i)).id)
         rss_filled = hwm_mb()
-        target = bench_target(book, writers)
+        target = bench_target(book)
         settings = SyncSettings(target)
         profiles: dict[str, str] = {}
 
@@ -352,7 +349,7 @@ def contacthub_child(n: int, book: str, radicale_pid: int, reps: int, profile: b
         for _ in range(reps):
             out = root / "fresh.json"
             command = [sys.executable, __file__, "--fresh-pass", str(root), "--book", book, "--out", str(out)]
-            wall, _cpu, rss = run_measured(command + (["--write-concurrency", str(writers)] if writers else []))
+            wall, _cpu, _rss = run_measured(command)
             whole.append({"wall": wall, **json.loads(out.read_text())})
         return {
             "fresh": whole,
@@ -471,7 +468,7 @@ def vdirsyncer_size(n: int, server: Server, storage: Path, book: str, reps: int,
 # -- one size -------------------------------------------------------------------------------------------
 
 
-def one_size(n: int, reps: int, first_max: int, profile: bool, writers: int | None, uid_index: bool) -> dict:
+def one_size(n: int, reps: int, first_max: int, profile: bool, uid_index: bool) -> dict:
     folder = Path(tempfile.mkdtemp(prefix=f"radicale-bench-{n}-"))
     server = start_radicale(folder, uid_index)
     try:
@@ -481,8 +478,6 @@ def one_size(n: int, reps: int, first_max: int, profile: bool, writers: int | No
         out = folder / "contacthub.json"
         command = [sys.executable, __file__, "--child", str(n), "--book", book_hub, "--radicale-pid", str(server.process.pid),
                    "--reps", str(reps), "--out", str(out)] + (["--profile"] if profile else [])  # fmt: skip
-        if writers:
-            command += ["--write-concurrency", str(writers)]
         run_measured(command, {**os.environ, PASSWORD_ENV: PASSWORD}, folder / "contacthub.log")
         hub = json.loads(out.read_text())
         for what, text in hub.pop("profiles").items():
@@ -507,13 +502,13 @@ def median(runs: list[dict], key: str = "wall") -> float:
     return statistics.median(r[key] for r in runs)
 
 
-def print_tables(rows: list[dict], reps: int, startup: float | None, writers: str = "") -> None:
+def print_tables(rows: list[dict], reps: int, startup: float | None, note: str = "") -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console(width=None if sys.stdout.isatty() else 140)
     table = Table(
-        title=f"contacthub{writers} vs vdirsyncer on Radicale (one run; wall-clock seconds, medians of {reps} where marked ×{reps})"
+        title=f"contacthub{note} vs vdirsyncer on Radicale (one run; wall-clock seconds, medians of {reps} where marked ×{reps})"
     )
     for h in ["N", "measure", "contacthub", "vdirsyncer", "contacthub / vdirsyncer"]:
         table.add_column(h, justify="right" if h != "measure" else "left")
@@ -628,8 +623,6 @@ def main() -> None:
     parser.add_argument("--vdirsyncer-first-sync-max", type=int, default=1000, metavar="N",
                         help="skip vdirsyncer's first sync above N contacts (it takes >10 min at 5,000)")  # fmt: skip
     parser.add_argument("--profile", action="store_true", help="cProfile contacthub's passes (client side; to stderr)")
-    parser.add_argument("--write-concurrency", type=int, metavar="W",
-                        help="contacthub's carddav option write_concurrency (default: the connector's)")  # fmt: skip
     parser.add_argument("--radicale-uid-index", action="store_true",
                         help="experiment: Radicale with bench/radicale_uid_index.py as storage (cheaper UID check per PUT)")  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write the raw figures to this file")
@@ -640,18 +633,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.fresh_pass:
-        args.out.write_text(json.dumps(fresh_pass(args.fresh_pass, args.book, args.write_concurrency)))
+        args.out.write_text(json.dumps(fresh_pass(args.fresh_pass, args.book)))
         return
     if args.child:
-        row = contacthub_child(
-            args.child, args.book, args.radicale_pid, args.reps, args.profile, args.write_concurrency
-        )
+        row = contacthub_child(args.child, args.book, args.radicale_pid, args.reps, args.profile)
         args.out.write_text(json.dumps(row))
         return
     rows = [
-        one_size(
-            n, args.reps, args.vdirsyncer_first_sync_max, args.profile, args.write_concurrency, args.radicale_uid_index
-        )
+        one_size(n, args.reps, args.vdirsyncer_first_sync_max, args.profile, args.radicale_uid_index)
         for n in (int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip())
     ]
     if args.json:
@@ -660,8 +649,7 @@ def main() -> None:
         rows,
         args.reps,
         startup_time(),
-        (f" (write_concurrency={args.write_concurrency})" if args.write_concurrency else "")
-        + (" [Radicale with the UID-index storage experiment]" if args.radicale_uid_index else ""),
+        " [Radicale with the UID-index storage experiment]" if args.radicale_uid_index else "",
     )
 
 

@@ -24,6 +24,7 @@ from contacthub.connector import (
     Capabilities,
     ChangeSet,
     ConnectorContext,
+    ConnectorError,
     NotFound,
     RemoteItem,
     RemoteRef,
@@ -56,7 +57,6 @@ from contacthub.connectors.carddav.markers import (
     strip_marker,
     vcard_text,
 )
-from contacthub.connectors.carddav.parallel import DEFAULT_WRITERS, MAX_WRITERS, write_all
 from contacthub.errors import ConfigError
 from contacthub.model import Contact
 from contacthub.vcard import read_vcards
@@ -90,7 +90,6 @@ class CardDavConnector:
         self.wanted = addressbook
         self._collection = ""  # the address book's path, once discovered
         self._cache: MarkerCache | None = None
-        self.writers = DEFAULT_WRITERS  # option write_concurrency: PUT/DELETEs in flight at once
         self.notify_file: Path | None = None  # option notify_file: touched by the server on every change
         self._observer = None  # the watchdog observer while notify() is on
 
@@ -120,7 +119,6 @@ class CardDavConnector:
         username = str(options["username"]) if options.get("username") not in (None, "") else None
         dav = Dav(location, username, secret, auth_type=auth_type, verify_tls=verify, timeout=timeout)
         connector = cls(dav, context.cache_dir, str(options.get("addressbook") or ""))
-        connector.writers = _writers(options.get("write_concurrency", DEFAULT_WRITERS))
         if options.get("notify_file"):
             # A server on this machine touches the file after every write (the embedded
             # Radicale's storage hook): push for this instance only.
@@ -285,8 +283,22 @@ class CardDavConnector:
 
     def _batch(self, items: Iterable[WriteRequest], one: Callable[[WriteRequest], RemoteRef | None]) -> Iterator[Result]:
         self._book()
+        results: list[Result] = []
+        stop: ConnectorError | None = None
         try:
-            results = write_all(list(items), one, self.writers, BATCH_FATAL, self.dav.executor)  # parallel.py
+            for request in items:
+                if stop is not None:
+                    results.append(Result(request, error=stop))  # not sent: the server refuses them all
+                    continue
+                try:
+                    results.append(Result(request, ref=one(request)))
+                except BATCH_FATAL as exc:
+                    if not results:
+                        raise  # nothing was done in this call: the caller may retry it whole
+                    stop = exc
+                    results.append(Result(request, error=exc))
+                except ConnectorError as exc:
+                    results.append(Result(request, error=exc))
         finally:
             self._marker_cache().save()
         return iter(results)
@@ -475,16 +487,6 @@ def _token(body: bytes) -> str:
         return sync_token_of(body)
     except Exception:
         return ""
-
-
-def _writers(value: Any) -> int:
-    try:
-        writers = int(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"carddav: option write_concurrency must be a number of writes, not {value!r}") from None
-    if not 1 <= writers <= MAX_WRITERS:
-        raise ConfigError(f"carddav: option write_concurrency must be 1 to {MAX_WRITERS}, not {writers}")
-    return writers
 
 
 def _verify_tls(value: Any) -> bool | str:

@@ -13,10 +13,8 @@ times with backoff; 429/503 wait for Retry-After (bounded) and then become
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote, urljoin, urlsplit
 from xml.sax.saxutils import escape
@@ -98,7 +96,7 @@ class Dav:
         self.url = url
         self.timeout = timeout
         self.sleep = sleep
-        self._settings = dict(
+        self.client = DAVClient(
             url=url,
             username=username,
             password=password,
@@ -108,46 +106,11 @@ class Dav:
             enable_rfc6764=False,  # discovery is ours (discovery.py): no DNS look-ups behind our back
             rate_limit_handle=False,  # Retry-After is handled here, bounded
         )
-        self._main = DAVClient(**self._settings)
-        self._owner = threading.get_ident()
-        self._local = threading.local()
-        self._others: list[DAVClient] = []  # one client (session, connection) per worker thread
-        self._lock = threading.Lock()
-        self._pool: ThreadPoolExecutor | None = None
         split = urlsplit(url)
         self.origin = f"{split.scheme}://{split.netloc}"
 
-    @property
-    def client(self) -> DAVClient:
-        """The thread's own DAVClient: sessions are not shared between threads (see parallel.py)."""
-        if threading.get_ident() == self._owner:
-            return self._main
-        client = getattr(self._local, "client", None)
-        if client is None:
-            client = DAVClient(**self._settings)
-            if self._main.auth is not None:  # negotiated already: no extra 401 round trip per thread
-                client.auth, client.auth_type = self._main.auth, self._main.auth_type
-            self._local.client = client
-            with self._lock:
-                self._others.append(client)
-        return client
-
-    def executor(self, workers: int) -> ThreadPoolExecutor:
-        """The worker threads for parallel writes (parallel.py), kept for the connector's life: each thread keeps its session."""
-        with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="carddav-write")
-            return self._pool
-
     def close(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True)
-        with self._lock:
-            others, self._others = self._others, []
-        for client in others:
-            client.close()
-        self._main.close()
+        self.client.close()
 
     # -- URLs -------------------------------------------------------------------
 
