@@ -176,6 +176,22 @@ class ConnectorContext:
     secret: Callable[[Any], str]
 
 
+def lazy_factory(path: str) -> Callable[[Mapping[str, Any], ConnectorContext], Connector]:
+    """A factory for ``"package.module:Class"`` that imports it only when a target is opened.
+
+    Plugins are loaded on every start; a connector's protocol libraries
+    (caldav, exchangelib, msal …) should cost nothing until one is used.
+    """
+
+    def factory(options: Mapping[str, Any], context: ConnectorContext) -> Connector:
+        import importlib
+
+        module, _, name = path.partition(":")
+        return getattr(importlib.import_module(module), name).open(options, context)
+
+    return factory
+
+
 @dataclass(frozen=True)
 class ConnectorInfo:
     """How a plugin announces a connector.

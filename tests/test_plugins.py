@@ -91,3 +91,13 @@ def test_every_hook_has_docs_and_a_test():
 def test_every_builtin_plugin_has_its_own_tests():
     for name in builtin_modules():
         assert list((TESTS / "connectors" / name).glob("test_*.py")), f"built-in plugin {name} has no tests"
+
+
+def test_loading_plugins_imports_no_protocol_library():
+    """Every command loads the plugins: caldav, exchangelib, msal, requests, vobject wait until a target opens."""
+    code = (
+        "import sys; from contacthub.plugins import load_plugins; load_plugins(); "
+        "print(sorted(m for m in ('caldav', 'exchangelib', 'msal', 'requests', 'vobject', 'watchdog') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from contacthub.connector import ConnectorInfo
-from contacthub.connectors.carddav.connector import CardDavConnector
+from contacthub.connector import ConnectorInfo, lazy_factory
 from contacthub.hookspecs import hookimpl
 
 
@@ -12,9 +11,9 @@ def contacthub_connectors() -> list[ConnectorInfo]:
     """The carddav connector."""
     return [
         ConnectorInfo(
-            name=CardDavConnector.name,
-            factory=CardDavConnector.open,
-            description=CardDavConnector.description,
+            name="carddav",
+            factory=lazy_factory("contacthub.connectors.carddav.connector:CardDavConnector"),
+            description="A CardDAV address book (Radicale, Xandikos, Nextcloud, iCloud, phones …)",
             options={
                 "location": "the server URL (address books are discovered) or the address book URL",
                 "username": "the user name",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contacthub.connector import ConnectorInfo
+from contacthub.connector import ConnectorInfo, lazy_factory
 from contacthub.hookspecs import hookimpl
 
 
@@ -10,15 +10,10 @@ from contacthub.hookspecs import hookimpl
 def contacthub_connectors() -> list[ConnectorInfo]:
     """The ews connector (exchangelib is imported only when a target opens it)."""
 
-    def factory(options, context):
-        from contacthub.connectors.ews.connector import EwsConnector
-
-        return EwsConnector.open(options, context)
-
     return [
         ConnectorInfo(
             name="ews",
-            factory=factory,
+            factory=lazy_factory("contacthub.connectors.ews.connector:EwsConnector"),
             description="An Exchange Server (on premises) contacts folder, over EWS (Exchange 2016, 2019, SE)",
             options={
                 "location": "MAILBOX/FOLDER: the mailbox address and the folder path (ann@example.com/Contacts/Business); missing folders are created",

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from contacthub.connector import ConnectorInfo
-from contacthub.connectors.graph import auth
-from contacthub.connectors.graph.connector import GraphConnector
+from contacthub.connector import ConnectorInfo, lazy_factory
 from contacthub.hookspecs import hookimpl
 
 AUTH_OPTIONS = {
@@ -21,15 +19,22 @@ def contacthub_connectors() -> list[ConnectorInfo]:
     """The graph connector."""
     return [
         ConnectorInfo(
-            name=GraphConnector.name,
-            factory=GraphConnector.open,
-            description=GraphConnector.description,
+            name="graph",
+            factory=lazy_factory("contacthub.connectors.graph.connector:GraphConnector"),
+            description="A Microsoft 365 / Outlook.com contact folder, through Microsoft Graph",
             options={
                 "location": "the contact folder's name (made when missing)",
                 "mailbox": "with client_secret: whose mailbox (user id or address)",
                 **AUTH_OPTIONS,
             },
-            login=lambda options, context, prompt: auth.login(options, context, prompt, connector="graph"),
-            logout=auth.logout,
+            login=lambda options, context, prompt: _auth().login(options, context, prompt, connector="graph"),
+            logout=lambda options, context: _auth().logout(options, context),
         )
     ]
+
+
+def _auth():
+    """msal and requests load only when someone signs in."""
+    from contacthub.connectors.graph import auth
+
+    return auth

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from contacthub.connector import ConnectorInfo
-from contacthub.connectors.graph import auth
-from contacthub.connectors.graph.plugin import AUTH_OPTIONS
-from contacthub.connectors.sharepoint.connector import SharePointConnector
+from contacthub.connector import ConnectorInfo, lazy_factory
+from contacthub.connectors.graph.plugin import AUTH_OPTIONS, _auth
 from contacthub.hookspecs import hookimpl
 
 
@@ -14,11 +12,11 @@ def contacthub_connectors() -> list[ConnectorInfo]:
     """The sharepoint connector."""
     return [
         ConnectorInfo(
-            name=SharePointConnector.name,
-            factory=SharePointConnector.open,
-            description=SharePointConnector.description,
+            name="sharepoint",
+            factory=lazy_factory("contacthub.connectors.sharepoint.connector:SharePointConnector"),
+            description="A SharePoint contacts list, through Microsoft Graph",
             options={"location": "the list's URL: https://HOST/sites/SITE/Lists/LIST", **AUTH_OPTIONS},
-            login=lambda options, context, prompt: auth.login(options, context, prompt, connector="sharepoint"),
-            logout=auth.logout,
+            login=lambda options, context, prompt: _auth().login(options, context, prompt, connector="sharepoint"),
+            logout=lambda options, context: _auth().logout(options, context),
         )
     ]

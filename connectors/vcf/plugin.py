@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from contacthub.connector import ConnectorInfo
-from contacthub.connectors.vcf.connector import VcfConnector
+from contacthub.connector import ConnectorInfo, lazy_factory
 from contacthub.hookspecs import hookimpl
 
 
@@ -12,9 +11,9 @@ def contacthub_connectors() -> list[ConnectorInfo]:
     """The vcf connector."""
     return [
         ConnectorInfo(
-            name=VcfConnector.name,
-            factory=VcfConnector.open,
-            description=VcfConnector.description,
+            name="vcf",
+            factory=lazy_factory("contacthub.connectors.vcf.connector:VcfConnector"),
+            description="A folder of .vcf files, one per contact (vdir layout, as vdirsyncer and khard use)",
             options={"location": "the folder path"},
         )
     ]
