@@ -39,6 +39,7 @@ if "--fresh-pass" not in sys.argv:  # that process imports what `contacthub sync
     import requests
     from carddav_servers import PASSWORD, Server, _wait_until_up, free_port
     from defusedxml import ElementTree as ET
+    from run import startup_time  # bench/run.py: `contacthub --help` start-up, measured the same way
 
 VENV = HERE / ".venv-vdirsyncer"
 PASSWORD_ENV = "CONTACTHUB_BENCH_CARDDAV_PASSWORD"
@@ -601,19 +602,6 @@ def print_tables(rows: list[dict], reps: int, startup: float | None, note: str =
                 f"N={row['n']:,}: no-change pass vdirsyncer / contacthub = {v / w:.1f}x as whole processes "
                 f"({v:.2f} s / {w:.2f} s), {v / q:.1f}x in-process ({q:.3f} s)"
             )
-
-
-def startup_time(runs: int = 5) -> float | None:
-    script = Path(sys.executable).with_name("contacthub")
-    command = str(script) if script.exists() else shutil.which("contacthub")
-    if not command:
-        return None
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        subprocess.run([command, "--help"], check=True, capture_output=True)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def main() -> None:
