@@ -157,6 +157,12 @@ class Connector(Protocol):
     def close(self) -> None:
         """Release connections (and stop notifications)."""
 
+    # Optional, for targets that can fill an empty folder in one request:
+    #   def seed(self, items: Iterable[WriteRequest]) -> list[Result] | None
+    # creates all of `items` (a first pass's copies) at once, one Result each in
+    # request order, when the folder was found empty by this pass's listing;
+    # None when it did nothing, and the engine then calls create() batch by batch.
+
     # Optional, for connectors with `capabilities.push`:
     #   def notify(self, callback: Callable[[], None]) -> None
     # starts watching the target and calls `callback` (from any thread) when it

@@ -378,6 +378,7 @@ def target_table(files: ServerFiles, options: ServerOptions) -> dict[str, Any]:
         "username": USERNAME,
         "password": {"file": str(files.password)},
         "notify_file": str(files.notify),  # the push hook: the connector watches it
+        "bulk_seed": True,  # our Radicale takes a first sync of the empty book in one PUT
     }
     verify = tls_verify(options)
     if verify is not True:

@@ -29,6 +29,7 @@ EXAMPLES = Path(__file__).parent.parent / "examples" / "contacts.vcf"
 EXAMPLE_NAMES = {"Andrea Dunker", "Jürgen Groß", "Northwind Traders"}
 DEADLINE = 20.0
 PROPFIND_TYPE = b"""<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:resourcetype/><D:getetag/></D:prop></D:propfind>"""
+PROPFIND_NAME = b"""<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:displayname/></D:prop></D:propfind>"""
 NS = {"D": "DAV:", "C": "urn:ietf:params:xml:ns:carddav"}
 
 
@@ -162,10 +163,14 @@ def test_serve_gives_a_password_protected_business_addressbook_and_sigterm_ends_
     _eventually(lambda: _gone(served.radicale_pid), "Radicale ending with serve", 10)
 
 
-def test_serve_sync_phone_edit_reaches_the_database_by_push_alone(serve, run):
+def test_serve_sync_phone_edit_reaches_the_database_by_push_alone(serve, run, home):
     run("import", str(EXAMPLES))
     served = serve("serve", "--sync", "--interval", "3600")  # an hour: only the storage hook can explain a pass
     _eventually(lambda: served.names() == EXAMPLE_NAMES, "the example contacts in the address book")
+    # The first sync filled the empty book with one PUT (bulk_seed), which keeps the book's name.
+    assert "bulk_seed = true" in (home / "config.toml").read_text()
+    name = requests.request("PROPFIND", served.book, data=PROPFIND_NAME, auth=served.auth, headers={"Depth": "0"}, timeout=10)
+    assert ElementTree.fromstring(name.content).findtext(".//D:displayname", namespaces=NS) == "Business contacts"
 
     href, (etag, text) = next((h, c) for h, c in served.cards().items() if "Andrea" in c[1])
     card = vobject.readOne(text)

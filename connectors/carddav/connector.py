@@ -57,6 +57,7 @@ from contacthub.connectors.carddav.markers import (
     strip_marker,
     vcard_text,
 )
+from contacthub.connectors.carddav.seed import choose, seed
 from contacthub.errors import ConfigError
 from contacthub.model import Contact
 from contacthub.vcard import read_vcards
@@ -92,6 +93,8 @@ class CardDavConnector:
         self._cache: MarkerCache | None = None
         self.notify_file: Path | None = None  # option notify_file: touched by the server on every change
         self._observer = None  # the watchdog observer while notify() is on
+        self.bulk_seed = False  # option bulk_seed: fill an empty book with one request (Radicale)
+        self._seen_empty = False  # this pass's full listing found the book empty
 
     @classmethod
     def open(cls, options: Mapping[str, Any], context: ConnectorContext) -> CardDavConnector:
@@ -124,6 +127,7 @@ class CardDavConnector:
             # Radicale's storage hook): push for this instance only.
             connector.notify_file = Path(str(options["notify_file"])).expanduser()
             connector.capabilities = dataclasses.replace(cls.capabilities, push=True)
+        connector.bulk_seed = _flag(options.get("bulk_seed", False), "bulk_seed")
         return connector
 
     # -- the contract ---------------------------------------------------------
@@ -137,6 +141,7 @@ class CardDavConnector:
 
     def list(self) -> Iterator[RemoteRef]:
         members = self._etags()
+        self._seen_empty = not members
         try:
             refs = self._with_markers(members)
             self._marker_cache().keep_only(set(refs))
@@ -187,6 +192,7 @@ class CardDavConnector:
             current = new_token  # the server sent part of the changes: ask for the rest
         else:
             raise TargetError(f"carddav: {self.dav.url_of(collection)} keeps truncating its changes")
+        self._seen_empty = not token and not changed
         cache = self._marker_cache()
         try:
             if token:
@@ -243,6 +249,39 @@ class CardDavConnector:
 
     def create(self, items: Iterable[WriteRequest]) -> Iterator[Result]:
         return self._batch(items, self._create_one)
+
+    def seed(self, items: Iterable[WriteRequest]) -> list[Result] | None:
+        """Create all of `items` in one request when the book was found empty (option bulk_seed; see seed.py).
+
+        None when not done (option off, book not empty, the server refuses): the
+        engine then creates them batch by batch. Cards that cannot go in the
+        seed are created one by one here.
+        """
+        if not self.bulk_seed or not self._seen_empty:
+            return None
+        requests = list(items)
+        texts = [vcard_text(r.contact, r.marker) if r.contact is not None else None for r in requests]
+        texts = [None if text is None or _CONTROL.search(text) else text for text in texts]  # those fail on their own below
+        cards = choose(requests, texts)
+        stored = seed(self.dav, self._book(), cards)
+        self._seen_empty = False
+        if stored is None:
+            return None
+        cache = self._marker_cache()
+        results: list[Result | None] = [None] * len(requests)
+        for card in cards:
+            request = requests[card.index]
+            if card.index in stored:
+                path, etag = stored[card.index]
+                cache.wrote(path, etag, request.marker, extra_order(request.contact))  # type: ignore[arg-type]
+                results[card.index] = Result(request, ref=RemoteRef(path, etag, request.marker))
+            else:
+                error = TargetError(f"carddav: {self.dav.url_of(self._collection + card.name)}: not stored by the server")
+                results[card.index] = Result(request, error=error)
+        rest = [i for i, r in enumerate(results) if r is None]
+        for index, result in zip(rest, self._batch([requests[i] for i in rest], self._create_one), strict=True):
+            results[index] = result
+        return results  # type: ignore[return-value]
 
     def update(self, items: Iterable[WriteRequest]) -> Iterator[Result]:
         return self._batch(items, self._update_one)
@@ -487,6 +526,12 @@ def _token(body: bytes) -> str:
         return sync_token_of(body)
     except Exception:
         return ""
+
+
+def _flag(value: Any, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ConfigError(f"carddav: option {name} must be true or false, not {value!r}")
 
 
 def _verify_tls(value: Any) -> bool | str:

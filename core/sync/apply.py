@@ -75,7 +75,8 @@ class Applier:
             by_kind.setdefault(action.kind, []).append(action)
         for kind in (ADOPT, REFRESH, DROP, TRASH):
             self._database_only(by_kind.get(kind, []))
-        self._batched(by_kind.get(CREATE, []), self.connector.create, self._created, "creating copies")
+        creates = self._seeded(by_kind.get(CREATE, []))
+        self._batched(creates, self.connector.create, self._created, "creating copies")
         copies = [a for a in by_kind.get(SYNC, []) if a.copy is not None]
         self._database_only([a for a in by_kind.get(SYNC, []) if a.copy is None])
         self._batched(copies, self.connector.update, self._synced, "updating copies")
@@ -112,6 +113,24 @@ class Applier:
                 for action, result in zip(batch, results, strict=True):
                     on_result(tx, state, action, result)
             self.progress(len(batch))
+
+    def _seeded(self, actions: list[Action]) -> list[Action]:
+        """Create the copies in one go where the target can (`seed`); the actions still to create."""
+        seed = getattr(self.connector, "seed", None)
+        if seed is None or not actions:
+            return actions
+        requests = [self._request(a) for a in actions]
+        results = retrying(lambda: seed(requests), "target: creating copies")
+        if results is None:
+            return actions
+        pairs = list(zip(actions, results, strict=True))
+        for batch in batches(pairs, self.connector.capabilities.batch_size):  # one transaction per batch, as below
+            with self.db.transaction() as tx:
+                state = TargetState.get(tx.session, self.key)
+                for action, result in batch:
+                    self._created(tx, state, action, result)
+            self.progress(len(batch))
+        return []
 
     def _request(self, action: Action) -> WriteRequest:
         marker = Marker(self.database_id, action.record_id)
