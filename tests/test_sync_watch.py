@@ -80,3 +80,38 @@ def test_s8_watch_runs_a_pass_every_interval(run, watching):
     process.send_signal(signal.SIGINT)
     _out, err = process.communicate(timeout=DEADLINE)
     assert process.returncode == 0 and "Traceback" not in err
+
+
+def test_s8_watch_keeps_one_connector_open_for_all_its_passes_and_closes_it_at_the_end():
+    """A warm connector (discovery, HTTP session, marker cache) is what keeps a quiet pass cheap."""
+    import threading
+
+    from contacthub.sync.watch import watch
+
+    class Connector:
+        capabilities = type("Caps", (), {"push": False})()
+        closed = 0
+
+        def close(self) -> None:
+            self.closed += 1
+
+    opened: list[Connector] = []
+    used: list[Connector] = []
+    stop = threading.Event()
+
+    class Hub:
+        def open_target(self, target):
+            opened.append(Connector())
+            return opened[-1]
+
+    def run_pass(connector):
+        used.append(connector)
+        if len(used) == 3:
+            stop.set()
+
+    settings = type("Settings", (), {"target": "t"})()
+    watcher = threading.Thread(target=watch, args=(Hub(), settings, 0.01, run_pass, stop))
+    watcher.start()
+    watcher.join(timeout=DEADLINE)
+    assert not watcher.is_alive()
+    assert len(opened) == 1 and used == opened * 3 and opened[0].closed == 1

@@ -45,11 +45,15 @@ class _Progress:
             self.bar.stop()
 
 
-def one_pass(hub, settings, *, dry_run=False, force=False, wait=False, quiet=False):
-    """Run one pass and print what it did (or would do); returns the PassResult."""
+def one_pass(hub, settings, *, dry_run=False, force=False, wait=False, quiet=False, connector=None):
+    """Run one pass and print what it did (or would do); returns the PassResult.
+
+    With `connector` (sync watch's, kept open between passes) that one is used and left open.
+    """
     from contacthub.sync.engine import run_pass
 
-    connector = hub.open_target(settings.target)
+    own = connector is None
+    connector = hub.open_target(settings.target) if own else connector
     progress = _Progress()
     try:
         result = run_pass(
@@ -58,7 +62,8 @@ def one_pass(hub, settings, *, dry_run=False, force=False, wait=False, quiet=Fal
         )  # fmt: skip
     finally:
         progress.stop()
-        connector.close()
+        if own:
+            connector.close()
     if dry_run:
         _print_plan(result.plan)
     elif not quiet or result.report.changed_anything or result.report.problems:

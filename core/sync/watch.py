@@ -12,24 +12,30 @@ log = logging.getLogger("contacthub.watch")
 
 
 def watch(hub, settings, interval: float, run_pass, stop: threading.Event | None = None) -> None:
-    """Run passes until SIGTERM/SIGINT (or `stop` is set). A failed pass is logged; the next one still comes."""
+    """Run passes until SIGTERM/SIGINT (or `stop` is set). A failed pass is logged; the next one still comes.
+
+    One connector serves every pass (`run_pass(connector=...)`): what it learnt
+    (the address book's URL, the HTTP session, its marker cache) stays warm, so a
+    pass that finds nothing costs little more than the target's own answer.
+    """
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
     changed = threading.Event()
-    notifier = _notifier(hub, settings, changed)
+    connector = hub.open_target(settings.target)
     try:
+        if connector.capabilities.push and hasattr(connector, "notify"):
+            connector.notify(changed.set)
         while not stop.is_set():
             changed.clear()  # before the pass: a change announced during it starts the next one at once
             try:
-                run_pass()
+                run_pass(connector=connector)
             except ContactHubError as exc:
                 log.warning("pass failed: %s", exc)
             _wait(stop, changed, interval)
     finally:
-        if notifier is not None:
-            notifier.close()
+        connector.close()
 
 
 def _wait(stop: threading.Event, changed: threading.Event, interval: float) -> None:
@@ -38,13 +44,3 @@ def _wait(stop: threading.Event, changed: threading.Event, interval: float) -> N
     while waited < interval and not stop.is_set() and not changed.is_set():
         stop.wait(min(0.2, interval - waited))
         waited += 0.2
-
-
-def _notifier(hub, settings, changed: threading.Event):
-    """The target's change notifications where it has them (capabilities.push), else None."""
-    connector = hub.open_target(settings.target)
-    if not connector.capabilities.push or not hasattr(connector, "notify"):
-        connector.close()
-        return None
-    connector.notify(changed.set)
-    return connector
