@@ -35,11 +35,10 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO / "tests" / "connectors" / "carddav"))  # the tests' Radicale starter
 
 USER = "alice"  # carddav_servers.USER
-if "--fresh-pass" not in sys.argv:  # that process imports what `contacthub sync run` would, not the bench's tools
-    import requests
-    from carddav_servers import PASSWORD, Server, _wait_until_up, free_port
-    from defusedxml import ElementTree as ET
-    from run import startup_time  # bench/run.py: `contacthub --help` start-up, measured the same way
+import requests  # noqa: E402  (after the sys.path line above)
+from carddav_servers import PASSWORD, Server, _wait_until_up, free_port  # noqa: E402
+from defusedxml import ElementTree as ET  # noqa: E402
+from run import startup_time  # noqa: E402  (bench/run.py: `contacthub --help` start-up, measured the same way)
 
 VENV = HERE / ".venv-vdirsyncer"
 PASSWORD_ENV = "CONTACTHUB_BENCH_CARDDAV_PASSWORD"
@@ -220,15 +219,21 @@ def hwm_mb() -> float:
 
 
 # Runs vdirsyncer's own entry point in its venv's python and writes that process's VmHWM to a file.
-VDIRSYNCER_WRAPPER = """import atexit, os, sys
+HWM_AT_EXIT = """import atexit, os, sys
 def hwm():
     for line in open("/proc/self/status"):
         if line.startswith("VmHWM:"):
             open(os.environ["BENCH_HWM_FILE"], "w").write(line.split()[1])
 atexit.register(hwm)
-sys.argv[0] = "vdirsyncer"
+"""
+VDIRSYNCER_WRAPPER = HWM_AT_EXIT + """sys.argv[0] = "vdirsyncer"
 from vdirsyncer.cli import app
 sys.exit(app())
+"""
+# The console script `contacthub` (its entry point, as pip writes it) plus the VmHWM at exit.
+CONTACTHUB_WRAPPER = HWM_AT_EXIT + """sys.argv[0] = "contacthub"
+from contacthub.cli.main import main
+sys.exit(main())
 """
 
 
@@ -251,28 +256,31 @@ def run_measured(command: list[str], env: dict | None = None, log: Path | None =
 # -- contacthub, in a child process ------------------------------------------------------------
 
 
+BULK_SEED = "--no-bulk-seed" not in sys.argv
+
+
+def target_options(book: str) -> dict:
+    """The hub's target: bulk_seed as `contacthub serve` sets it for the embedded Radicale (unless --no-bulk-seed)."""
+    return {"location": book, "username": USER, "password": {"env": PASSWORD_ENV}, "timeout": 120, "bulk_seed": BULK_SEED}
+
+
 def bench_target(book: str):
     from contacthub.sync.target import Target
 
-    return Target("carddav", {"location": book, "username": USER, "password": {"env": PASSWORD_ENV}, "timeout": 120})
+    return Target("carddav", target_options(book), name="bench")
 
 
-def fresh_pass(root: Path, book: str) -> dict:
-    """One no-change pass in this (fresh) process: its in-process time and what was done."""
-    from contacthub.store import open_database
-    from contacthub.sync.engine import run_pass
-    from contacthub.sync.target import SyncSettings, open_connector
+def write_cli_config(root: Path, book: str) -> None:
+    """CONTACTHUB_HOME=root for the real `contacthub sync run`: the bench's database, state and caches."""
+    import tomli_w
 
-    t = time.perf_counter()
-    db = open_database(f"sqlite:///{root / 'hub.sqlite'}")
-    target = bench_target(book)
-    connector = open_connector(target, root / "cache")
-    try:
-        result = run_pass(db, SyncSettings(target), connector, lock_dir=root, force=True)
-    finally:
-        connector.close()
-    assert not result.report.done and not result.report.problems, result.report.done
-    return {"in_process": time.perf_counter() - t, "hwm_mb": hwm_mb()}
+    config = {
+        "current_database": "bench",
+        "databases": {"bench": {"url": f"sqlite:///{root / 'hub.sqlite'}"}},
+        "sync": {"target": "bench"},
+        "targets": {"bench": {"connector": "carddav", **target_options(book)}},
+    }
+    (root / "config.toml").write_text(tomli_w.dumps(config), encoding="utf-8")
 
 
 def contacthub_child(n: int, book: str, radicale_pid: int, reps: int, profile: bool) -> dict:
@@ -292,18 +300,20 @@ def contacthub_child(n: int, book: str, radicale_pid: int, reps: int, profile: b
         settings = SyncSettings(target)
         profiles: dict[str, str] = {}
 
-        def timed_pass(what: str, prof: bool = False) -> dict:
+        def timed_pass(what: str, prof: bool = False, warm=None) -> dict:
+            """One pass with a freshly opened connector (as `sync run`), or with `warm`, kept open (as `sync watch`)."""
             cpu0 = resource.getrusage(resource.RUSAGE_SELF)
             server0 = cpu_of(radicale_pid)
             profiler = cProfile.Profile() if prof else None
             t = time.perf_counter()
             if profiler:
                 profiler.enable()
-            connector = open_connector(target, root / "cache")
+            connector = warm or open_connector(target, root / "cache")
             try:
                 result = run_pass(db, settings, connector, lock_dir=root, force=True)
             finally:
-                connector.close()
+                if warm is None:
+                    connector.close()
             if profiler:
                 profiler.disable()
             wall = time.perf_counter() - t
@@ -328,6 +338,12 @@ def contacthub_child(n: int, book: str, radicale_pid: int, reps: int, profile: b
         for r in range(reps):
             quiet.append(timed_pass("no-change", profile and r == 0))
             assert not quiet[-1]["done"], quiet[-1]["done"]
+        warm = open_connector(target, root / "cache")
+        try:
+            watching = [timed_pass("no-change in watch", profile and r == 1, warm) for r in range(reps + 1)][1:]  # the first opens it
+        finally:
+            warm.close()
+        assert not any(w["done"] for w in watching), watching
         k = max(1, n // SHARE)
         local = []
         for r in range(reps):
@@ -344,16 +360,22 @@ def contacthub_child(n: int, book: str, radicale_pid: int, reps: int, profile: b
             remote.append(timed_pass("server", profile and r == 0))
             assert remote[-1]["done"] == {"sync": k}, remote[-1]["done"]
         db.dispose()
-        # A fresh process doing one no-change pass on the same database and cache, as a
-        # later `contacthub sync run` would: its whole wall time and its own peak RSS.
+        # The real `contacthub sync run`, a whole process, on the same database, state and
+        # caches: what a cron job or a user pays for a pass. Its own peak RSS too.
+        write_cli_config(root, book)
+        hwm_file, log = root / "hwm", root / "cli.log"
+        env = {**os.environ, "CONTACTHUB_HOME": str(root), "BENCH_HWM_FILE": str(hwm_file)}
         whole = []
         for _ in range(reps):
-            out = root / "fresh.json"
-            command = [sys.executable, __file__, "--fresh-pass", str(root), "--book", book, "--out", str(out)]
-            wall, _cpu, _rss = run_measured(command)
-            whole.append({"wall": wall, **json.loads(out.read_text())})
+            server0 = cpu_of(radicale_pid)
+            log.write_bytes(b"")
+            wall, cpu, _rss = run_measured([sys.executable, "-c", CONTACTHUB_WRAPPER, "sync", "run"], env, log)
+            assert "no changes" in log.read_text(), log.read_text()
+            whole.append({"wall": wall, "client_cpu": cpu, "server_cpu": cpu_of(radicale_pid) - server0,
+                          "hwm_mb": int(hwm_file.read_text()) / 1024})  # fmt: skip
         return {
             "fresh": whole,
+            "watch": watching,
             "first": first,
             "quiet": quiet,
             "local": local,
@@ -478,7 +500,8 @@ def one_size(n: int, reps: int, first_max: int, profile: bool, uid_index: bool) 
         print(f"N={n:,}: contacthub …", file=sys.stderr, flush=True)
         out = folder / "contacthub.json"
         command = [sys.executable, __file__, "--child", str(n), "--book", book_hub, "--radicale-pid", str(server.process.pid),
-                   "--reps", str(reps), "--out", str(out)] + (["--profile"] if profile else [])  # fmt: skip
+                   "--reps", str(reps), "--out", str(out)] + (["--profile"] if profile else []) + \
+                  ([] if BULK_SEED else ["--no-bulk-seed"])  # fmt: skip
         run_measured(command, {**os.environ, PASSWORD_ENV: PASSWORD}, folder / "contacthub.log")
         hub = json.loads(out.read_text())
         for what, text in hub.pop("profiles").items():
@@ -520,6 +543,7 @@ def print_tables(rows: list[dict], reps: int, startup: float | None, note: str =
             ("first sync s", hub["first"]["wall"], vds["first"]["wall"] if vds["first"] else None),
             (f"no-change pass s ×{reps}", median(hub["quiet"]), median(vds["quiet"])),
             (f"no-change, whole process s ×{reps}", median(hub["fresh"]), median(vds["quiet"])),
+            (f"no-change in watch s ×{reps}", median(hub["watch"]), median(vds["quiet"])),
             (f"{k} changed locally s ×{reps}", median(hub["local"]), median(vds["local"])),
             (f"{k} changed on the server s ×{reps}", median(hub["remote"]), median(vds["remote"])),
             ("peak RSS MB (contacthub: whole run)", hub["rss_mb"], vds["rss_mb"]),
@@ -543,20 +567,14 @@ def print_tables(rows: list[dict], reps: int, startup: float | None, note: str =
     server = Table(
         title=f"Radicale's own answer, plain requests (median of 7) vs contacthub's no-change pass (median of {reps})"
     )
-    for h in [
-        "N",
-        "sync-collection REPORT s",
-        "Depth-1 PROPFIND s",
-        "contacthub no-change s",
-        "÷ REPORT",
-        "÷ PROPFIND",
-    ]:
+    for h in ["N", "sync-collection REPORT s", "Depth-1 PROPFIND s", "contacthub in watch s", "÷ REPORT",
+              "contacthub fresh connector s", "÷ REPORT"]:  # fmt: skip
         server.add_column(h, justify="right")
     for row in rows:
-        q = median(row["hub"]["quiet"])
+        q, w = median(row["hub"]["quiet"]), median(row["hub"]["watch"])
         s = row["server"]
-        server.add_row(f"{row['n']:,}", f"{s['report']:.3f}", f"{s['propfind']:.3f}", f"{q:.3f}",
-                       f"{q / s['report']:.1f}", f"{q / s['propfind']:.1f}")  # fmt: skip
+        server.add_row(f"{row['n']:,}", f"{s['report']:.3f}", f"{s['propfind']:.3f}", f"{w:.3f}",
+                       f"{w / s['report']:.2f}", f"{q:.3f}", f"{q / s['report']:.2f}")  # fmt: skip
     console.print(server)
 
     where = Table(title="Where the time goes (one pass; medians where ×): wall, client CPU, Radicale CPU, seconds")
@@ -565,6 +583,7 @@ def print_tables(rows: list[dict], reps: int, startup: float | None, note: str =
     for row in rows:
         for tool, data in (("contacthub", row["hub"]), ("vdirsyncer", row["vds"])):
             for label, key in (("first sync", "first"), ("seed (untimed cell)", "seeded"), ("no-change ×", "quiet"),
+                               ("no-change in watch ×", "watch"), ("no-change, whole process ×", "fresh"),
                                ("changed locally ×", "local"), ("changed on server ×", "remote")):  # fmt: skip
                 runs = data.get(key)
                 if not runs:
@@ -616,13 +635,11 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the raw figures to this file")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)  # internal: contacthub's part of one size
     parser.add_argument("--book", help=argparse.SUPPRESS)
-    parser.add_argument("--fresh-pass", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--no-bulk-seed", action="store_true",
+                        help="first sync by single PUTs, as into a server that is not ours (slow at 5,000: Radicale's cost per PUT)")  # fmt: skip
     parser.add_argument("--radicale-pid", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.fresh_pass:
-        args.out.write_text(json.dumps(fresh_pass(args.fresh_pass, args.book)))
-        return
     if args.child:
         row = contacthub_child(args.child, args.book, args.radicale_pid, args.reps, args.profile)
         args.out.write_text(json.dumps(row))
