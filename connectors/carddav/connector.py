@@ -133,11 +133,13 @@ class CardDavConnector:
     # -- the contract ---------------------------------------------------------
 
     def check(self) -> None:
-        """Find the address book (on first use) and prove the credentials on it."""
-        if self._collection:
-            self.dav.propfind(self.dav.url_of(self._collection), [f"{DAV}resourcetype"], 0)
-        else:
-            self._book()
+        """Find the address book and prove the credentials on it (on first use).
+
+        Once found, every pass's own requests prove both again (a 401 is an
+        AuthError, a 404 NotFound), so a connector kept open by `sync watch`
+        spends no request on it.
+        """
+        self._book()
 
     def list(self) -> Iterator[RemoteRef]:
         members = self._etags()
