@@ -64,9 +64,19 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
-from vobject.base import ParseError, backslashEscape, parseLine
-
 from contacthub.model import Address, Contact, ExtraProperty, Name, Photo, Typed
+
+# vobject's line grammar and escaping, imported by `_load_vobject` when the first card
+# is read or written, not with this module: a sync pass that finds no change imports
+# this module (through its connector) but reads and writes no card.
+parseLine = ParseError = backslashEscape = None
+
+
+def _load_vobject() -> None:
+    global parseLine, ParseError, backslashEscape
+    if parseLine is None:
+        from vobject.base import ParseError, backslashEscape, parseLine  # noqa: F811
+
 
 __all__ = ["ReadResult", "read_vcards", "to_vcard", "to_vcards"]
 
@@ -557,6 +567,7 @@ def read_vcards(data: bytes | str, source: str = "<input>") -> ReadResult:
     1), or ``"<source>: line <k>: ..."`` for text outside any card.  Never raises for
     malformed input.
     """
+    _load_vobject()
     lines = list(_logical_lines(_to_bytes(data)))
     charset = _file_charset(lines)
     result = ReadResult()
@@ -693,6 +704,7 @@ def to_vcard(contact: Contact, version: str = "3.0") -> str:
     """One card: CRLF line endings, folded at 75 octets; always with UID, FN and N."""
     if version not in VERSIONS:
         raise ValueError(f"vCard version {version!r} cannot be written; use one of {', '.join(VERSIONS)}")
+    _load_vobject()
     v4 = version == "4.0"
     c = contact
     n = c.name

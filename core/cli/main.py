@@ -1,11 +1,14 @@
 """The `contacthub` command: a thin click layer over the core.
 
 Heavy libraries (SQLAlchemy, vobject, rich) are imported inside the commands
-that use them, so `contacthub --help` starts fast.
+that use them, so `contacthub --help` starts fast; and a command's module is
+only imported when that command runs (or help lists it), so `contacthub sync run`
+does not pay for the other commands.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 
 import click
@@ -16,9 +19,45 @@ from contacthub.errors import ContactHubError
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
+# Command name -> (module in contacthub.cli, attribute): imported on first use.
+COMMANDS = {
+    "init": ("init_cmd", "init"),
+    "contact": ("contact_cmd", "contact"),
+    "type": ("types_cmd", "type_group"),
+    "import": ("transfer_cmd", "import_command"),
+    "export": ("transfer_cmd", "export_command"),
+    "db": ("db_cmd", "db"),
+    "connectors": ("connectors_cmd", "connectors"),
+    "sync": ("sync_cmd", "sync"),
+    "target": ("sync_cmd", "target_group"),
+    "adopt": ("sync_cmd", "adopt_command"),
+    "auth": ("auth_cmd", "auth"),
+    "serve": ("serve_cmd", "serve"),
+    "demo": ("serve_cmd", "demo"),
+}
+
 
 class HubGroup(click.Group):
-    """Turns expected failures into click's one-line "Error: …" and exit 1, with no traceback."""
+    """Loads each command when it is asked for; turns expected failures into
+    click's one-line "Error: …" and exit 1, with no traceback."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            if cmd_name in COMMANDS:
+                self._load(cmd_name)
+            else:
+                # An unknown name: load them all so "Did you mean …?" can name any of them.
+                for name in COMMANDS:
+                    self._load(name)
+        return self.commands.get(cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(COMMANDS))
+
+    def _load(self, name: str) -> None:
+        if name not in self.commands:
+            module, attribute = COMMANDS[name]
+            self.add_command(getattr(importlib.import_module(f"contacthub.cli.{module}"), attribute), name)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -64,37 +103,6 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
     """
     _setup_logging()
     ctx.obj = Hub(config_file)
-
-
-def _register() -> None:
-    from contacthub.cli import (
-        auth_cmd,
-        connectors_cmd,
-        contact_cmd,
-        db_cmd,
-        init_cmd,
-        serve_cmd,
-        sync_cmd,
-        transfer_cmd,
-        types_cmd,
-    )
-
-    cli.add_command(init_cmd.init)
-    cli.add_command(contact_cmd.contact)
-    cli.add_command(types_cmd.type_group)
-    cli.add_command(transfer_cmd.import_command)
-    cli.add_command(transfer_cmd.export_command)
-    cli.add_command(db_cmd.db)
-    cli.add_command(connectors_cmd.connectors)
-    cli.add_command(sync_cmd.sync)
-    cli.add_command(sync_cmd.target_group)
-    cli.add_command(sync_cmd.adopt_command)
-    cli.add_command(auth_cmd.auth)
-    cli.add_command(serve_cmd.serve)
-    cli.add_command(serve_cmd.demo)
-
-
-_register()
 
 
 def main() -> None:

@@ -1,0 +1,61 @@
+"""What a command imports: start-up time and memory of `contacthub sync run` (no timing here).
+
+Each check runs in a fresh interpreter and looks at `sys.modules`: a library that
+is not imported costs neither time nor memory. CardDAV's no-change pass is checked
+in tests/connectors/carddav/test_carddav_imports.py (it needs a server).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import click
+
+from contacthub.cli.main import COMMANDS, cli
+from contacthub.store import open_database
+from contacthub.store.migrate import HEAD_REVISION, head_revision
+
+
+def _modules_after(code: str, names: tuple[str, ...], env: dict | None = None) -> list[str]:
+    """The `names` a fresh interpreter has imported after running `code`."""
+    probe = f"{code}\nimport sys\nprint(sorted(m for m in {names!r} if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env)
+    return eval(result.stdout.strip().splitlines()[-1])
+
+
+def test_head_revision_known_to_the_code_is_the_migrations_head():
+    """migrate.HEAD_REVISION spares Alembic on every open; a new migration must bump it."""
+    assert HEAD_REVISION == head_revision()
+
+
+def test_opening_a_database_at_head_imports_no_alembic(tmp_path):
+    url = f"sqlite:///{tmp_path / 'hub.sqlite'}"
+    open_database(url).dispose()  # made and migrated here, with Alembic
+    code = f"from contacthub.store import open_database\nopen_database({url!r}).dispose()"
+    assert _modules_after(code, ("alembic", "mako")) == []
+
+
+def test_the_cli_imports_only_the_command_it_runs():
+    code = (
+        "from contacthub.cli.main import cli\n"
+        "try:\n    cli(['sync', '--help'], prog_name='contacthub')\nexcept SystemExit:\n    pass"
+    )
+    others = tuple(f"contacthub.cli.{module}" for module, _ in COMMANDS.values() if module != "sync_cmd")
+    assert _modules_after(code, others) == []
+
+
+def test_every_lazy_command_is_found_under_its_own_name():
+    ctx = click.Context(cli)
+    for name in COMMANDS:
+        command = cli.get_command(ctx, name)
+        assert command is not None and command.name == name, name
+    assert cli.list_commands(ctx) == sorted(COMMANDS)
+
+
+def test_reading_no_card_imports_no_vobject():
+    """vcard.py is imported with every connector; vobject only when a card is read or written."""
+    code = "import contacthub.vcard, contacthub.connectors.carddav.markers"
+    assert _modules_after(code, ("vobject",)) == []
+    code += "\nfrom contacthub.model import Contact\ncontacthub.vcard.to_vcard(Contact(display_name='A'))"
+    assert _modules_after(code, ("vobject",)) == ["vobject"]
