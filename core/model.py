@@ -20,7 +20,7 @@ ACCOUNT = "account"
 BASE_KINDS = (BUSINESS_CONTACT, ACCOUNT)
 
 
-@dataclass
+@dataclass(slots=True)
 class Name:
     """The structured name (vCard N): family; given; additional; prefixes; suffixes."""
 
@@ -34,7 +34,7 @@ class Name:
         return not any(getattr(self, f.name) for f in fields(self))
 
 
-@dataclass
+@dataclass(slots=True)
 class Typed:
     """A value with types (`work`, `cell` …), an optional label and a preference.
 
@@ -49,7 +49,7 @@ class Typed:
     pref: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class Address:
     """A postal address (vCard ADR) with types and an optional label."""
 
@@ -65,7 +65,7 @@ class Address:
     pref: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class Photo:
     """A photo, either inline bytes with a media type or a URI."""
 
@@ -74,7 +74,7 @@ class Photo:
     uri: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class ExtraProperty:
     """A vCard property the model does not know, kept as it was read.
 
@@ -89,7 +89,7 @@ class ExtraProperty:
     group: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class Contact:
     """A contact with the fields contacthub models, plus `extra` for the rest."""
 
@@ -189,7 +189,7 @@ class Contact:
         return replace(Contact.from_dict(self.to_dict()), **changes)
 
 
-@dataclass
+@dataclass(slots=True)
 class RecordType:
     """A record type: the two built-ins, or a custom type based on one of them."""
 
@@ -203,7 +203,7 @@ class RecordType:
         return self.based_on == BUSINESS_CONTACT
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     """A contact as the business database holds it."""
 
