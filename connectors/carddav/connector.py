@@ -265,6 +265,7 @@ class CardDavConnector:
         texts = [vcard_text(r.contact, r.marker) if r.contact is not None else None for r in requests]
         texts = [None if text is None or _CONTROL.search(text) else text for text in texts]  # those fail on their own below
         cards = choose(requests, texts)
+        del texts  # the cards hold the texts seed() sends and then lets go
         stored = seed(self.dav, self._book(), cards)
         self._seen_empty = False
         if stored is None:
