@@ -108,9 +108,11 @@ def _body(cards: list[SeedCard]) -> WireBytes:
     texts are let go once in the body: a first sync's peak memory is what is held at once."""
     parts = []
     for card in cards:
-        parts.append(card.text if card.text.endswith("\n") else card.text + "\r\n")
+        parts.append((card.text if card.text.endswith("\n") else card.text + "\r\n").encode("utf-8"))
         card.text = ""
-    return WireBytes("".join(parts).encode("utf-8"))
+    body = WireBytes(b"".join(parts))
+    parts.clear()
+    return body
 
 
 def _etags(dav: Dav, collection: str) -> dict[str, str]:
