@@ -12,6 +12,7 @@ from carddav_hub import CardDavHub, person
 from defusedxml import ElementTree as ET
 
 from contacthub.connectors.carddav import dav as dav_module
+from contacthub.sync.apply import SyncAborted
 
 WHOLE_BOOK = "(all cards)"  # how seed.py names its PUT in `what`
 
@@ -29,6 +30,22 @@ def puts(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(dav_module.Dav, "request", spy)
     return seen
+
+
+def around_whole_book_put(monkeypatch, before=None, after=None) -> None:
+    """Run `before()` just before the whole-book PUT is sent, `after()` once its reply is in."""
+    real = dav_module.Dav.request
+
+    def wrapped(self, method, url, body="", headers=None, **kwargs):
+        whole_book = method == "PUT" and WHOLE_BOOK in kwargs.get("what", "")
+        if whole_book and before:
+            before()
+        reply = real(self, method, url, body, headers, **kwargs)
+        if whole_book and after:
+            after()
+        return reply
+
+    monkeypatch.setattr(dav_module.Dav, "request", wrapped)
 
 
 def seed_hub(tmp_path, server, book) -> CardDavHub:
@@ -74,15 +91,8 @@ def test_s7_a_phone_card_added_just_before_the_seed_is_kept(tmp_path, radicale, 
     book = radicale.new_addressbook()
     hub = seed_hub(tmp_path, radicale, book)
     ids = [hub.add(person(f"R{i}")) for i in range(4)]
-    real = dav_module.Dav.request
     added: list[str] = []
-
-    def phone_first(self, method, url, body="", headers=None, **kwargs):
-        if method == "PUT" and WHOLE_BOOK in kwargs.get("what", "") and not added:
-            added.append(hub.phone.create("Racing Phone"))
-        return real(self, method, url, body, headers, **kwargs)
-
-    monkeypatch.setattr(dav_module.Dav, "request", phone_first)
+    around_whole_book_put(monkeypatch, before=lambda: added.append(hub.phone.create("Racing Phone")))
     result = hub.sync()
     assert result.report.done == {"create-copy": 4} and not result.report.problems
     assert added[0] in hub.phone.cards()
@@ -115,14 +125,11 @@ def test_s12_a_seed_whose_reply_is_lost_is_adopted_without_twins(tmp_path, radic
     ids = [hub.add(person(f"S{i}")) for i in range(5)]
     real = dav_module.Dav.request
 
-    def reply_lost(self, method, url, body="", headers=None, **kwargs):
-        reply = real(self, method, url, body, headers, **kwargs)
-        if method == "PUT" and WHOLE_BOOK in kwargs.get("what", ""):
-            raise dav_module.Unreachable(f"carddav: cannot reach {url} (reset)")
-        return reply
+    def reply_lost() -> None:
+        raise dav_module.Unreachable("carddav: cannot reach the server (reset)")
 
-    monkeypatch.setattr(dav_module.Dav, "request", reply_lost)
-    with pytest.raises(Exception, match="reply to filling the address book was lost"):
+    around_whole_book_put(monkeypatch, after=reply_lost)
+    with pytest.raises(SyncAborted, match="reply to filling the address book was lost"):
         hub.sync()
     monkeypatch.setattr(dav_module.Dav, "request", real)
     result = hub.sync()
