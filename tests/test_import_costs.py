@@ -59,3 +59,22 @@ def test_reading_no_card_imports_no_vobject():
     assert _modules_after(code, ("vobject",)) == []
     code += "\nfrom contacthub.model import Contact\ncontacthub.vcard.to_vcard(Contact(display_name='A'))"
     assert _modules_after(code, ("vobject",)) == ["vobject"]
+
+
+def test_loading_pauses_the_collector_and_freezes_only_what_it_loaded():
+    """no_gc_while_loading: what an import made is frozen once; a block that loads nothing
+    (the next pass of `sync watch`) freezes nothing, and the collector is always on afterwards."""
+    code = (
+        "import gc, sys\n"
+        "from contacthub.cli.context import no_gc_while_loading\n"
+        "start = gc.get_freeze_count()\n"
+        "with no_gc_while_loading():\n    assert not gc.isenabled()\n    import wave\n"
+        "loaded = gc.get_freeze_count()\n"
+        "assert gc.isenabled()\n"
+        "garbage = [[] for _ in range(1000)]\n"
+        "with no_gc_while_loading():\n    pass\n"
+        "assert gc.isenabled() and gc.get_freeze_count() == loaded > start, (start, loaded)\n"
+        "print('ok')"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "ok", result.stderr

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from contacthub.cli.context import no_gc_while_loading
 from contacthub.cli.output import print_json, table, warn
 from contacthub.errors import ConfigError
 
@@ -50,7 +51,8 @@ def one_pass(hub, settings, *, dry_run=False, force=False, wait=False, quiet=Fal
 
     With `connector` (sync watch's, kept open between passes) that one is used and left open.
     """
-    from contacthub.sync.engine import run_pass
+    with no_gc_while_loading():
+        from contacthub.sync.engine import run_pass
 
     own = connector is None
     connector = hub.open_target(settings.target) if own else connector
