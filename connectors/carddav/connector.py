@@ -57,7 +57,7 @@ from contacthub.connectors.carddav.markers import (
     strip_marker,
     vcard_text,
 )
-from contacthub.connectors.carddav.seed import choose, seed
+from contacthub.connectors.carddav.seed import SeedBody, empty_book, fill
 from contacthub.errors import ConfigError
 from contacthub.model import Contact
 from contacthub.vcard import read_vcards
@@ -257,32 +257,40 @@ class CardDavConnector:
 
         None when not done (option off, book not empty, the server refuses): the
         engine then creates them batch by batch. Cards that cannot go in the
-        seed are created one by one here.
+        seed are created one by one here. `items` are read once, each turned
+        into its card at once: no contact is kept for the cards in the seed.
         """
         if not self.bulk_seed or not self._seen_empty:
             return None
-        requests = list(items)
-        texts = [vcard_text(r.contact, r.marker) if r.contact is not None else None for r in requests]
-        texts = [None if text is None or _CONTROL.search(text) else text for text in texts]  # those fail on their own below
-        cards = choose(requests, texts)
-        del texts  # the cards hold the texts seed() sends and then lets go
-        stored = seed(self.dav, self._book(), cards)
+        book = empty_book(self.dav, self._book())
+        if book is None:
+            self._seen_empty = False
+            return None
+        body = SeedBody()
+        kept: list[WriteRequest] = []  # the requests, without their contact where it went into the body
+        for index, request in enumerate(items):
+            contact = request.contact
+            text = vcard_text(contact, request.marker) if contact is not None else None
+            if text is not None and not _CONTROL.search(text) and body.add(index, contact.uid, text, extra_order(contact)):  # type: ignore[union-attr]
+                request = WriteRequest(marker=request.marker)
+            kept.append(request)  # the others are written one by one below, and fail there on their own
+        stored = fill(self.dav, self._collection, book, body)
         self._seen_empty = False
         if stored is None:
             return None
         cache = self._marker_cache()
-        results: list[Result | None] = [None] * len(requests)
-        for card in cards:
-            request = requests[card.index]
+        results: list[Result | None] = [None] * len(kept)
+        for card in body.cards:
+            request = kept[card.index]
             if card.index in stored:
                 path, etag = stored[card.index]
-                cache.wrote(path, etag, request.marker, extra_order(request.contact))  # type: ignore[arg-type]
+                cache.wrote(path, etag, request.marker, card.order)
                 results[card.index] = Result(request, ref=RemoteRef(path, etag, request.marker))
             else:
                 error = TargetError(f"carddav: {self.dav.url_of(self._collection + card.name)}: not stored by the server")
                 results[card.index] = Result(request, error=error)
         rest = [i for i, r in enumerate(results) if r is None]
-        for index, result in zip(rest, self._batch([requests[i] for i in rest], self._create_one), strict=True):
+        for index, result in zip(rest, self._batch([kept[i] for i in rest], self._create_one), strict=True):
             results[index] = result
         return results  # type: ignore[return-value]
 

@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 from caldav.lib.python_utilities import WireBytes
 
-from contacthub.connector import TargetError, WriteRequest
+from contacthub.connector import TargetError
 from contacthub.connectors.carddav.dav import CARD, DAV, VCARD_TYPE, Dav, Unreachable, sync_collection_body
 
 log = logging.getLogger(__name__)
@@ -43,7 +42,15 @@ _KEPT_PROPS = (f"{DAV}displayname", f"{CARD}addressbook-description")
 class SeedCard:
     index: int  # position in the requests
     name: str  # the href name Radicale will give it
-    text: str  # the vCard
+    order: tuple[str, ...]  # the unknown properties' order as written (for the marker cache)
+
+
+@dataclass
+class BookState:
+    """An empty book as one Depth-1 PROPFIND saw it: its etag (the PUT's precondition) and kept properties."""
+
+    etag: str
+    props: dict[str, str]
 
 
 def seed_name(uid: str) -> str | None:
@@ -53,66 +60,75 @@ def seed_name(uid: str) -> str | None:
     return uid if uid.lower().endswith(SUFFIX) else uid + SUFFIX
 
 
-def choose(requests: Sequence[WriteRequest], texts: Sequence[str | None]) -> list[SeedCard]:
-    """The requests that can go in the seed: a safe UID, a name no other card takes, within the size cap."""
-    cards: list[SeedCard] = []
-    taken: set[str] = set()
-    size = 0
-    for index, (request, text) in enumerate(zip(requests, texts, strict=True)):
-        name = seed_name(request.contact.uid) if request.contact is not None and text is not None else None
-        if name is None or name.casefold() in taken or size + len(text) > MAX_SEED_BYTES:  # type: ignore[arg-type]
-            continue
-        taken.add(name.casefold())  # casefold: a case-insensitive file system would give the second another name
-        size += len(text)  # type: ignore[arg-type]
-        cards.append(SeedCard(index, name, text))  # type: ignore[arg-type]
-    return cards
+class SeedBody:
+    """The cards of a seed, taken one at a time: each card's bytes go into the body at once,
+    so a first sync of thousands never holds their contacts or texts all together."""
+
+    def __init__(self) -> None:
+        self.cards: list[SeedCard] = []
+        self._parts: list[bytes] = []
+        self._taken: set[str] = set()
+        self._size = 0
+
+    def add(self, index: int, uid: str, text: str, order: tuple[str, ...]) -> bool:
+        """Take the card if it can go in: a safe UID, a name no other card takes, within the size cap."""
+        name = seed_name(uid)
+        data = (text if text.endswith("\n") else text + "\r\n").encode("utf-8")
+        # casefold: a case-insensitive file system would give the second of two such names another one
+        if name is None or name.casefold() in self._taken or self._size + len(data) > MAX_SEED_BYTES:
+            return False
+        self._taken.add(name.casefold())
+        self._size += len(data)
+        self._parts.append(data)
+        self.cards.append(SeedCard(index, name, order))
+        return True
+
+    def take(self) -> WireBytes:
+        """The body, as bytes caldav sends as they are (it would otherwise copy them three times
+        to normalise line ends; vCards already end their lines with CRLF)."""
+        body = WireBytes(b"".join(self._parts))
+        self._parts.clear()
+        return body
 
 
-def seed(dav: Dav, collection: str, cards: list[SeedCard]) -> dict[int, tuple[str, str]] | None:
-    """PUT `cards` as the whole of the empty book; request index -> (href path, etag) of each card stored.
-
-    None when nothing was changed (the book is not empty, or the server refuses
-    such a PUT): the caller creates the cards one by one. Raises TargetError
-    when the outcome is unknown and the book is no longer empty; the next pass
-    then adopts the cards that arrived (they carry their markers).
-    """
-    url = dav.url_of(collection)
+def empty_book(dav: Dav, collection: str) -> BookState | None:
+    """The book's state when it holds nothing (not even a sub-collection), else None."""
     book_etag, props, members = _book_state(dav, collection)
-    if members or not book_etag or not cards:
+    return BookState(book_etag, props) if book_etag and not members else None
+
+
+def fill(dav: Dav, collection: str, book: BookState, body: SeedBody) -> dict[int, tuple[str, str]] | None:
+    """PUT the cards as the whole of the empty book; request index -> (href path, etag) of each card stored.
+
+    None when nothing was changed (a card arrived since the book was seen
+    empty, or the server refuses such a PUT): the caller creates the cards one
+    by one. Raises TargetError when the outcome is unknown and the book is no
+    longer empty; the next pass then adopts the cards that arrived (they carry
+    their markers).
+    """
+    if not body.cards:
         return None
-    body = _body(cards)
+    url = dav.url_of(collection)
+    data = body.take()
     try:
-        reply = dav.request("PUT", url, body, {"Content-Type": VCARD_TYPE, "If-Match": book_etag}, what=f"PUT {url} (all cards)")
+        reply = dav.request("PUT", url, data, {"Content-Type": VCARD_TYPE, "If-Match": book.etag}, what=f"PUT {url} (all cards)")
     except Unreachable:
         if _book_state(dav, collection)[2]:
             raise TargetError(f"carddav: {url}: the reply to filling the address book was lost; the next pass picks up what arrived") from None
         raise
+    del data
     applied = 200 <= reply.status < 300 or (reply.status == 412 and reply.attempts > 1)  # our lost first send did it
     if not applied:
         log.info("carddav: %s does not take a whole address book (HTTP %s); writing the cards one by one", url, reply.status)
         return None
-    del body
-    _restore_props(dav, url, props)
+    _restore_props(dav, url, book.props)
     listing = _etags(dav, collection)
     stored = {}
-    for card in cards:
+    for card in body.cards:
         path = collection + card.name
         if path in listing:
             stored[card.index] = (path, listing[path])
     return stored
-
-
-def _body(cards: list[SeedCard]) -> WireBytes:
-    """All cards as one body, in bytes sent as they are (caldav would otherwise copy it three
-    times to normalise line ends; vCards already end their lines with CRLF). The cards' own
-    texts are let go once in the body: a first sync's peak memory is what is held at once."""
-    parts = []
-    for card in cards:
-        parts.append((card.text if card.text.endswith("\n") else card.text + "\r\n").encode("utf-8"))
-        card.text = ""
-    body = WireBytes(b"".join(parts))
-    parts.clear()
-    return body
 
 
 def _etags(dav: Dav, collection: str) -> dict[str, str]:

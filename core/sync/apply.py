@@ -18,10 +18,11 @@ from contacthub.connector import Connector, ConnectorError, Marker, NotFound, Re
 from contacthub.errors import ContactHubError
 from contacthub.model import Contact
 from contacthub.sync.batching import batches
-from contacthub.sync.copies import copy_hash
+from contacthub.sync.copies import copy_hash, to_copy
 from contacthub.sync.plan import ADOPT, CREATE, DELETE, DROP, REFRESH, SYNC, TRASH, Action, Plan
 from contacthub.sync.state import TargetState
 
+SEED_READ_CHUNK = 200  # records read at a time while the copies of a seed are handed over
 MAX_THROTTLE_RETRIES = 5
 MAX_THROTTLE_WAIT = 120.0  # seconds; a longer Retry-After ends the pass instead
 
@@ -70,13 +71,14 @@ class Applier:
         self.report = PassReport()
 
     def apply(self, plan: Plan) -> PassReport:
+        self.label = plan.label
         by_kind: dict[str, list[Action]] = {}
         for action in plan.actions:
             by_kind.setdefault(action.kind, []).append(action)
         for kind in (ADOPT, REFRESH, DROP, TRASH):
             self._database_only(by_kind.get(kind, []))
         creates = self._seeded(by_kind.get(CREATE, []))
-        self._batched(creates, self.connector.create, self._created, "creating copies")
+        self._batched(creates, self.connector.create, self._created, "creating copies", read=True)
         copies = [a for a in by_kind.get(SYNC, []) if a.copy is not None]
         self._database_only([a for a in by_kind.get(SYNC, []) if a.copy is None])
         self._batched(copies, self.connector.update, self._synced, "updating copies")
@@ -104,33 +106,74 @@ class Applier:
                 self.report.count(action.kind)
             self.progress(1)
 
-    def _batched(self, actions: list[Action], call, on_result, what: str) -> None:
+    def _batched(self, actions: list[Action], call, on_result, what: str, read: bool = False) -> None:
+        """Target writes a batch at a time; with `read`, the copies' content is read per batch (CREATE)."""
         for batch in batches(actions, self.connector.capabilities.batch_size):
+            if read:
+                batch = self._read_copies(batch)
             requests = [self._request(a) for a in batch]
             results = retrying(lambda requests=requests: list(call(requests)), f"target: {what}")
             with self.db.transaction() as tx:
                 state = TargetState.get(tx.session, self.key)
                 for action, result in zip(batch, results, strict=True):
                     on_result(tx, state, action, result)
+            if read:
+                _forget_copies(batch)
             self.progress(len(batch))
+
+    def _read_copies(self, actions: list[Action]) -> list[Action]:
+        """Give CREATE actions their content from the records as they are now; those still there.
+
+        The plan keeps no contact for a copy to create (a first pass of thousands
+        would hold them all): it is read here, a batch at a time. A record purged
+        since the plan needs no copy.
+        """
+        with self.db.transaction(readonly=True) as tx:
+            records = tx.records.get_many(a.record_id for a in actions)
+        ready = []
+        for action in actions:
+            record = records.get(action.record_id)
+            if record is not None:
+                action.record_version, action.base = record.version, record.contact
+                action.copy = to_copy(record.contact, self.label)
+                ready.append(action)
+        return ready
 
     def _seeded(self, actions: list[Action]) -> list[Action]:
         """Create the copies in one go where the target can (`seed`); the actions still to create."""
         seed = getattr(self.connector, "seed", None)
         if seed is None or not actions:
             return actions
-        requests = [self._request(a) for a in actions]
-        results = retrying(lambda: seed(requests), "target: creating copies")
+        sent: list[Action] = []
+        results = retrying(lambda: seed(self._seed_requests(actions, sent)), "target: creating copies")
         if results is None:
             return actions
-        pairs = list(zip(actions, results, strict=True))
-        for batch in batches(pairs, self.connector.capabilities.batch_size):  # one transaction per batch, as below
+        written = {a.record_id: a.record_version for a in sent}
+        for batch in batches(list(zip(sent, results, strict=True)), self.connector.capabilities.batch_size):
+            # The content is read again to link each copy: the one written, unless the record changed since.
+            ready = {a.record_id for a in self._read_copies([a for a, _ in batch])}
             with self.db.transaction() as tx:
                 state = TargetState.get(tx.session, self.key)
                 for action, result in batch:
+                    if action.record_id not in ready:
+                        continue  # purged since: its copy goes on the next pass
+                    if result.ok and action.record_version != written[action.record_id]:
+                        # Its copy holds the version written; the next pass adopts it and merges (S12).
+                        self._problem(action, "the record changed while its copy was made; it will be merged on the next pass", None)
+                        continue
                     self._created(tx, state, action, result)
+            _forget_copies([a for a, _ in batch])
             self.progress(len(batch))
         return []
+
+    def _seed_requests(self, actions: list[Action], sent: list[Action]):
+        """The create requests, their content read a batch at a time and let go once handed over."""
+        sent.clear()  # a throttled seed is asked again from the start
+        for batch in batches(actions, SEED_READ_CHUNK):
+            for action in self._read_copies(batch):
+                sent.append(action)
+                yield self._request(action)
+            _forget_copies(batch)
 
     def _request(self, action: Action) -> WriteRequest:
         marker = Marker(self.database_id, action.record_id)
@@ -200,6 +243,12 @@ class Applier:
     def _problem(self, action: Action, what: str, error: ConnectorError | None) -> None:
         detail = f": {error}" if error else ""
         self.report.problems.append(f"{action.name} ({action.record_id[:8]}): {what}{detail}")
+
+
+def _forget_copies(actions: list[Action]) -> None:
+    """Let CREATE actions' content go once written (it is read from the record again when needed)."""
+    for action in actions:
+        action.copy = action.base = None
 
 
 def _losing_remote(action: Action) -> Contact:

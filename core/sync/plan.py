@@ -12,7 +12,7 @@ copy, and what happened to that copy (unchanged, changed, gone).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -24,6 +24,8 @@ from contacthub.sync.copies import copy_hash, from_copy, from_linked_copy, to_co
 from contacthub.sync.merge import FieldConflict, merge
 from contacthub.sync.state import Link, LinkIndex, TargetState
 from contacthub.sync.target import SyncSettings
+
+WEIGH_CHUNK = 200  # records read and weighed at a time when every record is weighed
 
 
 class TargetLooksEmpty(ContactHubError):
@@ -41,13 +43,13 @@ DELETE = "delete-copy"  # S6, S9, C1
 ORDER = (ADOPT, REFRESH, DROP, TRASH, CREATE, SYNC, DELETE)
 
 
-@dataclass
+@dataclass(slots=True)  # a first pass holds one per record
 class Action:
     kind: str
     record_id: str
     name: str
     ref: RemoteRef | None = None  # the copy as last seen (id + etag for the precondition)
-    copy: Contact | None = None  # content to write to the target
+    copy: Contact | None = None  # content to write to the target (CREATE: read by the applier when it writes)
     record: Contact | None = None  # content to write to the record
     base: Contact | None = None  # what both sides agree on afterwards
     remote_hash: str = ""  # the copy's content hash afterwards, when no copy is written
@@ -71,6 +73,7 @@ class Plan:
     seq: int = 0  # the database change counter this plan has seen
     links: int = 0  # synced copies known before the pass
     plain: int = 0  # plain contacts seen in the target (never touched, S7)
+    label: str = ""  # the category label every copy carries (T3)
 
     def count(self, kind: str) -> int:
         return sum(1 for a in self.actions if a.kind == kind)
@@ -145,7 +148,7 @@ class Planner:
         self.label = settings.category
 
     def plan(self, force: bool = False) -> Plan:
-        plan = Plan(seq=self.tx.records.max_seq())
+        plan = Plan(seq=self.tx.records.max_seq(), label=self.label)
         index = self.state.link_index()
         plan.links = len(index)
         remote = read_target(self.connector, self.state.row.change_token, set(index.by_remote))
@@ -169,31 +172,42 @@ class Planner:
 
         orphans = [fetched[i] for i in to_fetch if i in fetched and i not in index.by_remote]
         adopted = self._adopt_orphans(plan, index, orphans)
-        records = self._records_to_check(index, remote, fetched, adopted)
-        # Full links (with their base snapshots) only for what this pass touches.
-        links = {**self.state.links_for(r for r in records if r in index.remote_of), **adopted}
-        for record_id in sorted(records, key=lambda rid: records[rid].contact.best_name() if records[rid] else rid):
-            self._decide(plan, record_id, records[record_id], links.get(record_id), remote, fetched)
+        for records in self._records_to_check(index, remote, fetched, adopted):
+            # Full links (with their base snapshots) only for what this pass touches.
+            links = self.state.links_for(r for r in records if r in index.remote_of)
+            links.update((r, adopted[r]) for r in records if r in adopted)
+            for record_id in sorted(records, key=lambda rid: records[rid].contact.best_name() if records[rid] else rid):
+                self._decide(plan, record_id, records[record_id], links.get(record_id), remote, fetched)
         plan.actions.sort(key=lambda a: ORDER.index(a.kind))
         return plan
 
     # -- reading the database side ------------------------------------------
 
-    def _records_to_check(self, index: LinkIndex, remote: RemoteView, fetched, adopted) -> dict[str, Record | None]:
-        """Records changed since the last pass, plus those whose copy changed; None for purged ones."""
+    def _records_to_check(self, index: LinkIndex, remote: RemoteView, fetched, adopted) -> Iterator[dict[str, Record | None]]:
+        """Records changed since the last pass, plus those whose copy changed (None: purged), a chunk at a time.
+
+        When every record is weighed, only one chunk of them is held at once: a
+        first pass of thousands would otherwise hold them all (the plan keeps no
+        contact of a copy to create; apply.py reads it when it writes the copy).
+        """
+        seen: set[str] = set()
         if self.state.row.seq == 0 or self.state.row.selection != self.settings.selection_hash:
             # First pass, or the filter/category changed: every record is weighed again (S1, S9).
-            records: dict[str, Record | None] = {r.id: r for r in self.tx.records.list(deleted=None)}
+            for ids in batches(self.tx.records.ids(), WEIGH_CHUNK):
+                records = self.tx.records.get_many(ids)
+                seen.update(records)
+                yield {record_id: records[record_id] for record_id in ids if record_id in records}
         else:
             records = {r.id: r for r in self.tx.records.changed_since(self.state.row.seq)}
-        for record_id in self.state.orphan_record_ids():
-            records[record_id] = None
+            seen.update(records)
+            yield records
+        rest: dict[str, Record | None] = {r: None for r in self.state.orphan_record_ids() if r not in seen}
         touched = {index.by_remote[rid][0] for rid in fetched if rid in index.by_remote}
         touched |= {index.by_remote[rid][0] for rid in remote.gone}
         touched |= set(adopted)
-        for record_id in touched - records.keys():
-            records[record_id] = self._record_or_none(record_id)
-        return records
+        for record_id in touched - seen - rest.keys():
+            rest[record_id] = self._record_or_none(record_id)
+        yield rest
 
     def _record_or_none(self, record_id: str) -> Record | None:
         from contacthub.errors import NotFoundError
@@ -249,7 +263,7 @@ class Planner:
         qualifies = self.qualifies(record)
         if link is None:
             if qualifies:
-                plan.actions.append(Action(CREATE, record_id, name, copy=to_copy(record.contact, self.label), base=record.contact))
+                plan.actions.append(Action(CREATE, record_id, name))  # its content is read when it is written
             return
         if link.remote_id in remote.gone:
             plan.actions.append(Action(TRASH if qualifies else DROP, record_id, name))

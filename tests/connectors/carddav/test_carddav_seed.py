@@ -147,3 +147,39 @@ def test_s1_a_server_without_whole_book_puts_gets_the_cards_one_by_one(tmp_path,
     assert sum(WHOLE_BOOK in p for p in puts) <= 1 and sum(WHOLE_BOOK not in p for p in puts) == 3
     hub.assert_converged(ids)
     hub.db.dispose()
+
+
+def test_s12_a_record_edited_while_its_copy_is_sent_is_merged_on_the_next_pass(tmp_path, radicale, monkeypatch):
+    """The copy holds the version read for the seed; it is not linked as the newer one, so the edit goes out next."""
+    book = radicale.new_addressbook()
+    hub = seed_hub(tmp_path, radicale, book)
+    ids = [hub.add(person(f"E{i}", title="Buyer")) for i in range(3)]
+    around_whole_book_put(monkeypatch, before=lambda: hub.edit(ids[0], title="Chief buyer"))
+    result = hub.sync()
+    assert result.report.done == {"create-copy": 2}
+    assert any("changed while its copy was made" in p for p in result.report.problems), result.report.problems
+    monkeypatch.undo()
+    hub.sync()
+    assert hub.copy_card(ids[0])[1].title.value == "Chief buyer"
+    assert hub.record(ids[0]).contact.title == "Chief buyer"
+    hub.assert_converged(ids)
+    hub.db.dispose()
+
+
+def test_s6_a_record_purged_while_its_copy_is_sent_loses_the_copy_on_the_next_pass(tmp_path, radicale, monkeypatch):
+    book = radicale.new_addressbook()
+    hub = seed_hub(tmp_path, radicale, book)
+    ids = [hub.add(person(f"G{i}")) for i in range(3)]
+
+    def purge_first() -> None:
+        with hub.db.transaction() as tx:
+            tx.records.delete(ids[0], reason="user", source="user")
+            tx.records.purge(ids[0])
+
+    around_whole_book_put(monkeypatch, before=purge_first)
+    assert hub.sync().report.done == {"create-copy": 2}
+    monkeypatch.undo()
+    hub.sync()
+    assert ids[0] not in hub.copies()
+    hub.assert_converged(ids[1:])
+    hub.db.dispose()
