@@ -49,11 +49,15 @@ def run_pass(
     key = settings.target.key
     with pass_lock(db, key, lock_dir, wait=wait):
         connector.check()
-        with db.transaction() as tx:
-            state = TargetState.get_or_create(tx.session, key, settings.target.connector)
+        if not dry_run:
+            with db.transaction() as tx:
+                TargetState.get_or_create(tx.session, key, settings.target.connector)
+        # Planning waits for the target (changes, downloads): in a read-only transaction, so
+        # SQLite's write lock is not held meanwhile and others can write (the pass lock keeps
+        # other passes out; what changes meanwhile is seen by the next pass).
+        with db.transaction(readonly=True) as tx:
+            state = TargetState.get(tx.session, key) or TargetState.unsaved(tx.session, key, settings.target.connector)
             plan = Planner(tx, state, connector, settings, db.id).plan(force=force)
-            if dry_run:
-                tx.session.rollback()
         if not force:
             check_deletions(plan, settings)
         if dry_run:

@@ -73,10 +73,15 @@ class TargetState:
         state = cls.get(session, key)
         if state is not None:
             return state
-        row = SyncTargetRow(key=key, connector=connector, created_at=utcnow(), seq=0, change_token="", selection="")
-        session.add(row)
+        state = cls.unsaved(session, key, connector)
+        session.add(state.row)
         session.flush()
-        return cls(session, row)
+        return state
+
+    @classmethod
+    def unsaved(cls, session: Session, key: str, connector: str) -> TargetState:
+        """The state of a target never synced, not stored (what a dry run plans from)."""
+        return cls(session, SyncTargetRow(key=key, connector=connector, created_at=utcnow(), seq=0, change_token="", selection=""))
 
     @staticmethod
     def all_keys(session: Session) -> list[str]:

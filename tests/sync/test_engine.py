@@ -431,3 +431,27 @@ def test_w1_an_imported_copy_whose_marker_could_not_be_changed_is_re_marked_by_t
     markers = [marker for _etag, marker, _contact in hub.target.items().values()]
     assert {m.database_id for m in markers} == {other.id} and {m.record_id for m in markers} == records
     other.dispose()
+
+
+def test_s8_the_database_can_be_written_while_a_pass_waits_for_the_target(hub, tmp_path, monkeypatch):
+    """Planning waits for the target outside SQLite's write lock: a CLI edit meanwhile is not refused."""
+    from contacthub.store import database, open_database
+
+    hub.add(person("Ann"))
+    monkeypatch.setattr(database, "SQLITE_BUSY_TIMEOUT_MS", 300)  # a held write lock fails the edit below fast
+    other = open_database(f"sqlite:///{tmp_path / 'hub.sqlite'}")  # another process's view of the database
+    added: list[str] = []
+    real_changes = hub.target.changes
+
+    def changes_while_someone_writes(token):
+        if not added:
+            with other.transaction() as tx:
+                added.append(tx.records.add(person("Ben")).id)
+        return real_changes(token)
+
+    monkeypatch.setattr(hub.target, "changes", changes_while_someone_writes)
+    hub.sync()
+    assert added, "the edit during the pass did not happen"
+    hub.sync()  # what was written meanwhile goes out with the next pass
+    assert added[0] in hub.copies()
+    other.dispose()
