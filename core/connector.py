@@ -163,6 +163,11 @@ class Connector(Protocol):
     # request order, when the folder was found empty by this pass's listing;
     # None when it did nothing, and the engine then calls create() batch by batch.
 
+    # Optional, a head start for one pass in a fresh process (`sync run`):
+    #   def prefetch(self) -> None
+    # starts reading the target's changes in the background while the hub loads
+    # its database; every other method waits for it, and nothing it meets is raised.
+
     # Optional, for connectors with `capabilities.push`:
     #   def notify(self, callback: Callable[[], None]) -> None
     # starts watching the target and calls `callback` (from any thread) when it

@@ -126,6 +126,10 @@ class MarkerCache:
                 del self.tokens[old]
             self.dirty = True
 
+    def latest_token(self) -> str:
+        """The change token handed out last ("" when none)."""
+        return max(self.tokens, key=self.tokens.__getitem__, default="")
+
     def written_since(self, token: str) -> list[str] | None:
         """Cards the hub wrote after `token` was handed out; None when the token is not one we know."""
         number = self.tokens.get(token)

@@ -51,11 +51,13 @@ def one_pass(hub, settings, *, dry_run=False, force=False, wait=False, quiet=Fal
 
     With `connector` (sync watch's, kept open between passes) that one is used and left open.
     """
+    own = connector is None
+    connector = hub.open_target(settings.target) if own else connector
+    if own and hasattr(connector, "prefetch"):
+        connector.prefetch()  # the target works on its answer while the engine and database load
     with no_gc_while_loading():
         from contacthub.sync.engine import run_pass
 
-    own = connector is None
-    connector = hub.open_target(settings.target) if own else connector
     progress = _Progress()
     try:
         result = run_pass(

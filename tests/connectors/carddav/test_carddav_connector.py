@@ -139,6 +139,57 @@ def test_an_edited_card_is_downloaded_alone(server, book, tmp_path, requests_see
     assert len(multigets) == 1 and multigets[0].count("<D:href>") == 1
 
 
+def sync_reports(seen) -> int:
+    return sum(1 for method, body in seen if method == "REPORT" and "sync-collection" in body)
+
+
+def test_prefetch_gives_changes_its_answer_for_the_same_token(server, book, tmp_path, requests_seen):
+    """`sync run` starts the sync-collection while the database loads; the pass then sends none of its own."""
+    first = open_connector(server, book, tmp_path / "cache")
+    ref = next(first.create([WriteRequest(Contact(uid="u1", display_name="N1"), Marker("db", "r1"))])).ref
+    token = first.changes("").token
+    first.close()
+    Phone(book, server.auth).edit(ref.remote_id, r"^FN:N1", "FN:Changed on the phone")
+    requests_seen.clear()
+    conn = open_connector(server, book, tmp_path / "cache")  # a fresh process's connector, same cache
+    conn.prefetch()
+    since = conn.changes(token)
+    assert [r.remote_id for r in since.changed] == [ref.remote_id]
+    assert sync_reports(requests_seen) == 1
+    conn.close()
+
+
+def test_prefetch_for_another_token_is_not_used(server, book, tmp_path, requests_seen):
+    """A pass that failed kept an older token than the cache's last one: the pass asks for its own."""
+    conn = open_connector(server, book, tmp_path / "cache")
+    ref = next(conn.create([WriteRequest(Contact(uid="u1", display_name="N1"), Marker("db", "r1"))])).ref
+    older = conn.changes("").token
+    conn.changes(older)  # the cache's last token is now a newer one (Radicale: the same when nothing changed)
+    conn.close()
+    Phone(book, server.auth).edit(ref.remote_id, r"^FN:N1", "FN:Changed")
+    conn = open_connector(server, book, tmp_path / "cache")
+    conn._marker_cache().issued("a-token-the-pass-does-not-hold")
+    requests_seen.clear()
+    conn.prefetch()
+    since = conn.changes(older)
+    assert [r.remote_id for r in since.changed] == [ref.remote_id]
+    assert sync_reports(requests_seen) == 2
+    conn.close()
+
+
+def test_prefetch_leaves_failures_to_the_pass(radicale, tmp_path):
+    from contacthub.connector import ConnectorContext
+    from contacthub.connectors.carddav.connector import CardDavConnector
+
+    book = radicale.new_addressbook()
+    context = ConnectorContext(tmp_path / "cache", secret=lambda ref: "not the password")
+    conn = CardDavConnector.open({"location": book, "username": radicale.username, "password": {"env": "X"}}, context)
+    conn.prefetch()
+    with pytest.raises(AuthError):  # met again, and reported, by the pass's own first request
+        conn.check()
+    conn.close()
+
+
 def test_garbage_and_foreign_tokens_are_token_expired(server, book, tmp_path):
     conn = open_connector(server, book, tmp_path / "cache")
     conn.changes("")
