@@ -69,6 +69,7 @@ class Applier:
         self.fields = connector.capabilities.fields
         self.progress = progress or (lambda n: None)
         self.report = PassReport()
+        self.label = ""  # the plan's category label (T3), for the copies read at write time
 
     def apply(self, plan: Plan) -> PassReport:
         self.label = plan.label
