@@ -12,6 +12,7 @@ copy, and what happened to that copy (unchanged, changed, gone).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -274,6 +275,10 @@ class Planner:
         if item is not None and not remote_changed:
             plan.actions.append(Action(REFRESH, record_id, name, ref=ref))
         merged, conflicts = self._merge(record, link, item if remote_changed else None)
+        # Decided on what the record holds after this pass: a category removed (or added) on the
+        # phone can make it stop (or start) matching the filter, and S9 applies at once.
+        if record is not None and merged is not record.contact:
+            qualifies = self.qualifies(dataclasses.replace(record, contact=merged))
         if not qualifies:
             # The copy goes (S6, S9); edits made to it meanwhile are kept in the record first.
             keep = merged if record is not None and merged.content_hash() != record.contact.content_hash() else None

@@ -98,6 +98,19 @@ def test_s9_records_that_stop_or_start_qualifying(hub):
     assert set(hub.copies()) == {ben}
 
 
+def test_s9_a_category_taken_off_on_the_phone_ends_the_copy_in_the_same_pass(hub):
+    """The filter is weighed on the record as the pass leaves it: no copy of a record that no longer qualifies."""
+    ann = hub.add(person("Ann", categories=["Customers"]))
+    hub.configure(filters=("customers",))
+    hub.sync()
+    remote_id, copy = hub.copies()[ann]
+    hub.target.user_edit(remote_id, copy.copy(categories=[]))
+    result = hub.sync()
+    assert not result.report.problems
+    assert hub.record(ann).contact.categories == []  # the phone's edit is kept in the record (S4)
+    assert hub.copies() == {}
+
+
 def test_t3_category_label_is_added_to_copies_but_not_to_records(hub):
     ann = hub.add(person("Ann", categories=["Customers"]))
     hub.configure(category="Business")
