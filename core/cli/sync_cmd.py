@@ -151,8 +151,11 @@ def run(hub, dry_run: bool, force: bool, wait: bool) -> None:
 def watch_command(hub, interval: float | None) -> None:
     """Keep syncing until stopped (Ctrl-C or SIGTERM end it cleanly).
 
-    On targets that announce changes (a .vcf folder) a pass starts at once
-    after a change. One line is logged per pass that did something.
+    On targets that announce changes (a .vcf folder, the address book of
+    `contacthub serve`) a pass starts at once after a change. The connection to
+    the target stays open between passes, so a pass that finds nothing costs
+    little more than the target's answer. One line is logged per pass that did
+    something.
     """
     from contacthub.sync.watch import watch
 
