@@ -78,7 +78,7 @@ def contact(i: int):
 def card_text(i: int) -> str:
     """The vCard vdirsyncer syncs: what the hub would write for contact i, marker included."""
     from contacthub.connector import Marker
-    from contacthub.connectors.carddav.markers import vcard_text
+    from contacthub.connectors.vcard_marker import vcard_text
 
     return vcard_text(contact(i), Marker(FAKE_DATABASE, uuid.UUID(int=i).hex))
 

@@ -50,15 +50,9 @@ from contacthub.connectors.carddav.dav import (
     sync_token_of,
 )
 from contacthub.connectors.carddav.discovery import find_addressbook
-from contacthub.connectors.carddav.markers import (
-    MarkerCache,
-    extra_order,
-    restore_order,
-    scan_marker,
-    strip_marker,
-    vcard_text,
-)
+from contacthub.connectors.carddav.markers import MarkerCache, extra_order, restore_order
 from contacthub.connectors.carddav.seed import SeedBody, empty_book, fill
+from contacthub.connectors.vcard_marker import scan_marker, strip_marker, vcard_text
 from contacthub.errors import ConfigError
 from contacthub.model import Contact
 from contacthub.vcard import read_vcards

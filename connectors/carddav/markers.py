@@ -1,8 +1,6 @@
-"""The marker in vCard text, and the cache of markers by href and etag.
+"""The cache of markers by href and etag (the marker itself: connectors/vcard_marker.py).
 
-The marker is two vCard properties, the same as the vcf connector writes, so a
-card moved between a phone's folder and a server stays recognised. The cache
-lets `list()`/`changes()` report markers without downloading cards whose etag
+The cache lets `list()`/`changes()` report markers without downloading cards whose etag
 the hub has already seen: a pass with no change downloads no card.
 """
 
@@ -12,61 +10,19 @@ import contextlib
 import json
 import logging
 import os
-import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from contacthub.connector import Marker
-from contacthub.model import Contact, ExtraProperty
-from contacthub.vcard import to_vcard
+from contacthub.connectors.vcard_marker import MARKER_PROPS
+from contacthub.model import Contact
 
 log = logging.getLogger(__name__)
 
-DATABASE_PROP = "X-CONTACTHUB-DATABASE"
-RECORD_PROP = "X-CONTACTHUB-RECORD"
-MARKER_PROPS = (DATABASE_PROP, RECORD_PROP)
 CACHE_FILE = "carddav-markers.json"
 CACHE_VERSION = 1
 MAX_TOKENS = 50  # change tokens remembered; an older one gets a full listing
-
-_FOLD = re.compile(r"\r\n[ \t]|\n[ \t]|\r[ \t]")
-_ESCAPED = re.compile(r"\\(.)")
-
-
-def scan_marker(data: bytes | str) -> Marker | None:
-    """The marker, found by a plain text scan: a card another app wrote slightly wrong stays ours."""
-    text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
-    found: dict[str, str] = {}
-    for line in _FOLD.sub("", text).splitlines():
-        head, sep, value = line.partition(":")
-        prop = head.split(";", 1)[0].rsplit(".", 1)[-1].strip().upper()  # drop params and group
-        if sep and prop in MARKER_PROPS and prop not in found:
-            found[prop] = _unescape(value.strip())
-    if found.get(DATABASE_PROP) and found.get(RECORD_PROP):
-        return Marker(found[DATABASE_PROP], found[RECORD_PROP])
-    return None
-
-
-def strip_marker(contact: Contact) -> Contact:
-    contact.extra = [e for e in contact.extra if e.name.upper() not in MARKER_PROPS]
-    return contact
-
-
-def vcard_text(contact: Contact, marker: Marker | None) -> str:
-    """The card to PUT: the contact (any marker in it dropped) plus `marker`."""
-    extra = [e for e in contact.extra if e.name.upper() not in MARKER_PROPS]
-    if marker is not None:
-        extra += [ExtraProperty(DATABASE_PROP, _escape(marker.database_id)), ExtraProperty(RECORD_PROP, _escape(marker.record_id))]
-    return to_vcard(contact.copy(extra=extra))
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace(",", "\\,").replace(";", "\\;")
-
-
-def _unescape(value: str) -> str:
-    return _ESCAPED.sub(lambda m: "\n" if m.group(1) in "nN" else m.group(1), value)
 
 
 @dataclass

@@ -39,15 +39,13 @@ from contacthub.connector import (
     WriteRequest,
     WrongEtag,
 )
+from contacthub.connectors.vcard_marker import scan_marker, strip_marker, vcard_text
 from contacthub.errors import ConfigError
-from contacthub.model import Contact, ExtraProperty
-from contacthub.vcard import read_vcards, to_vcard
+from contacthub.model import Contact
+from contacthub.vcard import read_vcards
 
 log = logging.getLogger(__name__)
 
-DATABASE_PROP = "X-CONTACTHUB-DATABASE"
-RECORD_PROP = "X-CONTACTHUB-RECORD"
-MARKER_PROPS = (DATABASE_PROP, RECORD_PROP)
 SUFFIX = ".vcf"
 CACHE_FILE = "vcf-markers.json"
 CACHE_VERSION = 1
@@ -117,7 +115,7 @@ class VcfConnector:
             except OSError as exc:
                 # Listing it without its marker would make a synced copy look deleted.
                 raise TargetError(f"vcf: cannot read {self.folder / name}: {exc.strerror}") from None
-            fresh[name] = (_etag(st), _scan_marker(data))
+            fresh[name] = (_etag(st), scan_marker(data))
         if fresh != cache:
             self._cache, self._dirty = fresh, True
             self._save_cache()
@@ -150,8 +148,8 @@ class VcfConnector:
             if len(result.contacts) > 1:
                 log.warning("vcf: %s: holds %d vCards; only the first is synced", path, len(result.contacts))
             contact = result.contacts[0]
-            contact.extra = [e for e in contact.extra if e.name.upper() not in MARKER_PROPS]
-            items.append(RemoteItem(RemoteRef(name, _etag(st), _scan_marker(data)), contact))
+            strip_marker(contact)
+            items.append(RemoteItem(RemoteRef(name, _etag(st), scan_marker(data)), contact))
         return iter(items)
 
     def create(self, items: Iterable[WriteRequest]) -> Iterator[Result]:
@@ -208,7 +206,7 @@ class VcfConnector:
         if request.contact is None:
             raise TargetError("vcf: create without a contact")
         name = f"{uuid.uuid4().hex}{SUFFIX}"  # never derived from the contact's UID
-        st = _write_atomic(self.folder / name, _vcard_bytes(request.contact, request.marker))
+        st = _write_atomic(self.folder / name, vcard_text(request.contact, request.marker).encode("utf-8"))
         return self._remember(name, st, request.marker)
 
     def _update_one(self, request: WriteRequest) -> RemoteRef:
@@ -216,7 +214,7 @@ class VcfConnector:
         if request.contact is None:
             raise TargetError(f"vcf: update of {path} without a contact")
         current = self._guard(path, request.etag)
-        st = _write_atomic(path, _vcard_bytes(request.contact, request.marker), previous=current)
+        st = _write_atomic(path, vcard_text(request.contact, request.marker).encode("utf-8"), previous=current)
         return self._remember(path.name, st, request.marker)
 
     def _delete_one(self, request: WriteRequest) -> None:
@@ -419,42 +417,3 @@ def _read_cache(path: Path) -> Cache:
         }
     except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
         return {}  # a missing or damaged cache only costs one full read
-
-
-# -- the marker in vCard text ---------------------------------------------------------
-
-_FOLD = re.compile(r"\r\n[ \t]|\n[ \t]|\r[ \t]")
-_ESCAPED = re.compile(r"\\(.)")
-
-
-def _scan_marker(data: bytes) -> Marker | None:
-    """The marker properties, found by a plain text scan that any file survives.
-
-    Reading the marker must not depend on the whole card parsing: a synced copy
-    that another app wrote slightly wrong must still be recognised as ours.
-    """
-    text = _FOLD.sub("", data.decode("utf-8", errors="replace"))
-    found: dict[str, str] = {}
-    for line in text.splitlines():
-        head, sep, value = line.partition(":")
-        prop = head.split(";", 1)[0].rsplit(".", 1)[-1].strip().upper()  # drop params and group
-        if sep and prop in MARKER_PROPS and prop not in found:
-            found[prop] = _unescape(value.strip())
-    if found.get(DATABASE_PROP) and found.get(RECORD_PROP):
-        return Marker(found[DATABASE_PROP], found[RECORD_PROP])
-    return None
-
-
-def _vcard_bytes(contact: Contact, marker: Marker | None) -> bytes:
-    extra = [e for e in contact.extra if e.name.upper() not in MARKER_PROPS]
-    if marker is not None:
-        extra += [ExtraProperty(DATABASE_PROP, _escape(marker.database_id)), ExtraProperty(RECORD_PROP, _escape(marker.record_id))]
-    return to_vcard(contact.copy(extra=extra)).encode("utf-8")
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace(",", "\\,").replace(";", "\\;")
-
-
-def _unescape(value: str) -> str:
-    return _ESCAPED.sub(lambda m: "\n" if m.group(1) in "nN" else m.group(1), value)
