@@ -93,8 +93,8 @@ class SeedBody:
 
 def empty_book(dav: Dav, collection: str) -> BookState | None:
     """The book's state when it holds nothing (not even a sub-collection), else None."""
-    book_etag, props, members = _book_state(dav, collection)
-    return BookState(book_etag, props) if book_etag and not members else None
+    book_etag, props, holds_anything = _book_state(dav, collection)
+    return BookState(book_etag, props) if book_etag and not holds_anything else None
 
 
 def fill(dav: Dav, collection: str, book: BookState, body: SeedBody) -> dict[int, tuple[str, str]] | None:
@@ -148,17 +148,18 @@ def _etags(dav: Dav, collection: str) -> dict[str, str]:
     return {e.path: e.text(f"{DAV}getetag") for e in entries if e.status == 200 and e.path.rstrip("/") != collection.rstrip("/")}
 
 
-def _book_state(dav: Dav, collection: str) -> tuple[str, dict[str, str], dict[str, str]]:
-    """(the book's etag, its kept properties, href path -> etag of its cards), from one Depth-1 PROPFIND."""
+def _book_state(dav: Dav, collection: str) -> tuple[str, dict[str, str], bool]:
+    """(the book's etag, its kept properties, whether it holds anything), from one Depth-1 PROPFIND."""
+    # resourcetype: every resource has it, so each member answers with a found property
     entries = dav.propfind(dav.url_of(collection), [f"{DAV}getetag", f"{DAV}resourcetype", *_KEPT_PROPS], 1)
-    book_etag, props, members = "", {}, {}
+    book_etag, props, holds_anything = "", {}, False
     for entry in entries:
         if entry.path.rstrip("/") == collection.rstrip("/"):
             book_etag = entry.text(f"{DAV}getetag")
             props = {tag: entry.text(tag) for tag in _KEPT_PROPS if entry.text(tag)}
         elif entry.status == 200:  # a sub-collection counts too: a whole-book PUT would remove it
-            members[entry.path] = entry.text(f"{DAV}getetag")
-    return book_etag, props, members
+            holds_anything = True
+    return book_etag, props, holds_anything
 
 
 def _restore_props(dav: Dav, url: str, props: dict[str, str]) -> None:
