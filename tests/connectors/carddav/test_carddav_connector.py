@@ -143,7 +143,7 @@ def sync_reports(seen) -> int:
     return sum(1 for method, body in seen if method == "REPORT" and "sync-collection" in body)
 
 
-def test_prefetch_gives_changes_its_answer_for_the_same_token(server, book, tmp_path, requests_seen):
+def test_s4_prefetch_gives_changes_its_answer_for_the_same_token(server, book, tmp_path, requests_seen):
     """`sync run` starts the sync-collection while the database loads; the pass then sends none of its own."""
     first = open_connector(server, book, tmp_path / "cache")
     ref = next(first.create([WriteRequest(Contact(uid="u1", display_name="N1"), Marker("db", "r1"))])).ref
@@ -159,7 +159,7 @@ def test_prefetch_gives_changes_its_answer_for_the_same_token(server, book, tmp_
     conn.close()
 
 
-def test_prefetch_for_another_token_is_not_used(server, book, tmp_path, requests_seen):
+def test_s4_prefetch_for_another_token_is_not_used(server, book, tmp_path, requests_seen):
     """A pass that failed kept an older token than the cache's last one: the pass asks for its own."""
     conn = open_connector(server, book, tmp_path / "cache")
     ref = next(conn.create([WriteRequest(Contact(uid="u1", display_name="N1"), Marker("db", "r1"))])).ref
@@ -177,7 +177,7 @@ def test_prefetch_for_another_token_is_not_used(server, book, tmp_path, requests
     conn.close()
 
 
-def test_prefetch_leaves_failures_to_the_pass(radicale, tmp_path):
+def test_u2_prefetch_leaves_failures_to_the_pass(radicale, tmp_path):
     from contacthub.connector import ConnectorContext
     from contacthub.connectors.carddav.connector import CardDavConnector
 
