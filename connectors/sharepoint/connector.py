@@ -108,7 +108,7 @@ class SharePointConnector:
         columns = self._column_names()
         for name, definition in HIDDEN_COLUMNS.items():
             if name not in columns:
-                self._add_column(name, definition)
+                columns = self._add_column(name, definition, columns)
         self._columns = columns & set(CONTACT_COLUMNS)
         if "Title" not in self._columns:
             raise TargetError(f"sharepoint: {self.where} has no Title column; is it a list?")
@@ -125,14 +125,17 @@ class SharePointConnector:
             names |= {str(c.get("name")) for c in page.get("value", [])}
         return names
 
-    def _add_column(self, name: str, definition: dict[str, Any]) -> None:
+    def _add_column(self, name: str, definition: dict[str, Any], columns: set[str]) -> set[str]:
+        """Add one hidden column; the list's column names afterwards."""
         what = f"adding the hidden column {name} to {self.where}"
         reply = self.client.request("POST", self._columns_path(), what, body=definition)
-        if not reply.ok:
-            if name in self._column_names():  # another hub added it meanwhile: it is there, as wanted
-                return
-            raise error_for(reply, what, PERMISSION)
-        log.info("sharepoint: added the hidden column %s to %s", name, self.where)
+        if reply.ok:
+            log.info("sharepoint: added the hidden column %s to %s", name, self.where)
+            return columns | {name}
+        now = self._column_names()
+        if name in now:  # another hub added it meanwhile (the POST was refused as a duplicate): it is there
+            return now
+        raise error_for(reply, what, PERMISSION)
 
     def _fields_expand(self) -> str:
         """`fields($select=…)`: every column the hub reads, by name, since hidden ones come only when named."""

@@ -132,7 +132,7 @@ class FakeSharePoint:
             return status, headers, json.dumps(body)
         split = urlsplit(request.url)
         path = split.path[len(urlsplit(BASE).path):]
-        self.requests.append((request.method, path))
+        self.requests.append((request.method, unquote(path)))
         body = json.loads(request.body) if request.body else None
         if request.method == "POST" and path == "/$batch":
             # learn.microsoft.com/graph/json-batching: at most 20 requests; each answered on its own,
@@ -156,7 +156,7 @@ class FakeSharePoint:
 
     def _route(self, method, path, query, headers, body) -> tuple[int, dict, Any]:
         with self._lock:
-            self.calls.append((method, path))
+            self.calls.append((method, unquote(path)))
             params = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
             headers = {k.lower(): v for k, v in headers.items()}
             raw = path.strip("/").split("/")
