@@ -2,10 +2,13 @@
 
 Target: ``sharepoint:https://contoso.sharepoint.com/sites/sales/Lists/Contacts``
 — the site is resolved by host and path, the list by its name. The remote id
-is the list item id, the etag its eTag (sent back as If-Match). Changes come
-from the list's item delta; the whole @odata.deltaLink is the change token, and
-a 410 (resyncRequired) makes the engine read everything again. The marker is a
-hidden text column the connector adds when the list lacks it (mapping.py).
+is the list item id, the etag the listItem's eTag (sent back as If-Match; read
+again after a PATCH, whose answer carries another form). Changes come from the
+list's item delta; the whole @odata.deltaLink is the change token, and a 410
+(resyncRequired) makes the engine read everything again. The marker is a hidden
+text column the connector adds when the list lacks it (mapping.py); hidden
+columns and their values come back only when asked for by name. A write the
+service refuses or throttles is a failed Result; the next pass retries it.
 """
 
 from __future__ import annotations
@@ -239,7 +242,7 @@ class SharePointConnector:
         for index, request in enumerate(requests_):
             sub = planned[index]
             results.append(Result(request, error=sub) if not isinstance(sub, SubRequest) else self._result(op, request, replies[index]))
-        self._read_etags([r for r in results if r.ok and r.ref is not None and op != "delete"], replies, sendable, results)
+        self._read_etags([(r, replies[i]) for i, r in enumerate(results) if r.ok and r.ref is not None and not r.ref.etag])
         return iter(results)
 
     def _result(self, op: str, request: WriteRequest, reply: Reply) -> Result:
@@ -258,26 +261,23 @@ class SharePointConnector:
         etag = str(body.get("eTag") or "") if op == "create" else ""
         return Result(request, ref=RemoteRef(rid, etag, request.marker))
 
-    def _read_etags(self, written: list[Result], replies: dict[int, Reply], sendable: list[int], results: list[Result]) -> None:
-        """The listItem eTag of written items the answer did not give, in one batched read.
+    def _read_etags(self, written: list[tuple[Result, Reply]]) -> None:
+        """The listItem eTag of written items whose answer did not give it, in one batched read.
 
         If the item moved past the version our PATCH made (someone edited it in between), no eTag is
         kept: the next pass then reads the item and sees that edit instead of taking it for ours.
         """
-        missing = [r for r in written if not r.ref.etag]
-        if not missing:
+        if not written:
             return
-        subs = [SubRequest("GET", f"{self._items()}/{r.ref.remote_id}" + query({"$select": "id,eTag"})) for r in missing]
+        subs = [SubRequest("GET", f"{self._items()}/{r.ref.remote_id}" + query({"$select": "id,eTag"})) for r, _ in written]
         try:
             answers = self.client.batch(subs, f"reading etags in {self.where}")
         except ConnectorError as exc:  # the writes are done; the next pass reads these items again
             log.info("sharepoint: %s", exc)
             return
-        written_versions = {results[i].ref.remote_id: _version((replies[i].body or {}).get("@odata.etag"))
-                            for i in sendable if results[i].ok and results[i].ref is not None}  # fmt: skip
-        for result, answer in zip(missing, answers, strict=True):
+        for (result, reply), answer in zip(written, answers, strict=True):
             etag = str((answer.body or {}).get("eTag") or "") if answer.ok else ""
-            ours = written_versions.get(result.ref.remote_id)
+            ours = _version((reply.body or {}).get("@odata.etag"))
             if ours is not None and _version(etag) not in (None, ours):
                 etag = ""
             result.ref = RemoteRef(result.ref.remote_id, etag, result.ref.marker)
