@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from contacthub.connector import (
+    AuthError,
     Capabilities,
     ChangeSet,
     ConnectorContext,
@@ -236,7 +237,9 @@ class SharePointConnector:
         sendable = [i for i, s in enumerate(planned) if isinstance(s, SubRequest)]
         try:
             replies = dict(zip(sendable, self.client.batch([planned[i] for i in sendable], f"{op} in {self.where}"), strict=True))
-        except ConnectorError as exc:  # the $batch itself failed (throttled, refused): each write failed with it
+        except AuthError:
+            raise  # the sign-in itself was refused: no write can work, the pass stops with one line
+        except ConnectorError as exc:  # the $batch itself failed (throttled, unreachable): each write failed with it
             replies, planned = {}, [p if isinstance(p, ConnectorError) else exc for p in planned]
         results = []
         for index, request in enumerate(requests_):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 import requests
 from sharepoint_fake import BASE, HUB_COLUMNS, ITEMS, LIST_ID, SITE_ID, TOKEN, FakeSharePoint
 from sharepoint_helpers import open_sharepoint
 
-from contacthub.connector import Marker, WriteRequest
+from contacthub.connector import AuthError, Marker, WriteRequest
 from contacthub.connectors.sharepoint.mapping import DETAILS_COLUMN, MARKER_COLUMN
 from contacthub.model import Contact, Name, Typed
 
@@ -94,3 +95,10 @@ def test_s12_a_no_change_pass_follows_the_stored_delta_link(fake):
     again = open_sharepoint().changes(first.token)
     assert again.changed == [] and again.deleted == []
     assert [r for r in fake.requests if r[1].endswith("/items") or r[1].endswith("/items/delta")] == [("GET", f"/sites/{SITE_ID}/lists/{LIST_ID}/items/delta")]
+
+
+def test_u4_a_refused_sign_in_during_writes_stops_the_pass_instead_of_failing_each_write(fake):
+    conn = open_sharepoint(token=lambda force: "revoked-token")
+    conn._site, conn._list, conn._columns = SITE_ID, LIST_ID, {"Title"}
+    with pytest.raises(AuthError, match="sign-in was refused"):
+        conn.create([WriteRequest(ann(), Marker("db", "r1"))])
