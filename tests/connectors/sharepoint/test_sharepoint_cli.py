@@ -7,8 +7,11 @@ from pathlib import Path
 import pytest
 import responses
 from sharepoint_fake import HUB_COLUMNS, LIST_ID, LOCATION, SITE_ID, TOKEN, FakeSharePoint
+from sharepoint_helpers import open_sharepoint
 
-from contacthub.connectors.sharepoint.mapping import MARKER_COLUMN
+from contacthub.connectors.sharepoint.mapping import HELD_FIELDS, MARKER_COLUMN
+from contacthub.sync.copies import held
+from contacthub.vcard import read_vcards
 
 EXAMPLES = Path(__file__).parents[3] / "examples" / "contacts.vcf"
 TENANT = "contoso.onmicrosoft.com"
@@ -46,12 +49,15 @@ def marked(fake: FakeSharePoint) -> list[str]:
 
 
 @pytest.mark.parametrize("hidden", [(), HUB_COLUMNS], ids=["fresh-contacts-list", "list-with-the-hidden-columns"])
-def test_s1_sync_start_on_a_contacts_list_copies_everything_and_later_passes_write_nothing(run, configured, hidden):
+def test_s1_s2_sync_start_on_a_contacts_list_copies_everything_and_later_passes_write_nothing(run, configured, hidden):
     with signed_in(FakeSharePoint(hidden_columns=hidden)) as fake:
         run("import", str(EXAMPLES))
         out = run("sync", "start", "team-list")
         assert "3 create-copy" in out.stdout
         assert marked(fake) == ["Andrea Dunker", "Jürgen Groß", "Northwind Traders"]
+        copies = {c.display_name: held(c, HELD_FIELDS) for c in (i.contact for i in open_sharepoint().fetch(list(fake.items)))}
+        for contact in read_vcards(EXAMPLES.read_bytes(), str(EXAMPLES)).contacts:
+            assert copies[contact.display_name] == held(contact, HELD_FIELDS)  # read back as the database holds it
         assert fake.calls.count(COLUMNS) == (2 if not hidden else 0)
         versions = fake.versions()
         for _ in range(3):
