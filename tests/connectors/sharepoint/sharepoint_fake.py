@@ -152,7 +152,10 @@ class FakeSharePoint:
         return status, headers, json.dumps(answer) if answer is not None else ""
 
     def _throttle(self, status: int, retry_after: str) -> tuple[int, dict, Any]:
-        return graph_error(status, *THROTTLE[status], {"Retry-After": retry_after})
+        status, headers, body = graph_error(status, *THROTTLE[status], {"Retry-After": retry_after})
+        if status == 429:  # graph/errors, "Detailed error codes": throttledRequest ("Too many requests")
+            body["error"]["innerError"]["code"] = "throttledRequest"
+        return status, headers, body
 
     def _route(self, method, path, query, headers, body) -> tuple[int, dict, Any]:
         with self._lock:
