@@ -38,6 +38,7 @@ from contacthub.connector import (
 from contacthub.connectors.carddav.dav import (
     CARD,
     DAV,
+    DEFAULT_MAX_REPLY,
     VCARD_TYPE,
     BadReply,
     Dav,
@@ -47,7 +48,6 @@ from contacthub.connectors.carddav.dav import (
     error_tags,
     multiget_body,
     sync_collection_body,
-    sync_token_of,
 )
 from contacthub.connectors.carddav.discovery import find_addressbook
 from contacthub.connectors.carddav.markers import MarkerCache, extra_order, restore_order
@@ -116,8 +116,14 @@ class CardDavConnector:
             timeout = float(options.get("timeout", 30))
         except (TypeError, ValueError):
             raise ConfigError(f"carddav: option timeout must be seconds, not {options.get('timeout')!r}") from None
+        try:
+            max_reply = int(float(options.get("max_reply_mb", DEFAULT_MAX_REPLY / 2**20)) * 2**20)
+        except (TypeError, ValueError):
+            max_reply = 0
+        if max_reply <= 0:
+            raise ConfigError(f"carddav: option max_reply_mb must be a size in MiB, not {options.get('max_reply_mb')!r}")
         username = str(options["username"]) if options.get("username") not in (None, "") else None
-        dav = Dav(location, username, secret, auth_type=auth_type, verify_tls=verify, timeout=timeout)
+        dav = Dav(location, username, secret, auth_type=auth_type, verify_tls=verify, timeout=timeout, max_reply=max_reply)
         connector = cls(dav, context.cache_dir, str(options.get("addressbook") or ""))
         if options.get("notify_file"):
             # A server on this machine touches the file after every write (the embedded
@@ -171,7 +177,8 @@ class CardDavConnector:
                     raise NotFound(f"carddav: address book {self.dav.url_of(collection)} does not exist")
                 raise TargetError(f"carddav: sync-collection on {self.dav.url_of(collection)}: HTTP {reply.status}")
             truncated = False
-            for entry in self.dav.multistatus(reply, self.dav.url_of(collection), "sync-collection"):
+            entries = self.dav.multistatus(reply, self.dav.url_of(collection), "sync-collection")
+            for entry in entries:
                 if entry.path.rstrip("/") == collection.rstrip("/"):
                     truncated = truncated or entry.status == 507 or f"{DAV}number-of-matches-within-limits" in entry.error
                 elif not self._is_member(entry.path):
@@ -182,7 +189,7 @@ class CardDavConnector:
                 elif entry.status == 200 and entry.text(f"{DAV}getetag") and f"{DAV}getetag" in entry.props:
                     changed[entry.path] = entry.text(f"{DAV}getetag")
                     deleted.discard(entry.path)
-            new_token = _token(reply.body)
+            new_token = entries.token
             if not new_token:
                 raise TargetError(f"carddav: sync-collection on {self.dav.url_of(collection)} returned no sync token")
             if not truncated:
@@ -563,13 +570,6 @@ def _parse(data: bytes, url: str) -> Contact | None:
     if len(result.contacts) > 1:
         log.warning("carddav: %s: holds %d vCards; only the first is synced", url, len(result.contacts))
     return result.contacts[0]
-
-
-def _token(body: bytes) -> str:
-    try:
-        return sync_token_of(body)
-    except Exception:
-        return ""
 
 
 def _flag(value: Any, name: str) -> bool:
