@@ -52,7 +52,7 @@ from contacthub.connectors.carddav.dav import (
 from contacthub.connectors.carddav.discovery import find_addressbook
 from contacthub.connectors.carddav.markers import MarkerCache, extra_order, restore_order
 from contacthub.connectors.carddav.seed import SeedBody, empty_book, fill
-from contacthub.connectors.vcard_marker import scan_marker, strip_marker, vcard_text
+from contacthub.connectors.vcard_marker import scan_marker, scan_revision, strip_marker, vcard_text
 from contacthub.errors import ConfigError
 from contacthub.model import Contact
 from contacthub.vcard import read_vcards
@@ -283,7 +283,7 @@ class CardDavConnector:
             cache.put(rid, etag, marker)
             if contact is not None:
                 contact = restore_order(strip_marker(contact), cache.order(rid))
-                items.append(RemoteItem(RemoteRef(rid, etag, marker), contact))
+                items.append(RemoteItem(RemoteRef(rid, etag, marker), contact, scan_revision(data)))
         cache.save()
         return iter(items)
 
