@@ -137,8 +137,9 @@ class FaultProxy:
     def _forward(self, method, path, headers, body):
         conn = http.client.HTTPConnection(*self.upstream, timeout=30)
         try:
-            out = {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP and k.lower() != "host"}
+            out = {k: v for k, v in headers.items() if k.lower() not in (*HOP_BY_HOP, "host", "content-length")}
             out["Host"] = f"{self.upstream[0]}:{self.upstream[1]}"
+            out["Accept-Encoding"] = "identity"  # bodies the modes can read and change (Radicale gzips)
             conn.request(method, path, body=body, headers=out)
             reply = conn.getresponse()
             return reply.status, reply.getheaders(), reply.read()
