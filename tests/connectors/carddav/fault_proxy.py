@@ -104,7 +104,7 @@ class FaultProxy:
         if method == "REPORT" and self.hide_deletions and b"sync-collection" in body:
             data = re.sub(rb"<([\w:]*)response>(?:(?!</\1response>).)*?HTTP/1\.1 404.*?</\1response>", b"", data, flags=re.S)
         if method == "REPORT" and self.pad_bytes and status == 207:
-            data = re.sub(rb"(<\?xml[^>]*>)", lambda m: m.group(1) + b"<!--" + b" " * self.pad_bytes + b"-->", data, count=1)
+            data = re.sub(rb"(<[\w:]*multistatus[^>]*>)", lambda m: m.group(1) + b"<!--" + b" " * self.pad_bytes + b"-->", data, count=1)
         self.seen.append((method, handler.path, status))
         self.bodies.append((method, handler.path, data))
         if fault == "reset":
