@@ -7,6 +7,7 @@ import re
 
 import pytest
 from carddav_hub import CardDavHub, person
+from carddav_phone import Phone as CardDavPhone
 from conftest import open_connector
 from fault_proxy import FaultProxy
 
@@ -124,3 +125,12 @@ def test_s4_no_card_is_downloaded_twice_in_a_pass(proxied_hub, proxy):
     assert sorted(downloads) == sorted(changed), downloads  # each changed card once, no other card
     assert all(hub.record(i).contact.note == "phone" for i in ids[:5])
     hub.assert_converged(ids)
+
+
+@pytest.mark.parametrize("server", ["xandikos"], indirect=True)  # no password: the target fits on the command line
+def test_s1_sync_start_finds_the_address_book_once(run, server, book, proxy):
+    run("contact", "add", "--name", "Ann Tester", "--email", "ann@example.com")
+    run("sync", "start", f"carddav:{proxy.url}{book[len(server.url.rstrip('/')):]}")
+    propfinds = [p for m, p, _s in proxy.seen if m == "PROPFIND"]
+    assert len(propfinds) == 1, proxy.seen  # the check and the first pass share one connector
+    assert len(CardDavPhone(book).cards()) == 1
