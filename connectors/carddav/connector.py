@@ -95,7 +95,6 @@ class CardDavConnector:
         self._seen_empty = False  # this pass's full listing found the book empty
         self._prefetching: threading.Thread | None = None  # prefetch() at work
         self._early: tuple[str, Any] | None = None  # (token, sync-collection reply or its error) that prefetch() got
-        self._full_listing: tuple[dict[str, str], str] | None = None  # a token's answer that listed everything
         self._read_ahead: dict[str, tuple[str, bytes]] = {}  # cards the marker scan downloaded, for fetch()
 
     @classmethod
@@ -165,20 +164,17 @@ class CardDavConnector:
         if token and (not token.isprintable() or len(token) > 4096):
             raise TokenExpired("carddav: the stored change token is not one a server hands out")
         self._read_ahead.clear()
-        full, self._full_listing = self._full_listing, None
-        if not token and full is not None:
-            (changed, new_token), deleted = full, set()  # the forgotten token's answer was this listing
-        else:
-            answer = self._sync_rounds(collection, token)
-            if answer is None:
-                return self._listing_as_changes()  # no sync-collection here: every pass lists
-            changed, deleted, new_token = answer
-            if token and self._lists_everything(token, changed, deleted):
-                self._full_listing = (changed, new_token)
-                raise TokenExpired(
-                    f"carddav: {self.dav.url_of(collection)} answered the change token with its whole listing "
-                    "(a token it knows not of); read as a full listing"
-                )
+        answer = self._sync_rounds(collection, token)
+        if answer is None:
+            return self._listing_as_changes()  # no sync-collection here: every pass lists
+        changed, deleted, new_token = answer
+        if token and self._lists_everything(token, changed, deleted):
+            # Asked again without a token, not read as the listing: were the answer honest
+            # after all, its absent cards would read as deleted.
+            raise TokenExpired(
+                f"carddav: {self.dav.url_of(collection)} answered the change token with cards unchanged since; "
+                "listing everything"
+            )
         self._seen_empty = not token and not changed
         cache = self._marker_cache()
         try:
@@ -187,13 +183,13 @@ class CardDavConnector:
             lost = cache.take_gone()
             if token:
                 deleted |= lost - set(changed)
+            cache.issued(new_token)  # first: the etags read below are known from this token on
             refs = self._with_markers(changed)
             if token:
                 for path in deleted:
                     cache.drop(path)
             else:
                 cache.keep_only(set(refs))
-            cache.issued(new_token)
         finally:
             cache.save()
         return ChangeSet(changed=list(refs.values()), deleted=sorted(deleted) if token else [], token=new_token)
@@ -251,14 +247,13 @@ class CardDavConnector:
         (valid-sync-token); some answer 207 with every card instead (DAViCal: "a
         sync token we know not of, so provide a full sync"). Read as changes, the
         cards deleted meanwhile would go unnoticed. Such an answer gives itself
-        away by listing cards that did not change since the token: the very etag
-        the hub read, on a card it did not write since.
+        away by listing cards that did not change since the token: an etag the
+        hub knew before the token was handed out.
         """
         if deleted:
             return False  # a listing reports no deletions
         cache = self._marker_cache()
-        mine = set(cache.written_since(token) or ())
-        return any(path not in mine and cache.get(path, etag)[0] for path, etag in changed.items())
+        return any(cache.known_before(path, etag, token) for path, etag in changed.items())
 
     def _sync_report(self, collection: str, token: str):
         url = self.dav.url_of(collection)

@@ -33,6 +33,7 @@ class CacheEntry:
     order: tuple[str, ...] = ()  # the unknown properties' names, in the order the hub wrote them
     written: int | None = None  # the hub wrote this card after change token number `written` was handed out
     sent: dict[str, Any] = field(default_factory=dict)  # fields the server re-encoded -> the value sent (rewrites.py)
+    seen: int = 0  # this etag was read or written after change token number `seen` was handed out
 
 
 class MarkerCache:
@@ -89,11 +90,12 @@ class MarkerCache:
         """Remember a card as read: its etag and marker (what the hub knew of it stays)."""
         old = self.entries.get(path)
         entry = CacheEntry(etag, marker, old.order if old else (), old.written if old else None, old.sent if old else {})
+        entry.seen = old.seen if old is not None and old.etag == etag else self._latest()
         self._set(path, entry)
 
     def wrote(self, path: str, etag: str, marker: Marker | None, order: tuple[str, ...], sent: dict[str, Any] | None = None) -> None:
         """Remember a card the hub itself wrote (`sent`: the values the server re-encoded, as sent)."""
-        self._set(path, CacheEntry(etag, marker, order, max(self.tokens.values(), default=0), sent or {}))
+        self._set(path, CacheEntry(etag, marker, order, self._latest(), sent or {}, self._latest()))
 
     def issued(self, token: str) -> None:
         """A change token handed to the engine: cards written from now on are written after it."""
@@ -106,6 +108,15 @@ class MarkerCache:
     def latest_token(self) -> str:
         """The change token handed out last ("" when none)."""
         return max(self.tokens, key=self.tokens.__getitem__, default="")
+
+    def known_before(self, path: str, etag: str, token: str) -> bool:
+        """Whether this etag of this card was known before `token` was handed out (so did not change since)."""
+        entry = self.entries.get(path)
+        number = self.tokens.get(token)
+        return entry is not None and entry.etag == etag and number is not None and entry.seen < number
+
+    def _latest(self) -> int:
+        return max(self.tokens.values(), default=0)
 
     def written_since(self, token: str) -> list[str] | None:
         """Cards the hub wrote after `token` was handed out; None when the token is not one we know."""
@@ -133,7 +144,7 @@ class MarkerCache:
         entries = {
             p: {
                 "e": e.etag, "m": [e.marker.database_id, e.marker.record_id] if e.marker else None, "o": list(e.order),
-                "w": e.written, **({"s": e.sent} if e.sent else {}),
+                "w": e.written, "n": e.seen, **({"s": e.sent} if e.sent else {}),
             }  # fmt: skip
             for p, e in self.entries.items()
         }
@@ -172,6 +183,7 @@ class MarkerCache:
                     tuple(map(str, entry["o"])),
                     int(entry["w"]) if entry["w"] is not None else None,
                     dict(entry.get("s") or {}),
+                    int(entry.get("n") or 0),
                 )
                 for path, entry in data["entries"].items()
             }

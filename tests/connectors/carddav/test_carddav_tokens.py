@@ -30,8 +30,8 @@ def test_s5_a_full_listing_answering_a_forgotten_token_still_shows_the_deletion(
     assert record.is_deleted and record.deleted_reason == "target"
     assert hub.record(ben).contact.note == "phone note"
     assert not hub.record(cid).is_deleted
-    # The listing was read as one: not asked for a second time, and no card that did not change was downloaded.
-    assert _reports(proxy) - reports <= 2  # the sync-collection, and the multiget of Ben's card
+    # Asked again as a full listing; no card that did not change was downloaded.
+    assert _reports(proxy) - reports <= 3  # sync-collection, again without the token, the multiget of Ben's card
     hub.assert_converged([ben, cid])  # still answered with full listings: nothing to do
 
 
@@ -52,3 +52,21 @@ def test_s5_a_copy_whose_put_gets_412_and_then_404_was_deleted(proxied_hub, prox
     assert record.contact.title == "edited in the hub"  # nothing lost: the edit is in Deleted Items
     hub.assert_converged([ben])
 
+
+
+def test_s5_an_honest_answer_after_a_pass_with_a_failed_write_is_not_taken_for_a_full_listing(proxied_hub, proxy):
+    hub = proxied_hub
+    ann, ben = hub.add(_person("Ann")), hub.add(_person("Ben"))
+    hub.sync()
+    hub.sync()
+    hub.phone.edit(hub.copy_card(ann)[0], r"^END:VCARD", "NOTE:phone note\r\nEND:VCARD")
+    hub.edit(ben, title="new")
+    proxy.inject("PUT", "500")
+    failed = hub.sync()  # reads Ann's new card; Ben's write fails, so the pass keeps its old token
+    assert failed.report.problems
+    syncs = sum(1 for m, _p, _s in proxy.seen if m == "REPORT")
+    hub.sync()  # asked with the old token again: the server honestly lists Ann's card, known since
+    reports = [b for m, _p, b in proxy.bodies if m == "REPORT"][syncs:]
+    assert sum(1 for b in reports if b"sync-token" in b) == 1  # not asked a second time as a full listing
+    assert hub.record(ann).contact.note == "phone note"
+    hub.assert_converged([ann, ben])
