@@ -108,5 +108,5 @@ def test_s14_a_rewriting_server_never_changes_a_record_machine(server, proxy):
 
     run_state_machine_as_test(
         RewritingServer,
-        settings=settings(max_examples=6, stateful_step_count=6, deadline=None, suppress_health_check=list(HealthCheck)),
+        settings=settings(max_examples=10, stateful_step_count=6, deadline=None, suppress_health_check=list(HealthCheck)),
     )
