@@ -113,7 +113,9 @@ class MarkerCache:
         """Whether this etag of this card was known before `token` was handed out (so did not change since)."""
         entry = self.entries.get(path)
         number = self.tokens.get(token)
-        return entry is not None and entry.etag == etag and number is not None and entry.seen < number
+        if entry is None or entry.etag != etag or number is None:
+            return False
+        return max(entry.seen, entry.written or 0) < number  # (a cache from before `seen` has it 0)
 
     def _latest(self) -> int:
         return max(self.tokens.values(), default=0)
