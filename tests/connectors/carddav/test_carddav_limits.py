@@ -134,3 +134,19 @@ def test_s1_sync_start_finds_the_address_book_once(run, server, book, proxy):
     propfinds = [p for m, p, _s in proxy.seen if m == "PROPFIND"]
     assert len(propfinds) == 1, proxy.seen  # the check and the first pass share one connector
     assert len(CardDavPhone(book).cards()) == 1
+
+
+def test_u2_a_redirect_outside_discovery_is_one_error_naming_it(proxied_hub, proxy):
+    hub = proxied_hub
+    ann = hub.add(person("Ann"))
+    hub.sync()
+    href = hub.copy_card(ann)[0]
+    proxy.redirects = {href: proxy.url + "/elsewhere.vcf"}
+    hub.edit(ann, title="new")
+    result = hub.sync()
+    [problem] = result.report.problems
+    assert "redirects" in problem and "/elsewhere.vcf" in problem and "\n" not in problem, problem
+    assert not [p for m, p, _s in proxy.seen if p == "/elsewhere.vcf"]  # not followed
+    proxy.redirects = {}
+    hub.sync()
+    hub.assert_converged([ann])
