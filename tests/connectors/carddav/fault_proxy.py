@@ -127,12 +127,12 @@ class FaultProxy:
             pass  # the client gave up (the slow fault)
 
     def _answer(self, handler, method: str, status: int, headers: dict[str, str]) -> None:
+        self.seen.append((method, handler.path, status))  # before the reply: the test may look at once
         handler.send_response(status)
         for name, value in headers.items():
             handler.send_header(name, value)
         handler.send_header("Content-Length", "0")
         handler.end_headers()
-        self.seen.append((method, handler.path, status))
 
     def _forward(self, method, path, headers, body):
         conn = http.client.HTTPConnection(*self.upstream, timeout=30)
