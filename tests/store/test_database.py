@@ -20,7 +20,7 @@ from contacthub.store.schema import Base, HistoryRow, RecordRow, RecordTypeRow
 
 def test_new_database_is_at_head_and_matches_the_models(db):
     with db.engine.connect() as conn:
-        assert current_revision(conn) == head_revision() == "0002"
+        assert current_revision(conn) == head_revision() == "0005"
         # the migrations and schema.py describe the same tables
         diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
         assert diffs == []
