@@ -53,9 +53,13 @@ class ImportReport:
 
 
 def fingerprint(contact: Contact) -> str:
-    """The card's content without its UID, hashed: equal for the same card read twice."""
+    """The card's content without its UID and REV, hashed: equal for the same card read twice.
+
+    REV is left out too: Outlook stamps the time of the export, not of the last change.
+    """
     data = contact.to_dict()
     data["uid"] = ""
+    data["extra"] = [e for e in data["extra"] if e["name"].upper() not in ("REV", "PRODID")]
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

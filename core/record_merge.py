@@ -20,6 +20,9 @@ from contacthub.store.identity import IdentityStore
 from contacthub.store.schema import HistoryRow, RecordRow, utcnow
 
 _SCALARS = ("organization", "title", "role", "birthday", "anniversary")
+# Unmodelled properties a card holds once: a second one from the other side is not added (a record
+# with two REVs or two genders would be a broken card). REV is when the exporting app last saved it.
+SINGLE_EXTRAS = frozenset(("REV", "PRODID", "KIND", "GENDER", "X-WAB-GENDER", "SORT-STRING", "TZ", "GEO", "CLASS", "X-MS-OL-DEFAULT-POSTAL-ADDRESS"))
 
 
 @dataclass
@@ -119,9 +122,10 @@ def _united_extra(mine: list[ExtraProperty], theirs: list[ExtraProperty]) -> lis
     out = [ExtraProperty(e.name, e.value, list(e.params), e.group) for e in mine]
     seen = {(e.name.upper(), e.value, tuple(map(tuple, e.params))) for e in out}
     groups = {e.group.lower() for e in out if e.group}
+    single = {e.name.upper() for e in out} & SINGLE_EXTRAS
     for e in theirs:
         key = (e.name.upper(), e.value, tuple(map(tuple, e.params)))
-        if key in seen:
+        if key in seen or e.name.upper() in single:
             continue
         seen.add(key)
         # A group already used here belongs to this contact's values: the other's property leaves it.
