@@ -40,6 +40,8 @@ def phone_key(value: str) -> str:
     text = value.strip()
     if text.lower().startswith("tel:"):
         text = text[4:]
+    if text.startswith("00"):  # the international call prefix most of the world dials: same as "+"
+        text = "+" + text[2:]
     try:
         parsed = phonenumbers.parse(text, None)
         if phonenumbers.is_possible_number(parsed):
