@@ -47,7 +47,9 @@ def merge_contacts(keep: Contact, other: Contact, other_wins: bool = False, join
         return winner
 
     result.name = Name(**{f.name: pick(f"name {f.name}", getattr(keep.name, f.name), getattr(other.name, f.name)) for f in fields(Name)})
-    result.display_name = pick("display name", keep.display_name, other.display_name)
+    # A display name that only spells what the name parts already give (a CSV's "Name") is no change.
+    theirs = "" if other.display_name == keep.best_name() else other.display_name
+    result.display_name = pick("display name", keep.display_name, theirs)
     for attr in _SCALARS:
         setattr(result, attr, pick(attr, getattr(keep, attr), getattr(other, attr)))
     if join_notes and keep.note and other.note and other.note not in keep.note:
