@@ -139,7 +139,8 @@ class Importer:
             added = self._add(card, fp, source)
             self.report.notes.append(f"{source}: {name}: {why}; added as {added[:8]} (`contacthub contact duplicates` lists it)")
         else:
-            self._skip(f"{source}: {name}: {why}; skipped")
+            unasked = " (--on-duplicate ask without a terminal to ask)" if choice == "skip-unasked" else ""
+            self._skip(f"{source}: {name}: {why}; skipped{unasked}")
 
     # -- steps ------------------------------------------------------------------
 
@@ -150,8 +151,7 @@ class Importer:
         if policy != "ask":
             return policy
         if self.ask is None:
-            self.report.notes.append(f"{card.best_name()}: --on-duplicate ask without a terminal to ask: skipped")
-            return "skip"
+            return "skip-unasked"
         return self.ask(card, record, score)
 
     def _add(self, card: Contact, fp: str, source: str) -> str:

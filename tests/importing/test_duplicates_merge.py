@@ -116,3 +116,15 @@ def test_i3_duplicates_on_10000_records_scores_only_records_sharing_a_key(monkey
         ("42", "twin", ["same e-mail person42@example.com", "same name"])
     ]
     assert len(calls) < 1_000  # all pairs would be 50 million
+
+
+def test_i3_import_on_duplicate_ask_without_a_terminal_skips_and_says_so(run, tmp_path):
+    _add(run, "--name", "Andrea Dunker", "--email", "andrea@fabrikam.example")
+    (tmp_path / "andy.vcf").write_text("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Andy Dunker\r\nN:Dunker;Andy;;;\r\n"
+                                       "EMAIL:andrea@fabrikam.example\r\nEND:VCARD\r\n")  # fmt: skip
+    result = run("import", str(tmp_path / "andy.vcf"), "--on-duplicate", "ask")
+    assert "0 added, 0 updated, 0 unchanged, 1 skipped" in result.stdout
+    (line,) = result.stderr.strip().splitlines()  # one line for the card: what it looks like, and why skipped
+    assert "likely twin of" in line and "same e-mail andrea@fabrikam.example" in line
+    assert line.endswith("skipped (--on-duplicate ask without a terminal to ask)")
+    assert len(run.json("contact", "list")) == 1
