@@ -93,7 +93,9 @@ class Importer:
         self.twins = TwinIndex()
         for record in tx.records.list(deleted=None):
             (self.deleted if record.is_deleted else self.live)[record.id] = record
-        self.known = self.identity.fingerprints()
+        self.stored = self.identity.fingerprints()
+        self.known = dict(self.stored)
+        self.found: dict[str, str] = {}  # fingerprints to remember, stored by `finish()`
         for record in list(self.deleted.values()) + list(self.live.values()):  # live ones win a shared UID
             self.by_uid[record.contact.uid] = record.id
         for record in self.live.values():
@@ -142,6 +144,13 @@ class Importer:
             unasked = " (--on-duplicate ask without a terminal to ask)" if choice == "skip-unasked" else ""
             self._skip(f"{source}: {name}: {why}; skipped{unasked}")
 
+    def finish(self) -> ImportReport:
+        """Remember the fingerprints of the cards taken (call once, after the last card)."""
+        self.identity.remember(self.found, self.stored)
+        self.stored.update(self.found)
+        self.found = {}
+        return self.report
+
     # -- steps ------------------------------------------------------------------
 
     def _choice(self, card: Contact, record: Record, score: Score) -> str:
@@ -180,7 +189,7 @@ class Importer:
         self.by_uid[record.contact.uid] = record.id
         self.known[fp] = record.id
         self.known.setdefault(fingerprint(record.contact), record.id)
-        self.identity.remember(fp, record.id)
+        self.found[fp] = record.id
         self.twins.add(record.id, record.contact)
 
 

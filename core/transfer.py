@@ -57,7 +57,7 @@ def import_path(tx, path: Path, type_name: str, on_duplicate: str | None = None,
         for contact in result.contacts:
             own_uid = file_uuids is not None and has_own_uid(contact, file_uuids)
             importer.take(contact, own_uid=own_uid, source=source)
-    return report
+    return importer.finish()
 
 
 import_vcards = import_path  # the name before CSV came

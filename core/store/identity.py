@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from contacthub.store.schema import RecordAliasRow, RecordFingerprintRow, utcnow
@@ -44,9 +44,17 @@ class IdentityStore:
         rows = self._session.execute(select(RecordFingerprintRow.fingerprint, RecordFingerprintRow.record_id))
         return {fingerprint: record_id for fingerprint, record_id in rows}
 
-    def remember(self, fingerprint: str, record_id: str) -> None:
-        row = self._session.get(RecordFingerprintRow, fingerprint)
-        if row is None:
-            self._session.add(RecordFingerprintRow(fingerprint=fingerprint, record_id=record_id))
-        else:
-            row.record_id = record_id
+    def remember(self, found: dict[str, str], stored: dict[str, str]) -> None:
+        """Store the fingerprints `found` (-> record id); `stored` is what `fingerprints()` returned.
+
+        In one go at the end of an import: one statement per row as cards come costs more than
+        the import itself.
+        """
+        new = [{"fingerprint": f, "record_id": r} for f, r in found.items() if f not in stored]
+        if new:
+            self._session.execute(insert(RecordFingerprintRow), new)
+        for fingerprint, record_id in found.items():
+            if fingerprint in stored and stored[fingerprint] != record_id:
+                self._session.execute(
+                    update(RecordFingerprintRow).where(RecordFingerprintRow.fingerprint == fingerprint).values(record_id=record_id)
+                )
