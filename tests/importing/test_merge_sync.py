@@ -60,3 +60,28 @@ def test_i3_an_edit_on_the_phone_to_a_copy_of_the_merged_record_reaches_it(hub):
     path.write_text(path.read_text(encoding="utf-8").replace("END:VCARD", "TITLE:Chief buyer\r\nEND:VCARD"), encoding="utf-8")
     hub.sync()
     assert hub.record(b).id == a and hub.record(a).contact.title == "Chief buyer"
+
+
+def test_i3_a_marked_copy_of_a_merged_away_record_is_removed_not_linked_to_the_survivor(hub, monkeypatch):
+    """A pass killed after creating B's copy, before linking it; then B is merged into A (S12, I3)."""
+    from contacthub.sync import apply as apply_module
+
+    a = hub.add(_person("a", emails=[Typed("andrea@fabrikam.example")]))
+    hub.sync()
+    b = hub.add(_person("b", emails=[Typed("a.dunker@home.example")]))
+    real = apply_module.Applier._created
+
+    def killed(self, tx, state, action, result):
+        raise KeyboardInterrupt  # the copy is written, its link never is
+
+    monkeypatch.setattr(apply_module.Applier, "_created", killed)
+    with pytest.raises(KeyboardInterrupt):
+        hub.sync()
+    monkeypatch.setattr(apply_module.Applier, "_created", real)
+    assert len(_cards(hub.folder)) == 2
+    with hub.db.transaction() as tx:
+        merge_records(tx, a, b)
+    hub.sync()
+    (card,) = _cards(hub.folder)
+    assert [e.value for e in card.emails] == ["andrea@fabrikam.example", "a.dunker@home.example"]
+    assert hub.sync().report.done == {}
