@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
-from alembic import command
-from sqlalchemy import create_engine, insert, text
-from store_helpers import contact
+from sqlalchemy import insert, text
+from store_helpers import contact, database_at
 
 from contacthub.record_merge import merge_records
 from contacthub.store import open_database
-from contacthub.store.migrate import alembic_config, current_revision, head_revision
+from contacthub.store.migrate import current_revision, head_revision
 from contacthub.store.schema import HistoryRow, RecordRow
 
 OLD_A = "0a000000-0000-4000-8000-000000000000"
@@ -19,13 +17,7 @@ OLD_B = "0b000000-0000-4000-8000-000000000000"
 
 
 def _database_at_0002_with_two_records(url: str) -> None:
-    if url.startswith("sqlite"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        cfg = alembic_config()
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0002")
+    engine = database_at(url, "0002")
     with engine.begin() as conn:
         conn.execute(text("UPDATE meta SET seq = 2"))
         type_id = conn.execute(text("SELECT id FROM record_types WHERE name_key = 'business-contact'")).scalar_one()
