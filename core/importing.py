@@ -81,6 +81,7 @@ class Importer:
         if on_duplicate is not None and on_duplicate not in POLICIES:
             raise ValueError(f"on_duplicate must be one of {POLICIES}")
         tx.types.get(type_name)  # an unknown type fails the whole import up front
+        tx.lock()  # the matching reads every record: no other writer may change them meanwhile
         self.tx = tx
         self.type_name = type_name
         self.on_duplicate = on_duplicate

@@ -157,13 +157,13 @@ def merge_records(tx, keep_id: str, other_id: str, source: str = "user") -> Reco
     next sync pass, as the copy of a record that no longer exists (not as a
     deletion in Deleted Items).
     """
+    tx.lock()  # no other writer between reading both records and writing the merge
     keep, other = tx.records.get(keep_id), tx.records.get(other_id)
     if keep.id == other.id:
         raise ContactHubError(f"{keep_id} and {other_id} are the same record ({keep.id[:8]})")
     for r in (keep, other):
         if r.is_deleted:
             raise ContactHubError(f"record {r.id[:8]} ({r.contact.best_name()}) is in Deleted Items: restore it first")
-    tx.lock()
     result = merge_contacts(keep.contact, other.contact)
     note = f"merged record {other.id} ({other.contact.best_name()}) into this one"
     updated = tx.records.update(keep.id, result.contact, source=source, note=note)
