@@ -1,4 +1,4 @@
-"""0005 (record_aliases, record_fingerprints): a database made at 0002, with data, upgrades on open (I1, I3)."""
+"""Merged ids and imported cards (0005: record_aliases, record_fingerprints): upgrade from 0002 with data, and use on SQLite and PostgreSQL (I1, I3)."""
 
 from __future__ import annotations
 
@@ -56,3 +56,21 @@ def test_i3_a_database_at_0002_with_records_upgrades_and_can_merge_and_redirect(
             assert conn.execute(text("SELECT count(*) FROM record_aliases")).scalar_one() == 0
     finally:
         db.dispose()
+
+
+def test_i1_fingerprints_and_aliases_work_on_each_backend(db, tmp_path):
+    """The import's memory of cards (record_fingerprints) on SQLite and PostgreSQL: a second import adds nothing."""
+    from contacthub.transfer import import_path
+
+    export = tmp_path / "android.vcf"
+    export.write_bytes(b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ann Archer\r\nN:Archer;Ann;;;\r\nTEL;TYPE=CELL:+47 912 34 567\r\nEND:VCARD\r\n"
+                       b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Bob Baker\r\nN:Baker;Bob;;;\r\nEND:VCARD\r\n")  # fmt: skip
+    with db.transaction() as tx:
+        assert import_path(tx, export, "business-contact").added == 2
+        ann = next(r for r in tx.records.list() if r.contact.best_name() == "Ann Archer")
+        tx.records.update(ann.id, ann.contact.copy(title="Buyer"))  # edited since: still the same card
+    with db.transaction() as tx:
+        again = import_path(tx, export, "business-contact")
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 2)
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM record_fingerprints")).scalar_one() == 2
