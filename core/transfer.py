@@ -86,7 +86,7 @@ def export_vcards(records: Iterable[Record], path: Path, version: str = "3.0") -
 
 def export_csv(records: Iterable[Record], path: Path, layout: str = "outlook") -> tuple[int, list[str]]:
     """Write records to one CSV file in Outlook's or Google's layout; the lines say what did not fit."""
-    from contacthub.csv_io import write_csv
+    from contacthub.csv_write import write_csv
 
     records = list(records)
     data, warnings = write_csv((r.contact for r in records), layout)

@@ -7,7 +7,8 @@ import io
 
 import pytest
 
-from contacthub.csv_io import read_csv, write_csv
+from contacthub.csv_io import read_csv
+from contacthub.csv_write import write_csv
 from contacthub.csv_layouts import OUTLOOK_HEADER
 
 ANDREA = {
