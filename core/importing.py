@@ -70,8 +70,9 @@ def uids_in(text: str) -> set[str]:
 
 
 def has_own_uid(contact: Contact, file_uuids: set[str]) -> bool:
-    """False when the reader gave the card a UID because it had none (it gives a fresh uuid4)."""
-    return not (_UUID.fullmatch(contact.uid) and contact.uid == contact.uid.lower() and contact.uid not in file_uuids)
+    """False when the card had no UID: the reader left it empty or gave it a fresh uuid4."""
+    uid = contact.uid
+    return bool(uid) and not (_UUID.fullmatch(uid) and uid == uid.lower() and uid not in file_uuids)
 
 
 class Importer:
@@ -104,6 +105,8 @@ class Importer:
             self.twins.add(record.id, record.contact)
 
     def take(self, card: Contact, own_uid: bool, source: str) -> None:
+        if not card.uid:
+            card = card.copy(uid=_new_uid())
         fp = fingerprint(card)
         name = card.best_name() or card.uid
         seen = self.known.get(fp)

@@ -198,3 +198,17 @@ def test_i1_outlook_exporting_again_with_a_new_rev_is_unchanged_and_keeps_one_re
     (record,) = _records(db)
     assert record.contact.title == "Head of purchasing"
     assert [e.name for e in record.contact.extra].count("REV") == 1
+
+
+def test_i1_a_card_without_uid_is_told_from_one_with_a_uuid_uid():
+    from contacthub.importing import has_own_uid, uids_in
+    from contacthub.model import Contact
+    from contacthub.vcard import read_vcards
+
+    text = card("6B29FC40-CA47-1067-B31D-00DD010662DA", "Apple Card") + card("0d4f7a8e-1b2c-4d3e-8f90-a1b2c3d4e5f6", "Lower Case")
+    text += "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:No Uid\r\nEND:VCARD\r\n"
+    apple, lower, none = read_vcards(text).contacts
+    found = uids_in(text)
+    assert has_own_uid(apple, found) and has_own_uid(lower, found)
+    assert not has_own_uid(none, found)  # the reader made one up
+    assert not has_own_uid(Contact(uid=""), found)
