@@ -128,3 +128,31 @@ def test_i3_import_on_duplicate_ask_without_a_terminal_skips_and_says_so(run, tm
     assert "likely twin of" in line and "same e-mail andrea@fabrikam.example" in line
     assert line.endswith("skipped (--on-duplicate ask without a terminal to ask)")
     assert len(run.json("contact", "list")) == 1
+
+
+def test_i3_i1_a_mixed_import_then_duplicates_then_merge_and_importing_everything_again_adds_nothing(run, tmp_path):
+    from real_exports import MIX
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for name, data in MIX.items():
+        (folder / name).write_bytes(data)
+    # Google CSV with a less certain twin of Outlook's Andrea (same e-mail, another first name).
+    (folder / "google.csv").write_text(
+        "Name,Given Name,Family Name,Group Membership,E-mail 1 - Type,E-mail 1 - Value,Phone 1 - Type,Phone 1 - Value\r\n"
+        "Andy Dunker,Andy,Dunker,* myContacts ::: Fair,* Work,andrea@fabrikam.example,Mobile,+47 912 34 567\r\n",
+        encoding="utf-8",
+    )
+    first = run("import", str(folder))
+    assert "7 added" in first.stdout and "likely twin of" in first.stderr
+    (pair,) = run.json("contact", "duplicates")
+    assert {pair["a"]["name"], pair["b"]["name"]} == {"Andrea Dunker", "Andy Dunker"}
+    assert pair["reasons"] == ["same e-mail andrea@fabrikam.example", "similar name"]
+    run("contact", "merge", pair["a"]["id"], pair["b"]["id"])
+    assert run.json("contact", "duplicates") == []
+    merged = run.json("contact", "show", pair["b"]["id"])
+    assert merged["id"] == pair["a"]["id"]
+    assert sorted(p["value"] for p in merged["contact"]["phones"]) == ["+47 22 33 44 55", "+47 912 34 567"]
+    again = run("import", str(folder))
+    assert "0 added, 0 updated, 7 unchanged" in again.stdout  # both cards of the merged record are known
+    assert len(run.json("contact", "list")) == 6
