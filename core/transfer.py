@@ -1,70 +1,72 @@
-"""Import .vcf files into the business database and export records as .vcf."""
+"""Import .vcf and .csv files into the business database and export records as .vcf or .csv."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from contacthub.errors import NotFoundError
+from contacthub.importing import Ask, ImportReport, Importer, has_own_uid, uids_in
 from contacthub.model import Record
 
 
-@dataclass
-class ImportReport:
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    files: int = 0
-    problems: list[str] = field(default_factory=list)
+IMPORTABLE = (".vcf", ".vcard", ".csv")
 
 
-def vcf_files(path: Path) -> list[Path]:
-    """The .vcf files at `path`: the file itself, or every .vcf under a folder."""
+def import_files(path: Path) -> list[Path]:
+    """The files `path` names: the file itself, or every .vcf/.vcard/.csv under a folder."""
     if path.is_file():
         return [path]
     if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.suffix.lower() in (".vcf", ".vcard") and p.is_file())
+        return sorted(p for p in path.rglob("*") if p.suffix.lower() in IMPORTABLE and p.is_file())
     raise NotFoundError(f"no such file or folder: {path}")
 
 
-def import_vcards(tx, path: Path, type_name: str) -> ImportReport:
-    """Read every card under `path` into the database.
+vcf_files = import_files  # the name before CSV came
 
-    A card whose UID matches a live record updates that record (so importing
-    the same file twice adds nothing); a bad card or unreadable file is
+
+def import_path(tx, path: Path, type_name: str, on_duplicate: str | None = None, ask: Ask | None = None) -> ImportReport:
+    """Read every card under `path` (vCard, or Outlook/Google CSV) into the database.
+
+    Each card is matched to what is there (contacthub.importing): importing the
+    same export twice adds nothing (I1). A bad card or unreadable file is
     reported and skipped while the rest goes on.
     """
+    from contacthub.csv_io import looks_like_csv, read_csv
     from contacthub.vcard import read_vcards
 
-    tx.types.get(type_name)  # an unknown type fails the whole command up front
-    report = ImportReport()
-    by_uid = {r.contact.uid: r for r in tx.records.list() if r.contact.uid}
-    for file in vcf_files(path):
+    importer = Importer(tx, type_name, on_duplicate, ask)
+    report = importer.report
+    for file in import_files(path):
         try:
             data = file.read_bytes()
         except OSError as exc:
             report.problems.append(f"{file}: cannot read: {exc.strerror or exc}")
             continue
         report.files += 1
-        result = read_vcards(data, source=str(file))
+        if file.suffix.lower() == ".csv" or looks_like_csv(data):
+            result = read_csv(data, source=str(file))
+            file_uuids = None  # CSV has no UID column: every card is matched by its content
+        else:
+            result = read_vcards(data, source=str(file))
+            file_uuids = uids_in(_text(data))
         report.problems.extend(result.problems)
+        source = f"import:{file.name}"
         for contact in result.contacts:
-            existing = by_uid.get(contact.uid)
-            source = f"import:{file.name}"
-            if existing is None:
-                by_uid[contact.uid] = tx.records.add(contact, type_name=type_name, source=source)
-                report.added += 1
-                continue
-            updated = tx.records.update(existing.id, contact, source=source)
-            if updated.version == existing.version:
-                report.unchanged += 1
-            else:
-                report.updated += 1
-            by_uid[contact.uid] = updated
-    return report
+            own_uid = file_uuids is not None and has_own_uid(contact, file_uuids)
+            importer.take(contact, own_uid=own_uid, source=source)
+    return importer.finish()
+
+
+import_vcards = import_path  # the name before CSV came
+
+
+def _text(data: bytes) -> str:
+    """The file as text, for finding the UIDs it spells (UTF-16 when it starts with its BOM)."""
+    codec = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8"
+    return data.decode(codec, errors="replace")
 
 
 def export_vcards(records: Iterable[Record], path: Path, version: str = "3.0") -> int:
@@ -82,13 +84,24 @@ def export_vcards(records: Iterable[Record], path: Path, version: str = "3.0") -
     return len(records)
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def export_csv(records: Iterable[Record], path: Path, layout: str = "outlook") -> tuple[int, list[str]]:
+    """Write records to one CSV file in Outlook's or Google's layout; the lines say what did not fit."""
+    from contacthub.csv_write import write_csv
+
+    records = list(records)
+    data, warnings = write_csv((r.contact for r in records), layout)
+    _write_atomic(path, data)
+    return len(records), warnings
+
+
+def _write_atomic(path: Path, text: str | bytes) -> None:
     """Write via a temp file in the same folder and rename, so a crash leaves no half file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        data = text.encode("utf-8") if isinstance(text, str) else text
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

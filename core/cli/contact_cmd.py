@@ -1,4 +1,4 @@
-"""`contacthub contact …`: add, list, show, edit, delete, restore, purge, history."""
+"""`contacthub contact …`: add, list, show, edit, delete, restore, purge, history, duplicates, merge."""
 
 from __future__ import annotations
 
@@ -271,3 +271,78 @@ def history(hub, record_id: str, as_json: bool) -> None:
         for e in entries
     ]
     table(f"History of {record.id[:8]} {record.contact.best_name()}", ["Ver", "When", "Change", "By", "Previous name", "Note"], rows)
+
+
+@contact.command("duplicates")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def duplicates(hub, as_json: bool) -> None:
+    """List likely twins among live records, best first, each pair with its score and why.
+
+    Compared on name, e-mail, phone (normalised with phonenumbers) and company.
+    Merge a pair with `contacthub contact merge A B`.
+    """
+    from contacthub.duplicates import find_duplicates
+
+    with hub.database().transaction(readonly=True) as tx:
+        twins = find_duplicates(tx.records.list())
+    if as_json:
+        print_json(
+            [
+                {
+                    "a": {"id": t.a.id, "name": t.a.contact.best_name()},
+                    "b": {"id": t.b.id, "name": t.b.contact.best_name()},
+                    "score": t.score,
+                    "reasons": t.reasons,
+                }
+                for t in twins
+            ]
+        )
+        return
+    rows = [[str(t.score), t.a.id[:8], t.a.contact.best_name(), t.b.id[:8], t.b.contact.best_name(), "; ".join(t.reasons)] for t in twins]
+    table(f"{len(twins)} likely twin{'s' if len(twins) != 1 else ''}", ["Score", "A", "Name", "B", "Name", "Why"], rows)
+
+
+@contact.command("merge")
+@click.argument("keep_id")
+@click.argument("other_id")
+@DRY_RUN
+@click.pass_obj
+def merge(hub, keep_id: str, other_id: str, dry_run: bool) -> None:
+    """Merge record OTHER_ID into KEEP_ID, field by field.
+
+    KEEP_ID keeps its id and type and gains every e-mail, phone, address,
+    category ... of OTHER_ID; where both have one value (title, birthday ...)
+    KEEP_ID's stays and the other is kept in its history. Both histories are
+    kept; OTHER_ID then finds KEEP_ID (show, edit, merge). A synced copy of
+    OTHER_ID is removed from the target by the next sync pass.
+    """
+    from contacthub.record_merge import merge_records
+
+    with hub.database().transaction() as tx:
+        outcome = merge_records(tx, keep_id, other_id, source="user")
+        if dry_run:
+            tx.session.rollback()
+    record, other = outcome.record, outcome.merged
+    verb = "Would merge" if dry_run else "Merged"
+    click.echo(f"{verb} {other.id[:8]} ({other.contact.best_name()}) into {record.id[:8]} ({record.contact.best_name()})")
+    for line in outcome.dropped:
+        click.echo(f"  {line}; the other value stays in the history")
+    if dry_run:
+        click.echo("The merged record would be:")
+    _show_contact(record)
+
+
+def _show_contact(record: Record) -> None:
+    c = record.contact
+    for label, value in (
+        ("Name", c.best_name()),
+        ("Company", c.organization),
+        ("Title", c.title),
+        *[("Email", _typed_text(t)) for t in c.emails],
+        *[("Phone", _typed_text(t)) for t in c.phones],
+        *[("Address", _address_text(a)) for a in c.addresses],
+        ("Categories", ", ".join(c.categories)),
+    ):
+        if value:
+            click.echo(f"  {label + ':':<12}{value}")

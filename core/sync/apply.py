@@ -220,7 +220,9 @@ class Applier:
         if action.record is None and not action.conflicts:
             return True
         tx.lock()  # PostgreSQL: no other writer between this check and the write
-        if tx.records.get(action.record_id).version != action.record_version:
+        current = tx.records.get(action.record_id)
+        # A record merged into another since the plan (I3) is found under the other's id: not this step's record.
+        if current.id != action.record_id or current.version != action.record_version:
             self._problem(action, "the record changed during the pass; it will be merged on the next pass", None)
             return False
         for conflict in action.conflicts:

@@ -214,9 +214,11 @@ class Planner:
         from contacthub.errors import NotFoundError
 
         try:
-            return self.tx.records.get(record_id)
+            record = self.tx.records.get(record_id)
         except NotFoundError:
             return None
+        # A merged-away id finds the record it was merged into (I3); for sync that record is gone.
+        return record if record.id == record_id else None
 
     def qualifies(self, record: Record | None) -> bool:
         return qualifies(record, self.settings)
