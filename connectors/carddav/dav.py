@@ -197,10 +197,17 @@ class Dav:
     def _send_unfollowed(self, method: str, url: str, body: str, headers: dict[str, str]) -> Reply:
         """A request whose redirects are returned, not followed (DAVClient always follows them)."""
         client = self.client
-        response = client.session.request(
-            method, url, data=body.encode("utf-8"), headers={**client.headers, **headers}, auth=client.auth,
-            timeout=self.timeout, verify=client.ssl_verify_cert, allow_redirects=False,
-        )
+        for _ in range(2):
+            response = client.session.request(
+                method, url, data=body.encode("utf-8"), headers={**client.headers, **headers}, auth=client.auth,
+                timeout=self.timeout, verify=client.ssl_verify_cert, allow_redirects=False,
+            )
+            # DAVClient picks its auth on the first 401 it meets itself; a server that answers
+            # anonymous PROPFINDs on / (Cyrus) leaves none picked until here: pick it now, once.
+            challenge = response.headers.get("WWW-Authenticate", "")
+            if response.status_code != 401 or client.auth is not None or not client.username or not challenge:
+                break
+            client.build_auth_object(list(client.extract_auth_types(challenge)))
         dav_error.raise_if_rate_limited(response.status_code, url, response.headers.get("Retry-After"))
         if response.status_code == 401:
             raise dav_error.AuthorizationError(url=url, reason="unauthorized", status=401)
