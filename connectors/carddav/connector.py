@@ -262,6 +262,7 @@ class CardDavConnector:
                 changed[path] = listing[path]
 
     def fetch(self, ids: Iterable[str]) -> Iterator[RemoteItem]:
+        self._book()  # ids are weighed against the address book's path: find it first
         wanted = [rid for rid in ids if self._valid_id(rid)]
         cards = self._multiget(wanted)
         items = []
@@ -529,6 +530,8 @@ class CardDavConnector:
     def _is_member(self, path: str) -> bool:
         """A card directly inside the address book (not the book, not a sub-collection's card)."""
         collection = self._collection
+        if not collection:
+            return False  # not found yet: a bare file name would become origin + name
         if not path.startswith(collection) or len(path) == len(collection):
             return False
         name = path[len(collection) :]
