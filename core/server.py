@@ -7,9 +7,11 @@ Everything lives in `Paths.data_dir / "server"` (owner-only):
     radicale.conf   Radicale's config (no password in it)
     htpasswd        the one user, with a bcrypt hash of the password
     password        the plain password, 0600, for the hub's own connector
+    password.new    present while the password has not been shown by a start that worked
     collections/    Radicale's storage (the contacts, as plain .vcf files)
     changed         touched by Radicale's storage hook after every write
     radicale.log    Radicale's output
+    radicale.pid    the running Radicale's process id (a restart clears a stale one)
 
 Why a 0600 file and not the keyring for the hub's copy of the password: the
 contacts it guards sit as plain files in the same owner-only folder, so a
@@ -23,6 +25,7 @@ import functools
 import importlib.util
 import ipaddress
 import os
+import re
 import secrets
 import shlex
 import signal
@@ -84,9 +87,11 @@ class ServerFiles:
     config = property(lambda self: self.root / "radicale.conf")
     htpasswd = property(lambda self: self.root / "htpasswd")
     password = property(lambda self: self.root / "password")
+    password_unshown = property(lambda self: self.root / "password.new")
     collections = property(lambda self: self.root / "collections")
     notify = property(lambda self: self.root / "changed")
     log = property(lambda self: self.root / "radicale.log")
+    pid = property(lambda self: self.root / "radicale.pid")
 
 
 @dataclass(frozen=True)
@@ -112,14 +117,20 @@ class ServerOptions:
                 raise ConfigError(f"serve: {label} {path}: no such file")
         if not 0 < self.port < 65536:
             raise ConfigError(f"serve: --port {self.port} is not a TCP port")
+        if self.tls_cert is not None:
+            certificate(self.tls_cert)  # one clear line for a file that holds no certificate
 
     @property
     def local_host(self) -> str:
-        """How the hub on this machine reaches the server: the bound address, loopback for a wildcard."""
+        """How the hub on this machine reaches the server: the bound address, loopback for a wildcard.
+
+        With TLS too: the certificate is checked by its fingerprint (tls_pin), so it
+        need not name the loopback address, only what the phones type.
+        """
         if self.host in ("0.0.0.0", ""):
-            return "localhost" if self.tls else "127.0.0.1"
+            return "127.0.0.1"
         if self.host == "::":
-            return "localhost" if self.tls else "[::1]"
+            return "[::1]"
         return f"[{self.host}]" if ":" in self.host else self.host
 
     @property
@@ -151,18 +162,29 @@ def new_password() -> str:
 
 
 def ensure_password(files: ServerFiles, renew: bool = False) -> str | None:
-    """Make the user's password if there is none (or `renew`); returns it only when it was just made."""
+    """Make the user's password if there is none (or `renew`).
+
+    Returns it while no start has shown it yet: a first start that fails after
+    making it (port taken, bad certificate) must not lose it. `password_shown`
+    ends that once a start worked and printed it.
+    """
     files.root.mkdir(parents=True, exist_ok=True)
     os.chmod(files.root, 0o700)
     if not renew and files.password.is_file() and files.htpasswd.is_file():
-        return None
+        return read_password(files) if files.password_unshown.exists() else None
     import bcrypt
 
     password = new_password()
     hashed = bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt()).decode("ascii")
+    _write_private(files.password_unshown, "")  # first: a crash between the writes leaves it unshown
     _write_private(files.password, password)
     _write_private(files.htpasswd, f"{USERNAME}:{hashed}\n")
     return password
+
+
+def password_shown(files: ServerFiles) -> None:
+    """A start worked and printed the password: later starts no longer show it."""
+    files.password_unshown.unlink(missing_ok=True)
 
 
 def read_password(files: ServerFiles) -> str:
@@ -235,14 +257,28 @@ def write_config(files: ServerFiles, options: ServerOptions) -> None:
 # -- the process --------------------------------------------------------------------
 
 
-def _die_with_parent() -> None:
-    """Linux: Radicale gets SIGTERM if contacthub dies without stopping it (kill -9), so none is orphaned."""
-    try:
-        import ctypes
+def _die_with_parent(parent: int):
+    """Linux: Radicale is SIGKILLed the moment contacthub dies without stopping it (kill -9, OOM).
 
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+    PR_SET_PDEATHSIG, not a pipe Radicale would watch: the kernel sends it, so it
+    needs no code in Radicale (a separate program we only start). SIGKILL, not
+    SIGTERM: on SIGTERM Radicale first finishes its requests and threads, 9-30 s
+    during which a restarted hub cannot listen on the port; its storage writes a
+    card to a temp file and renames it, so being killed tears no card. If the
+    parent died before prctl ran, the child ends itself.
+    """
+
+    def set_up() -> None:
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            return
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return set_up
 
 
 class Radicale:
@@ -254,6 +290,7 @@ class Radicale:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
+        clear_stale(self.files)
         _check_port_free(self.options)
         log = open(self.files.log, "ab")  # noqa: SIM115 (the child keeps it)
         try:
@@ -262,10 +299,11 @@ class Radicale:
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 # Its own session: Ctrl-C reaches contacthub, which then stops Radicale in order.
                 start_new_session=True,
-                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+                preexec_fn=_die_with_parent(os.getpid()) if sys.platform.startswith("linux") else None,
             )  # fmt: skip
         finally:
             log.close()
+        _write_private(self.files.pid, f"{self.process.pid}\n")
         self._wait_until_up()
 
     @property
@@ -276,21 +314,21 @@ class Radicale:
         return self.process is not None and self.process.poll() is None
 
     def _wait_until_up(self) -> None:
-        import requests
+        import urllib3
 
         deadline = time.monotonic() + START_TIMEOUT
         url = self.options.local_url
-        verify = tls_verify(self.options)
+        pool = _pool(self.options)
         while time.monotonic() < deadline:
             if not self.running():
                 raise ServerError(f"serve: Radicale exited at start ({self._log_tail()}); see {self.files.log}")
             try:
-                requests.get(url, timeout=2, verify=verify)
+                pool.request("GET", url, timeout=2, retries=False)
                 return
-            except requests.exceptions.SSLError as exc:
+            except urllib3.exceptions.SSLError as exc:
                 self.stop()
-                raise ServerError(f"serve: {url} answers, but its TLS certificate does not check out: {exc}") from None
-            except (requests.ConnectionError, requests.Timeout):
+                raise ServerError(f"serve: {url}: the certificate {self.options.tls_cert} does not check out ({tls_reason(exc)})") from None
+            except urllib3.exceptions.HTTPError:
                 time.sleep(0.1)
         self.stop()
         raise ServerError(f"serve: Radicale did not answer on {url} within {START_TIMEOUT:.0f} s; see {self.files.log}")
@@ -313,6 +351,46 @@ class Radicale:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+        self.files.pid.unlink(missing_ok=True)
+
+
+def _our_radicale(pid: int, files: ServerFiles) -> bool:
+    """Is process `pid` a Radicale started with this data folder's config? (Linux /proc; elsewhere: unknown, so no.)"""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"radicale" in argv and os.fsencode(str(files.config)) in argv
+
+
+def clear_stale(files: ServerFiles) -> None:
+    """End a Radicale of ours that outlived the hub that started it (a pid file left behind).
+
+    Only a process whose command line is Radicale with this very config is
+    killed; a pid reused by anything else is left alone (the port check then
+    says what is in the way).
+    """
+    try:
+        pid = int(files.pid.read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return
+    if pid > 0 and pid != os.getpid() and _our_radicale(pid, files):
+        try:
+            os.kill(pid, signal.SIGKILL)  # its hub is gone; nothing waits for its answers
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + 10
+        while _our_radicale(pid, files) and not _zombie(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    files.pid.unlink(missing_ok=True)
+
+
+def _zombie(pid: int) -> bool:
+    """Killed, and only waiting for its parent to reap it (its port is free already)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def _check_port_free(options: ServerOptions) -> None:
@@ -331,41 +409,93 @@ def _check_port_free(options: ServerOptions) -> None:
         ) from None
 
 
+def certificate(path: Path):
+    """The first certificate of a PEM file (a chain's first is the server's own)."""
+    from cryptography import x509
+
+    try:
+        return x509.load_pem_x509_certificate(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "no PEM certificate in it"
+        raise ConfigError(f"serve: --tls-cert {path}: {reason}") from None
+
+
+def self_signed(options: ServerOptions) -> bool:
+    if not options.tls:
+        return False
+    cert = certificate(options.tls_cert)  # type: ignore[arg-type]
+    return cert.issuer == cert.subject
+
+
 def tls_verify(options: ServerOptions) -> bool | str:
-    """How the hub checks its own server's certificate: a self-signed one is its own CA bundle."""
+    """How the hub checks its own server's certificate chain: a self-signed one is its own CA bundle."""
     if not options.tls:
         return True
-    try:
-        from cryptography import x509
+    return str(options.tls_cert.resolve()) if self_signed(options) else True  # type: ignore[union-attr]
 
-        cert = x509.load_pem_x509_certificate(options.tls_cert.read_bytes())  # type: ignore[union-attr]
-        if cert.issuer != cert.subject:
-            return True  # issued by a CA: the system's CA store checks it
-    except Exception:  # noqa: BLE001 (unreadable here: let requests judge the file)
-        pass
-    return str(options.tls_cert.resolve())  # type: ignore[union-attr]
+
+def tls_pin(options: ServerOptions) -> str | None:
+    """The SHA-256 fingerprint of the certificate given, as hex: the hub pins it instead of checking names.
+
+    The hub reaches its own server by the loopback address, which a certificate
+    made for the phones (the LAN address, a host name) does not name; the chain
+    is still checked (tls_verify), and the server must show exactly this certificate.
+    """
+    if not options.tls:
+        return None
+    from cryptography.hazmat.primitives import hashes
+
+    return certificate(options.tls_cert).fingerprint(hashes.SHA256()).hex()  # type: ignore[arg-type]
+
+
+def tls_reason(exc: BaseException) -> str:
+    """The TLS failure in a few words, on one line (urllib3 nests the ssl error in its message)."""
+    text = " ".join(str(exc).split())
+    failed = re.search(r"certificate verify failed: ([^(\"']+)", text)
+    if failed:
+        return failed.group(1).strip()  # "certificate has expired", "self-signed certificate" …
+    for known, said in (("Fingerprints did not match", "the server shows another certificate"),
+                        ("WRONG_VERSION_NUMBER", "the server does not speak TLS")):  # fmt: skip
+        if known in text:
+            return said
+    return text[:160]
+
+
+def _pool(options: ServerOptions):
+    """An HTTP client for the hub's own requests to its server: TLS checked as tls_verify and tls_pin say."""
+    import urllib3
+
+    if not options.tls:
+        return urllib3.PoolManager()
+    verify = tls_verify(options)
+    return urllib3.PoolManager(cert_reqs="CERT_REQUIRED", assert_fingerprint=tls_pin(options),
+                               ca_certs=verify if isinstance(verify, str) else None)  # fmt: skip
 
 
 def ensure_addressbook(options: ServerOptions, password: str) -> None:
     """Create the business address book over CardDAV (MKCOL) unless it exists."""
-    import requests
+    import urllib3
 
-    auth = (USERNAME, password)
-    verify = tls_verify(options)
+    pool = _pool(options)
+    headers = urllib3.make_headers(basic_auth=f"{USERNAME}:{password}")
     url = options.addressbook_url
+
+    def request(method: str, where: str, **extra):
+        return pool.request(method, where, headers={**headers, **extra.pop("headers", {})}, timeout=10, retries=False, **extra)
+
     try:
         # The first authenticated request makes the user's principal collection.
-        requests.request("PROPFIND", f"{options.local_url}{USERNAME}/", auth=auth, headers={"Depth": "0"}, timeout=10, verify=verify)
-        found = requests.request("PROPFIND", url, auth=auth, headers={"Depth": "0"}, timeout=10, verify=verify)
-        if found.status_code == 207:
+        request("PROPFIND", f"{options.local_url}{USERNAME}/", headers={"Depth": "0"})
+        if request("PROPFIND", url, headers={"Depth": "0"}).status == 207:
             return
         body = MKCOL_ADDRESSBOOK.format(name=ADDRESSBOOK_NAME).encode("utf-8")
-        made = requests.request("MKCOL", url, data=body, auth=auth, timeout=10, verify=verify,
-                                headers={"Content-Type": "application/xml; charset=utf-8"})  # fmt: skip
-    except requests.RequestException as exc:
+        made = request("MKCOL", url, body=body, headers={"Content-Type": "application/xml; charset=utf-8"})
+    except urllib3.exceptions.SSLError as exc:
+        raise ServerError(f"serve: {url}: TLS: {tls_reason(exc)}") from None
+    except urllib3.exceptions.HTTPError as exc:
         raise ServerError(f"serve: cannot reach {url}: {type(exc).__name__}") from None
-    if made.status_code not in (200, 201):
-        raise ServerError(f"serve: creating the address book {url} failed: HTTP {made.status_code}")
+    if made.status not in (200, 201):
+        raise ServerError(f"serve: creating the address book {url} failed: HTTP {made.status}")
 
 
 # -- the hub's target -------------------------------------------------------------------
@@ -383,7 +513,13 @@ def target_table(files: ServerFiles, options: ServerOptions) -> dict[str, Any]:
     verify = tls_verify(options)
     if verify is not True:
         table["verify_tls"] = verify
+    if options.tls:
+        table["tls_fingerprint"] = tls_pin(options)  # reached by 127.0.0.1: pin the certificate, not a name
     return table
+
+
+# What serve writes into [targets.phone]; any other key there is the user's (adopt_new …) and is kept.
+MANAGED_KEYS = ("connector", "location", "username", "password", "notify_file", "bulk_seed", "verify_tls", "tls_fingerprint")
 
 
 def configure_target(config, files: ServerFiles, options: ServerOptions) -> bool:
@@ -399,7 +535,8 @@ def configure_target(config, files: ServerFiles, options: ServerOptions) -> bool
             f"[targets.{TARGET}] in {config.paths.config_file} already points at {where}: "
             f"rename or remove it so `contacthub serve` can set up its own"
         )
-    wanted = target_table(files, options)
+    kept = {k: v for k, v in (current or {}).items() if k not in MANAGED_KEYS}
+    wanted = {**kept, **target_table(files, options)}
     if current == wanted:
         return False
     targets[TARGET] = wanted
@@ -452,10 +589,28 @@ def instructions(options: ServerOptions, password: str | None) -> list[str]:
         f"  User name:   {USERNAME}",
         f"  Password:    {shown}",
     ]
+    if options.tls and self_signed(options):
+        lines += trust_steps(options)
     if is_loopback(options.host):
         lines += ["", f"Note: the server listens on {options.host} only, so a phone cannot reach it; "
                       "use --host 0.0.0.0 with --tls-cert/--tls-key for phones on your network."]  # fmt: skip
     return lines
+
+
+def trust_steps(options: ServerOptions) -> list[str]:
+    """How a phone comes to trust a self-signed certificate (no CA vouches for it)."""
+    pin = tls_pin(options) or ""
+    fingerprint = ":".join(pin[i : i + 2] for i in range(0, len(pin), 2)).upper()
+    return [
+        "",
+        f"The certificate {options.tls_cert} is self-signed: each phone must trust it first.",
+        f"  SHA-256 fingerprint: {fingerprint}",
+        "  iPhone / iPad: send the certificate file to the phone (AirDrop or mail) and open it;",
+        "    Settings > General > VPN & Device Management > the profile > Install; then",
+        "    Settings > General > About > Certificate Trust Settings > turn it on.",
+        "  Android: Settings > Security > Encryption & credentials > Install a certificate > CA certificate",
+        "    (the file); or DAVx5 shows the certificate when it connects: compare the fingerprint, accept it.",
+    ]
 
 
 def exposure_warning(options: ServerOptions) -> str | None:

@@ -117,7 +117,8 @@ class CardDavConnector:
         except (TypeError, ValueError):
             raise ConfigError(f"carddav: option timeout must be seconds, not {options.get('timeout')!r}") from None
         username = str(options["username"]) if options.get("username") not in (None, "") else None
-        dav = Dav(location, username, secret, auth_type=auth_type, verify_tls=verify, timeout=timeout)
+        pin = _fingerprint(options.get("tls_fingerprint"))
+        dav = Dav(location, username, secret, auth_type=auth_type, verify_tls=verify, timeout=timeout, tls_fingerprint=pin)
         connector = cls(dav, context.cache_dir, str(options.get("addressbook") or ""))
         if options.get("notify_file"):
             # A server on this machine touches the file after every write (the embedded
@@ -579,6 +580,16 @@ def _flag(value: Any, name: str) -> bool:
     if isinstance(value, bool):
         return value
     raise ConfigError(f"carddav: option {name} must be true or false, not {value!r}")
+
+
+def _fingerprint(value: Any) -> str | None:
+    """Option tls_fingerprint: the server certificate's SHA-256, hex (colons allowed), or nothing."""
+    if value in (None, ""):
+        return None
+    text = str(value).replace(":", "").strip().lower()
+    if len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
+        raise ConfigError("carddav: option tls_fingerprint must be a certificate's SHA-256 fingerprint (64 hex digits)")
+    return text
 
 
 def _verify_tls(value: Any) -> bool | str:

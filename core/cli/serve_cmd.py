@@ -113,18 +113,21 @@ def _run(hub, options, with_sync: bool, interval: float | None, renew: bool, dry
         radicale.start()
         srv.ensure_addressbook(options, srv.read_password(files))
         settings = _sync_settings(hub) if with_sync else None
+        adopting = _adopt_new_type(hub, settings) if settings else None
         click.echo(f"Radicale is running (process {radicale.pid}), storage in {files.collections}")
         for line in srv.instructions(options, password):
             click.echo(line)
+        srv.password_shown(files)
         click.echo("")
         click.echo(f"Syncing the business contacts with target {srv.TARGET}; Ctrl-C stops." if settings else "Ctrl-C stops the server.")
+        if adopting:
+            click.echo(f"Contacts made on a phone become records of type {adopting} ([targets.{srv.TARGET}] adopt_new).")
         # Radicale dying (port taken later, crash) ends the command instead of failing every pass.
         threading.Thread(target=lambda: (radicale.process.wait(), stop.set()), daemon=True).start()
         if settings is not None:
-            from contacthub.cli.sync_cmd import one_pass
             from contacthub.sync.watch import watch
 
-            watch(hub, settings, interval or settings.interval, lambda **kw: one_pass(hub, settings, quiet=True, **kw), stop)
+            watch(hub, settings, interval or settings.interval, _passes(hub, settings, adopting), stop)
         else:
             stop.wait()
     finally:
@@ -133,6 +136,55 @@ def _run(hub, options, with_sync: bool, interval: float | None, renew: bool, dry
     if died:
         raise srv.ServerError(f"serve: Radicale stopped unexpectedly; see {files.log}")
     click.echo("Stopped.")
+
+
+def _adopt_new_type(hub, settings) -> str | None:
+    """The record type of option adopt_new, checked once at start (it must be a business-contact type)."""
+    from contacthub.sync.adopt import adopt_new_type
+
+    name = adopt_new_type(settings)
+    if name is None:
+        return None
+    with hub.database().transaction(readonly=True) as tx:
+        record_type = tx.types.get(name)  # an unknown type: one line naming the known ones
+    if not record_type.is_business_contact:
+        raise ConfigError(
+            f"[targets.{settings.target.name}] adopt_new = {name!r}: it must be a type based on business-contact; "
+            "other records are not synced, so the phone would lose the contact"
+        )
+    if settings.filters:
+        warn(f"adopt_new: only phone contacts with a category of [sync] filter ({', '.join(settings.filters)}) are adopted")
+    return record_type.name
+
+
+def _passes(hub, settings, adopting: str | None):
+    """One pass of the sync loop, then (with adopt_new) the phone's new plain contacts moved in.
+
+    New ones show as plain contacts in the pass's changes; the first pass of a
+    run also looks at every plain contact, so one missed earlier is taken then.
+    """
+    from contacthub.cli.sync_cmd import one_pass
+
+    first = [True]
+
+    def run(**kw):
+        result = one_pass(hub, settings, quiet=True, **kw)
+        if adopting and (first[0] or result.plan.plain):
+            _adopt_new(hub, settings, adopting, kw.get("connector"))
+        first[0] = False
+        return result
+
+    return run
+
+
+def _adopt_new(hub, settings, type_name: str, connector) -> None:
+    from contacthub.sync.adopt import adopt_new
+
+    outcome = adopt_new(hub.database(), connector, settings, type_name, hub.paths.data_dir)
+    for problem in outcome.problems:
+        warn(problem)
+    if outcome.records:
+        click.echo(f"Adopted {len(outcome.records)} new phone contact{'s' if len(outcome.records) != 1 else ''} as {type_name}")
 
 
 def _sync_settings(hub):

@@ -55,7 +55,9 @@ def adopt(db, connector: Connector, settings: SyncSettings, remote_id: str, type
         return _adopt(db, connector, settings, ref, type_name, move, dry_run)
 
 
-def _adopt(db, connector: Connector, settings: SyncSettings, ref: RemoteRef, type_name: str, move: bool, dry_run: bool):
+def _adopt(db, connector: Connector, settings: SyncSettings, ref: RemoteRef, type_name: str, move: bool, dry_run: bool,
+           synced_only: bool = False):  # fmt: skip
+    """Adopt one listed contact; with `synced_only`, one the sync would not select is left as it is (None)."""
     remote_id = ref.remote_id
     if ref.marker is not None:
         raise ContactHubError(f"{remote_id} in target {settings.target} is a synced copy, not a plain contact")
@@ -70,6 +72,8 @@ def _adopt(db, connector: Connector, settings: SyncSettings, ref: RemoteRef, typ
     with db.transaction() as tx:
         record_type = tx.types.get(type_name)
         synced = record_type.is_business_contact and settings.selects(contact.categories)
+        if synced_only and not synced:
+            return None
         record = tx.records.add(contact, type_name=record_type.name, source=f"adopt:{settings.target}")
         if move and synced:
             state = TargetState.get_or_create(tx.session, key, settings.target.connector)
@@ -114,18 +118,21 @@ def adopt_new(db, connector: Connector, settings: SyncSettings, type_name: str, 
 
     Only for a target that is the hub's own: there, a contact without a marker
     was made on a phone. One that fails (changed meanwhile, refused) stays plain
-    and is tried again the next time. Contacts of other databases are left alone.
+    and is tried again the next time. Contacts of other databases, and those the
+    [sync] filter would not select (moving them would take them off the phone),
+    are left alone.
     """
     outcome = AdoptedNew()
     with pass_lock(db, settings.target.key, lock_dir, wait=True):
         plain = [r for r in connector.list() if r.marker is None]
         for ref in plain:
             try:
-                record, _synced = _adopt(db, connector, settings, ref, type_name, move=True, dry_run=False)
+                adopted = _adopt(db, connector, settings, ref, type_name, move=True, dry_run=False, synced_only=True)
             except (AuthError, Throttled):
                 raise  # not about this contact: the others would fail alike
             except ContactHubError as exc:
                 outcome.problems.append(f"{ref.remote_id}: not adopted: {exc}")
                 continue
-            outcome.records.append(record.id)
+            if adopted is not None:  # None: [sync] filter does not select it; moving it would take it off the phone
+                outcome.records.append(adopted[0].id)
     return outcome
