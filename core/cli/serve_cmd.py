@@ -86,6 +86,7 @@ def _missing(hint: str):
 
 def _run(hub, options, with_sync: bool, interval: float | None, renew: bool, dry_run: bool = False) -> None:
     from contacthub import server as srv
+    from contacthub.server_process import Radicale, ensure_addressbook
 
     if srv.radicale_missing():
         _missing(srv.INSTALL_HINT)
@@ -108,10 +109,10 @@ def _run(hub, options, with_sync: bool, interval: float | None, renew: bool, dry
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-    radicale = srv.Radicale(files, options)
+    radicale = Radicale(files, options)
     try:
         radicale.start()
-        srv.ensure_addressbook(options, srv.read_password(files))
+        ensure_addressbook(options, srv.read_password(files))
         settings = _sync_settings(hub) if with_sync else None
         adopting = _adopt_new_type(hub, settings) if settings else None
         click.echo(f"Radicale is running (process {radicale.pid}), storage in {files.collections}")
