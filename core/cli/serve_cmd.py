@@ -38,7 +38,9 @@ def serve(hub, host, port, tls_cert, tls_key, interval, new_password, dry_run, w
     """Run a CardDAV server (Radicale, its own process) holding the business address book.
 
     Sets up target `phone` pointing at it and prints what to type on an iPhone
-    or in DAVx5. Ctrl-C or SIGTERM stop it (and Radicale) cleanly.
+    or in DAVx5. Ctrl-C or SIGTERM stop it (and Radicale) cleanly. With --sync
+    and `adopt_new = "TYPE"` in [targets.phone], contacts made on a phone
+    become records of that type.
     """
     from contacthub.server import ServerOptions
 
@@ -98,7 +100,9 @@ def _run(hub, options, with_sync: bool, interval: float | None, renew: bool, dry
     if dry_run:
         click.echo(f"Would run Radicale on {options.host}:{options.port}, storage in {files.collections}")
         click.echo(f"Would set [targets.{srv.TARGET}] to {options.addressbook_url}" + (" and sync with it" if with_sync else ""))
-        for line in srv.instructions(options, None if files.password.is_file() and not renew else "(made at the first real start)"):
+        made = files.password.is_file() and not renew
+        shown = None if made and not files.password_unshown.exists() else "(shown by the next start that works)"
+        for line in srv.instructions(options, shown):
             click.echo(line)
         return
     password = srv.ensure_password(files, renew)
