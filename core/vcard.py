@@ -24,6 +24,9 @@ leaves a line of fewer than 75 *characters* unfolded even when it is longer than
 Decisions (each one kept exact by a round trip: read -> write -> read is equal):
 
 - VERSION and PRODID are regenerated on writing; they never go to `extra`.
+- REV is the storing app's clock, not contact data: it never goes to `extra`
+  (kept there, it was written back stale forever); connectors read it from the
+  card text to order edits (`RemoteItem.changed_at`).
 - A card without UID gets a new uuid4; a card without FN gets `best_name()` as its
   display name (what the writer puts in FN).
 - Apple ``itemN.X-ABLabel`` attached to EMAIL, TEL, ADR, URL or IMPP goes to that
@@ -83,6 +86,7 @@ __all__ = ["ReadResult", "read_vcards", "to_vcard", "to_vcards"]
 PRODID = "-//contacthub//contacthub vCard//EN"
 VERSIONS = ("3.0", "4.0")
 FOLD_OCTETS = 75
+SERVER_CLOCK = frozenset({"REV"})  # properties read as nobody's data (see the module doc)
 
 # Apple's built-in labels, written as _$!<Name>!$_ (anything else is a custom label).
 _APPLE_LABELS = frozenset(
@@ -387,7 +391,7 @@ class _CardReader:
 
     def read(self) -> Contact:
         for prop in self.props:
-            if prop.key in ("VERSION", "PRODID") or self._is_consumed_label(prop):
+            if prop.key in ("VERSION", "PRODID") or prop.key in SERVER_CLOCK or self._is_consumed_label(prop):
                 continue
             reader = _READERS.get(prop.key)
             if reader is None or not reader(self, prop):

@@ -129,10 +129,14 @@ def start(hub, target: str, category: str, filters: tuple[str, ...], conflict: s
     if current is not None:
         raise ConfigError(f"sync already runs with {current.target}: use `contacthub sync change {target}`")
     settings = SyncSettings(parse_target(target, hub.config), category=category, filters=filters, conflict=conflict)
-    hub.open_target(settings.target).check()
-    if not dry_run:
-        save_sync_settings(hub.config, settings)
-    one_pass(hub, settings, dry_run=dry_run)
+    connector = hub.open_target(settings.target)
+    try:
+        connector.check()  # before the settings are saved; the pass uses this connector (one discovery)
+        if not dry_run:
+            save_sync_settings(hub.config, settings)
+        one_pass(hub, settings, dry_run=dry_run, connector=connector)
+    finally:
+        connector.close()
 
 
 @sync.command("run")

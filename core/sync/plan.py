@@ -314,21 +314,6 @@ class Planner:
             fields=self.fields,
             policy=self.settings.conflict,
             local_changed_at=record.updated_at,
-            remote_changed_at=revision_time(remote),
+            remote_changed_at=item.changed_at,
         )
         return result.merged, result.conflicts
-
-
-def revision_time(contact: Contact) -> datetime | None:
-    """The copy's vCard REV, when the target keeps one: what newest-wins compares."""
-    from datetime import UTC
-
-    for prop in contact.extra:
-        if prop.name.upper() == "REV":
-            text = prop.value.strip().replace("-", "").replace(":", "")
-            for pattern in ("%Y%m%dT%H%M%SZ", "%Y%m%dT%H%M%S", "%Y%m%d"):
-                try:
-                    return datetime.strptime(text, pattern).replace(tzinfo=UTC)
-                except ValueError:
-                    continue
-    return None

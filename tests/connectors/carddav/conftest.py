@@ -66,3 +66,26 @@ def conn(server: Server, book: str, tmp_path: Path) -> CardDavConnector:
     connector.check()
     yield connector
     connector.close()
+
+
+@pytest.fixture
+def proxy(server):
+    """A fault proxy in front of the server (fault_proxy.py): faults and server behaviours on request."""
+    from fault_proxy import FaultProxy
+
+    proxy = FaultProxy(server.url, slow_seconds=2.5)
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def proxied_hub(tmp_path, server, book, proxy, monkeypatch):
+    """A hub whose target is the book seen through the proxy (the phone still talks to the server)."""
+    from carddav_hub import CardDavHub
+
+    from contacthub.connectors.carddav import dav as dav_module
+
+    monkeypatch.setattr(dav_module, "BACKOFF", 0.05)  # keep retries quick; Retry-After is still honoured
+    hub = CardDavHub(tmp_path, server, book, location=proxy.url + book[len(server.url.rstrip("/")):], timeout=5)
+    yield hub
+    hub.db.dispose()
