@@ -160,7 +160,7 @@ def _serve_once(port: int) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=60, env=os.environ.copy())  # fmt: skip
 
 
-def test_u2_the_password_made_by_a_failed_first_start_is_shown_by_the_first_that_works(serve, home):
+def test_u2_u3_the_password_made_by_a_failed_first_start_is_shown_by_the_first_that_works(serve, home):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -171,6 +171,7 @@ def test_u2_the_password_made_by_a_failed_first_start_is_shown_by_the_first_that
     assert "the one shown when the server was set up" not in first.output
     reply = requests.request("PROPFIND", first.book, auth=first.auth, headers={"Depth": "0"}, timeout=10)
     assert reply.status_code == 207  # the password shown is the one that works
+    assert first.password not in failed.stdout + failed.stderr  # U3: not in the failed start's error
     assert first.stop() == 0
     second = serve("serve")
     assert "the one shown when the server was set up" in second.output and first.password not in second.output

@@ -38,7 +38,7 @@ def _road_cards(served) -> list[vobject.base.Component]:
     return [vobject.readOne(text) for _, text in served.cards().values() if "Andrea Road" in text]
 
 
-def test_a1_a2_sales_trip_a_phone_contact_in_serves_book_is_moved_in_with_one_copy_left(serve, run):
+def test_a1_a2_s7_sales_trip_a_phone_contact_in_serves_book_is_moved_in_with_one_copy_left(serve, run):
     run("import", str(EXAMPLES))
     served = serve("serve", "--sync", "--interval", "3600")
     eventually(lambda: len(served.cards()) == 3, "the example contacts in the address book")
