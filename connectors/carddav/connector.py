@@ -127,7 +127,9 @@ class CardDavConnector:
         if max_reply <= 0:
             raise ConfigError(f"carddav: option max_reply_mb must be a size in MiB, not {options.get('max_reply_mb')!r}")
         username = str(options["username"]) if options.get("username") not in (None, "") else None
-        dav = Dav(location, username, secret, auth_type=auth_type, verify_tls=verify, timeout=timeout, max_reply=max_reply)
+        pin = _fingerprint(options.get("tls_fingerprint"))
+        dav = Dav(location, username, secret, auth_type=auth_type, verify_tls=verify, timeout=timeout, max_reply=max_reply,
+                  tls_fingerprint=pin)  # fmt: skip
         connector = cls(dav, context.cache_dir, str(options.get("addressbook") or ""))
         if options.get("notify_file"):
             # A server on this machine touches the file after every write (the embedded
@@ -312,6 +314,7 @@ class CardDavConnector:
                 changed[path] = listing[path]
 
     def fetch(self, ids: Iterable[str]) -> Iterator[RemoteItem]:
+        self._book()  # ids are weighed against the address book's path: find it first
         wanted = [rid for rid in ids if self._valid_id(rid)]
         cards = {rid: self._read_ahead.pop(rid) for rid in wanted if rid in self._read_ahead}  # not downloaded twice
         cards.update(self._multiget([rid for rid in wanted if rid not in cards]))
@@ -613,6 +616,8 @@ class CardDavConnector:
     def _is_member(self, path: str) -> bool:
         """A card directly inside the address book (not the book, not a sub-collection's card)."""
         collection = self._collection
+        if not collection:
+            return False  # not found yet: a bare file name would become origin + name
         if not path.startswith(collection) or len(path) == len(collection):
             return False
         name = path[len(collection) :]
@@ -653,6 +658,16 @@ def _flag(value: Any, name: str) -> bool:
     if isinstance(value, bool):
         return value
     raise ConfigError(f"carddav: option {name} must be true or false, not {value!r}")
+
+
+def _fingerprint(value: Any) -> str | None:
+    """Option tls_fingerprint: the server certificate's SHA-256, hex (colons allowed), or nothing."""
+    if value in (None, ""):
+        return None
+    text = str(value).replace(":", "").strip().lower()
+    if len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
+        raise ConfigError("carddav: option tls_fingerprint must be a certificate's SHA-256 fingerprint (64 hex digits)")
+    return text
 
 
 def _verify_tls(value: Any) -> bool | str:

@@ -106,6 +106,7 @@ class Dav:
         timeout: float = 30.0,
         max_reply: int = DEFAULT_MAX_REPLY,
         sleep=time.sleep,
+        tls_fingerprint: str | None = None,
     ) -> None:
         self.url = url
         self.timeout = timeout
@@ -121,6 +122,8 @@ class Dav:
             enable_rfc6764=False,  # discovery is ours (discovery.py): no DNS look-ups behind our back
             rate_limit_handle=False,  # Retry-After is handled here, bounded
         )
+        if tls_fingerprint:
+            self.client.session.mount("https://", _PinnedAdapter(tls_fingerprint))
         split = urlsplit(url)
         self.origin = f"{split.scheme}://{split.netloc}"
 
@@ -288,6 +291,22 @@ class Dav:
         if reply.status == 404:
             raise NotFound(f"carddav: {url} does not exist")
         return self.multistatus(reply, reply.url or url, f"PROPFIND {url}")
+
+
+class _PinnedAdapter(http.adapters.HTTPAdapter):
+    """HTTPS that wants exactly the certificate with this SHA-256 fingerprint (option tls_fingerprint).
+
+    urllib3 then checks the fingerprint instead of the host name, the chain
+    still against verify_tls: `serve` reaches its own server by 127.0.0.1 with
+    a certificate made for the name the phones use.
+    """
+
+    def __init__(self, fingerprint: str) -> None:
+        self.fingerprint = fingerprint
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, assert_fingerprint=self.fingerprint, **kwargs)
 
 
 def check_write(reply: Reply, url: str, op: str) -> None:

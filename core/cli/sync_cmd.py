@@ -297,13 +297,16 @@ def target_list(hub, as_json: bool) -> None:
 @DRY_RUN
 @click.pass_obj
 def adopt_command(hub, remote_id: str, type_name: str, move: bool, dry_run: bool) -> None:
-    """Take a plain contact of the target into the database (A1–A3). See `target list` for ids."""
-    from contacthub.sync.lifecycle import adopt
+    """Take a plain contact of the target into the database (A1–A3).
+
+    REMOTE_ID is the id `target list` shows, the contact's URL, or its file name alone.
+    """
+    from contacthub.sync.adopt import adopt
 
     settings = _settings(hub)
     connector = hub.open_target(settings.target)
     try:
-        record, synced = adopt(hub.database(), connector, settings, remote_id, type_name, move, dry_run=dry_run)
+        record, synced = adopt(hub.database(), connector, settings, remote_id, type_name, move, hub.paths.data_dir, dry_run=dry_run)
     finally:
         connector.close()
     how = "moved" if move else "copied"

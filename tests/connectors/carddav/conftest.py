@@ -1,11 +1,12 @@
-"""CardDAV fixtures: one Radicale and one Xandikos per test session, a fresh address book per test."""
+"""CardDAV fixtures: one Radicale, one Xandikos and one Cyrus per test session, a fresh address book per test."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
-from carddav_servers import Server, start_radicale, start_xandikos
+from carddav_servers import Server, cyrus_missing, start_cyrus, start_radicale, start_xandikos
 
 from contacthub.connector import ConnectorContext
 from contacthub.connectors.carddav.connector import CardDavConnector
@@ -25,6 +26,19 @@ def xandikos(tmp_path_factory) -> Server:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def cyrus() -> Server:
+    """Cyrus IMAP's CardDAV: skipped on a machine without the Debian packages, never in CI."""
+    missing = cyrus_missing()
+    if missing:
+        if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
+            pytest.fail(f"{missing}; in CI every CardDAV server must run (.ci/run installs it)", pytrace=False)
+        pytest.skip(missing)
+    server = start_cyrus()
+    yield server
+    server.stop()
+
+
 def open_connector(server: Server, location: str, cache_dir: Path, **options) -> CardDavConnector:
     """A connector as the hub opens one: the password goes through the secret resolver."""
     secrets = {"ref": server.password}
@@ -36,7 +50,7 @@ def open_connector(server: Server, location: str, cache_dir: Path, **options) ->
     return CardDavConnector.open(opts, context)
 
 
-@pytest.fixture(params=["radicale", "xandikos"])
+@pytest.fixture(params=["radicale", "xandikos", "cyrus"])
 def server(request) -> Server:
     return request.getfixturevalue(request.param)
 
