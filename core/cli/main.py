@@ -15,6 +15,7 @@ import click
 
 from contacthub import __version__
 from contacthub.cli.context import Hub
+from contacthub.cli.output import safe
 from contacthub.errors import ContactHubError
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -63,10 +64,17 @@ class HubGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ContactHubError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise _failure(str(exc), exc.exit_code) from None
         except OSError as exc:  # a path that cannot be read or written: name it
             where = f"{exc.filename}: " if exc.filename else ""
-            raise click.ClickException(f"{where}{exc.strerror or exc}") from None
+            raise _failure(f"{where}{exc.strerror or exc}", 1) from None
+
+
+def _failure(message: str, exit_code: int) -> click.ClickException:
+    """click's one "Error: …" line, with the exit code SPEC U4 gives the failure, made safe to print."""
+    failure = click.ClickException(safe(message))
+    failure.exit_code = exit_code
+    return failure
 
 
 class _WarningsToStderr(logging.Handler):
@@ -74,7 +82,7 @@ class _WarningsToStderr(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         prefix = "Warning: " if record.levelno >= logging.WARNING else ""
-        click.echo(prefix + record.getMessage(), err=True)
+        click.echo(prefix + safe(record.getMessage()), err=True)
 
 
 def _setup_logging() -> None:

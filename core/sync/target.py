@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from contacthub.config import Config, resolve_secret
 from contacthub.connector import Connector, ConnectorContext
-from contacthub.errors import ConfigError
+from contacthub.errors import ConfigError, UsageError
 
 POLICIES = ("database-wins", "target-wins", "newest-wins")
 DEFAULT_INTERVAL = 60
@@ -105,7 +106,7 @@ def sync_settings(config: Config) -> SyncSettings | None:
         return None
     conflict = table.get("conflict", "database-wins")
     if conflict not in POLICIES:
-        raise ConfigError(f"[sync] conflict = {conflict!r} in {config.paths.config_file}: use one of {', '.join(POLICIES)}")
+        raise UsageError(f"[sync] conflict = {conflict!r} in {config.paths.config_file}: use one of {', '.join(POLICIES)}")
     filters = table.get("filter", [])
     if isinstance(filters, str):
         filters = [filters]
@@ -114,9 +115,30 @@ def sync_settings(config: Config) -> SyncSettings | None:
         category=str(table.get("category", "")),
         filters=tuple(str(f) for f in filters),
         conflict=conflict,
-        interval=float(table.get("interval", DEFAULT_INTERVAL)),
-        max_delete_share=float(table.get("max_delete_share", DEFAULT_MAX_DELETE_SHARE)),
+        interval=check_interval(table.get("interval", DEFAULT_INTERVAL), f"[sync] interval in {config.paths.config_file}"),
+        max_delete_share=_share(table.get("max_delete_share", DEFAULT_MAX_DELETE_SHARE), config),
     )
+
+
+def check_interval(value: Any, where: str) -> float:
+    """Seconds between passes: a number above 0. Zero, a negative number or NaN would spin the CPU."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if isinstance(value, bool) or not (seconds > 0 and math.isfinite(seconds)):
+        raise UsageError(f"{where} must be a number of seconds above 0, not {value!r}")
+    return seconds
+
+
+def _share(value: Any, config: Config) -> float:
+    try:
+        share = float(value)
+    except (TypeError, ValueError):
+        share = math.nan
+    if isinstance(value, bool) or not 0 <= share <= 1:
+        raise UsageError(f"[sync] max_delete_share in {config.paths.config_file} must be a number from 0 to 1, not {value!r}")
+    return share
 
 
 def save_sync_settings(config: Config, settings: SyncSettings | None) -> None:
