@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 
 import click
 
@@ -110,7 +111,12 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
     `contacthub COMMAND --help`. Set CONTACTHUB_HOME to keep all state in one folder.
     """
     _setup_logging()
+    # U5: everything this process makes (databases and SQLite's side files, caches, plugins'
+    # files, exports) is for the owner alone, whatever the user's umask; put back at the end.
+    umask = os.umask(0o077)
+    ctx.call_on_close(lambda: os.umask(umask))
     ctx.obj = Hub(config_file)
+    ctx.obj.paths.make_private()
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ from typing import Any
 from contacthub.config import Config, resolve_secret
 from contacthub.connector import Connector, ConnectorContext
 from contacthub.errors import ConfigError, UsageError
+from contacthub.private import private_dir
 
 POLICIES = ("database-wins", "target-wins", "newest-wins")
 DEFAULT_INTERVAL = 60
@@ -164,7 +165,7 @@ def save_sync_settings(config: Config, settings: SyncSettings | None) -> None:
 def connector_context(target: Target, cache_root: Path) -> ConnectorContext:
     """The target's private cache folder and secret resolver, the same for every use of the target."""
     cache_dir = cache_root / "targets" / hashlib.sha256(target.key.encode()).hexdigest()[:16]
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(cache_dir)  # U5: token caches and copies' markers, for the owner alone
     return ConnectorContext(cache_dir=cache_dir, secret=lambda ref: resolve_secret(ref, f"target {target}"))
 
 
