@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from contacthub.cli.output import print_json, table
+from contacthub.cli.output import echo, print_json, table
 from contacthub.errors import ConfigError
 from contacthub.sync.outcome import EXIT_CODES_HELP
 
@@ -47,7 +47,7 @@ def create(hub, name: str, url: str | None, password_env: str | None, switch: bo
     if password_env:
         entry.password = {"env": password_env}
     if dry_run:
-        click.echo(f"Would create database {name} at {_display(entry.url)}")
+        echo(f"Would create database {name} at {_display(entry.url)}")
         return
     move_password_out_of_url(entry)
     config.databases[name] = entry
@@ -55,7 +55,7 @@ def create(hub, name: str, url: str | None, password_env: str | None, switch: bo
     if switch:
         config.current_database = name
     config.save()
-    click.echo(f"Created database {name} at {database.url_display}{' (now current)' if switch else ''}")
+    echo(f"Created database {name} at {database.url_display}{' (now current)' if switch else ''}")
 
 
 def _display(url: str) -> str:
@@ -100,7 +100,7 @@ def use(hub, name: str, synced: str | None, dry_run: bool, verbose: bool) -> Non
     config.database(name)  # unknown name: one clear line
     previous_name = config.current_database
     if name == previous_name:
-        click.echo(f"{name} is already the current database")
+        echo(f"{name} is already the current database")
         return
     settings = sync_settings(config)
     new_db = hub.database(name)  # it must open before it becomes current
@@ -108,11 +108,11 @@ def use(hub, name: str, synced: str | None, dry_run: bool, verbose: bool) -> Non
     if settings is not None:
         left = _leave_copies(hub, settings, hub.database(previous_name), new_db, synced, dry_run, verbose)
     if dry_run:
-        click.echo(f"Would switch from {previous_name} to {name}")
+        echo(f"Would switch from {previous_name} to {name}")
         return
     config.current_database = name
     config.save()
-    click.echo(f"Current database: {name}")
+    echo(f"Current database: {name}")
     if settings is not None:
         from contacthub.cli.sync_cmd import exit_with, one_pass
 
@@ -150,11 +150,11 @@ def _leave_copies(hub, settings, previous_db, new_db, synced: str | None, dry_ru
             elif synced == "import":
                 outcome = import_copies(previous_db, new_db, connector, settings, dry_run=dry_run)
             else:
-                click.echo(f"Keeping {count} copies of the previous database in {settings.target}")
+                echo(f"Keeping {count} copies of the previous database in {settings.target}")
                 return None
     finally:
         connector.close()
     verb = {"delete": "deleted", "import": "imported"}[synced]
-    click.echo(f"{'Would have ' + verb if dry_run else verb.capitalize()} {outcome.count} copies of the previous database")
+    echo(f"{'Would have ' + verb if dry_run else verb.capitalize()} {outcome.count} copies of the previous database")
     print_problems(outcome, f"copies of the previous database in {settings.target} could not be {verb}", verbose)
     return outcome

@@ -91,7 +91,7 @@ def exit_with(result) -> None:
 
 def _print_plan(plan) -> None:
     if not plan.actions and not plan.problems:
-        click.echo("Nothing to do.")
+        echo("Nothing to do.")
     for action in plan.actions:
         sides = []
         if action.writes_target:
@@ -335,7 +335,7 @@ def purge_deleted(hub, dry_run: bool) -> None:
     from contacthub.sync.lifecycle import purge_deleted_by_target
 
     count = purge_deleted_by_target(hub.database(), dry_run=dry_run)
-    click.echo(f"{'Would purge' if dry_run else 'Purged'} {count} record{'s' if count != 1 else ''} deleted from the target")
+    echo(f"{'Would purge' if dry_run else 'Purged'} {count} record{'s' if count != 1 else ''} deleted from the target")
 
 
 @click.group("target")
@@ -393,4 +393,4 @@ def adopt_command(hub, remote_id: str, type_name: str, move: bool, dry_run: bool
         connector.close()
     how = "moved" if move else "copied"
     after = "it is synced" if synced else "it is not synced"
-    click.echo(f"{'Would have ' + how if dry_run else how.capitalize()} {remote_id} into {record.type.name} {record.id[:8]}; {after}")
+    echo(f"{'Would have ' + how if dry_run else how.capitalize()} {remote_id} into {record.type.name} {record.id[:8]}; {after}")

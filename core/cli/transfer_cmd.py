@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from contacthub.cli.output import warn
+from contacthub.cli.output import echo, warn
 
 
 @click.command("import")
@@ -31,7 +31,7 @@ def import_command(hub, path: Path, type_name: str, dry_run: bool) -> None:
     for problem in report.problems:
         warn(problem)
     verb = "Would import" if dry_run else "Imported"
-    click.echo(
+    echo(
         f"{verb} from {report.files} file{'s' if report.files != 1 else ''}: {report.added} added, "
         f"{report.updated} updated, {report.unchanged} unchanged, {len(report.problems)} skipped"
     )
@@ -55,7 +55,7 @@ def export_command(hub, path: Path, type_name: str | None, category: str | None,
             tx.types.get(type_name)
         records = tx.records.list(type_name=type_name, category=category)
     if dry_run:
-        click.echo(f"Would export {len(records)} record{'s' if len(records) != 1 else ''} to {path}")
+        echo(f"Would export {len(records)} record{'s' if len(records) != 1 else ''} to {path}")
         return
     count = export_vcards(records, path.expanduser(), vcard_version)
-    click.echo(f"Exported {count} record{'s' if count != 1 else ''} to {path}")
+    echo(f"Exported {count} record{'s' if count != 1 else ''} to {path}")
