@@ -10,13 +10,15 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
-from test_cli_sync import EXAMPLES, PLAIN, copies, records
+import test_cli_sync
+from test_cli_sync import EXAMPLES, copies, records
 
 from contacthub.connector import Throttled
 from contacthub.testing import MemoryConnector
+
+phone = test_cli_sync.phone  # the fixture: example contacts synced to a .vcf folder with one plain contact
 
 
 def cards(count: int) -> str:
@@ -124,16 +126,6 @@ def test_u4_a_refused_write_is_partly_done_and_a_clean_pass_is_0(run, memory):
     assert result.exit_code == 3
     assert "1 of 1 writes to memory:folder failed (first: the copy of 'New Person': memory: HTTP 403 Forbidden)" in result.stderr
     assert run("sync", "run").exit_code == 0
-
-
-@pytest.fixture
-def phone(tmp_path, run) -> Path:
-    folder = tmp_path / "phone"
-    folder.mkdir()
-    (folder / "mine.vcf").write_text(PLAIN, newline="")
-    run("import", str(EXAMPLES))
-    run("sync", "start", f"vcf:{folder}")
-    return folder
 
 
 def test_u4_a_mass_deletion_stops_with_4_and_status_says_stopped_by_the_safety_check(run, phone):

@@ -7,11 +7,14 @@ import re
 import signal
 import time
 
-from test_sync_watch import DEADLINE, _eventually, _title, watching  # noqa: F401 (watching is a fixture)
+import test_sync_watch
+from test_sync_watch import DEADLINE, _eventually, _title
 
 from contacthub.cli.context import Hub
 from contacthub.sync.lock import pass_lock
 from contacthub.sync.target import sync_settings
+
+watching = test_sync_watch.watching  # the fixture: synced examples and a way to start `sync watch`
 
 
 def test_s8_watch_waits_for_a_busy_target_quietly_and_says_so_once(run, watching):
