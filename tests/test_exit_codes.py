@@ -235,3 +235,16 @@ def test_u4_watch_logs_one_summary_line_for_a_partial_pass_and_goes_on(run, memo
     watcher.join(60)
     assert outcomes == [3, 0]  # the partial pass did not end watch; the next one finished the job
     assert "Late Person" in {contact.best_name() for _etag, _marker, contact in memory.items().values()}
+
+
+def test_u4_a_stop_that_could_not_remove_every_copy_exits_3_with_one_summary_line(run, memory):
+    from contacthub.connector import TargetError
+
+    memory.fail_next("delete", TargetError("memory: HTTP 500"), times=2)
+    result = run("sync", "stop", ok=False)
+    assert result.exit_code == 3, result.output
+    assert "Removed 1 synced copies from memory:folder" in result.output
+    [summary] = [line for line in result.stderr.splitlines() if line.startswith("sync: ")]
+    assert summary.startswith("sync: 2 copies could not be removed from memory:folder (first: ")
+    assert summary.endswith("; they keep their marker") and summary.count("HTTP 500") == 2
+    assert len([m for _e, m, _c in memory.items().values() if m]) == 2  # still marked, for a later stop

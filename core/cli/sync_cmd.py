@@ -192,7 +192,7 @@ def _interval(ctx, param, value):
 
 
 @sync.command("watch")
-@click.option("--interval", callback=_interval, help="Seconds between passes, above 0 (default: [sync] interval, or 60).")
+@click.option("--interval", metavar="SECONDS", callback=_interval, help="Seconds between passes, above 0 (default: [sync] interval, or 60).")
 @VERBOSE
 @click.pass_obj
 def watch_command(hub, interval: float | None, verbose: bool) -> None:
