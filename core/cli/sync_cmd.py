@@ -78,7 +78,7 @@ def one_pass(hub, settings, *, dry_run=False, force=False, wait=False, quiet=Fal
             connector.close()
     if dry_run:
         _print_plan(result.plan)
-    elif not quiet or result.report.changed_anything or result.report.problems:
+    elif not quiet or result.report.changed_anything or result.report.problems or result.exit_code:
         _print_report(settings, result.report, verbose)
     return result
 
