@@ -248,3 +248,15 @@ def test_u4_a_stop_that_could_not_remove_every_copy_exits_3_with_one_summary_lin
     assert summary.startswith("sync: 2 copies could not be removed from memory:folder (first: ")
     assert summary.endswith("; they keep their marker") and summary.count("HTTP 500") == 2
     assert len([m for _e, m, _c in memory.items().values() if m]) == 2  # still marked, for a later stop
+
+
+def test_u4_db_use_delete_that_could_not_remove_every_copy_exits_3(run, memory):
+    from contacthub.connector import TargetError
+
+    run("db", "create", "second")
+    memory.fail_next("delete", TargetError("memory: HTTP 500"))
+    result = run("db", "use", "second", "--synced", "delete", ok=False)
+    assert result.exit_code == 3, result.output
+    assert "Current database: second" in result.output
+    [summary] = [line for line in result.stderr.splitlines() if line.startswith("sync: ")]
+    assert summary.startswith("sync: 1 copies of the previous database in memory:folder could not be deleted (first: ")
