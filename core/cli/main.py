@@ -41,7 +41,8 @@ COMMANDS = {
 
 class HubGroup(click.Group):
     """Loads each command when it is asked for; turns expected failures into
-    click's one-line "Error: …" and exit 1, with no traceback."""
+    click's one-line "Error: …" with the exit code the error carries (U4: 1 error, 2 usage,
+    3 partly done, 4 stopped by a safety check), with no traceback."""
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands:
