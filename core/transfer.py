@@ -10,6 +10,7 @@ from pathlib import Path
 from contacthub.errors import NotFoundError
 from contacthub.importing import Ask, ImportReport, Importer, has_own_uid, uids_in
 from contacthub.model import Record
+from contacthub.private import private_dir
 
 
 IMPORTABLE = (".vcf", ".vcard", ".csv")
@@ -77,7 +78,7 @@ def export_vcards(records: Iterable[Record], path: Path, version: str = "3.0") -
     if path.suffix.lower() == ".vcf":
         _write_atomic(path, "".join(to_vcard(r.contact, version) for r in records))
     else:
-        path.mkdir(parents=True, exist_ok=True)
+        private_dir(path)  # U5: an export holds the contacts; a folder made for it is the owner's only
         for record in records:
             # Record ids are uuids we made, so they are safe file names.
             _write_atomic(path / f"{record.id}.vcf", to_vcard(record.contact, version))
@@ -95,8 +96,11 @@ def export_csv(records: Iterable[Record], path: Path, layout: str = "outlook") -
 
 
 def _write_atomic(path: Path, text: str | bytes) -> None:
-    """Write via a temp file in the same folder and rename, so a crash leaves no half file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write via a temp file in the same folder and rename, so a crash leaves no half file.
+
+    The file is owner-only (U5): mkstemp makes it 0600, whatever the umask.
+    """
+    private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
     try:
         data = text.encode("utf-8") if isinstance(text, str) else text

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from contacthub.cli.output import print_json, table
+from contacthub.cli.output import echo, print_json, table
 from contacthub.model import Contact, Record
 
 DRY_RUN = click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
@@ -46,8 +46,12 @@ def _field_options(func):
 
 def _apply(contact: Contact, values: dict[str, Any]) -> Contact:
     """Set the fields the user gave; everything else stays as it was."""
-    from contacthub.contact_input import address_value, iso_date, phone_value, split_name, typed_value
+    from contacthub.contact_input import address_value, check_text, iso_date, phone_value, split_name, typed_value
 
+    for key, value in values.items():
+        for text in value if isinstance(value, tuple) else [value]:
+            if isinstance(text, str):
+                check_text(text, _option_name(key))
     contact = contact.copy()
     if values["name"]:
         contact.display_name = " ".join(values["name"].split())
@@ -79,6 +83,15 @@ def _apply(contact: Contact, values: dict[str, Any]) -> Contact:
     if not contact.best_name():
         raise click.UsageError("a contact needs at least a name, a company or an email")
     return contact
+
+
+_OPTIONS = {"nicknames": "nickname", "departments": "department", "emails": "email", "phones": "phone",
+            "addresses": "address", "urls": "url", "ims": "im", "categories": "category"}  # fmt: skip
+
+
+def _option_name(key: str) -> str:
+    """The option a value came from, as typed: --nickname for the list `nicknames`."""
+    return "--" + _OPTIONS.get(key, key)
 
 
 def _record_json(record: Record) -> dict[str, Any]:
@@ -115,7 +128,7 @@ def add(hub, type_name: str, dry_run: bool, **values: Any) -> None:
         record = tx.records.add(new, type_name=type_name, source="user")
         if dry_run:
             tx.session.rollback()
-    click.echo(f"{'Would add' if dry_run else 'Added'} {record.type.name} {record.id[:8]}: {new.best_name()}")
+    echo(f"{'Would add' if dry_run else 'Added'} {record.type.name} {record.id[:8]}: {new.best_name()}")
 
 
 @contact.command("list")
@@ -185,7 +198,7 @@ def show(hub, record_id: str, as_json: bool) -> None:
     ]
     for label, value in lines:
         if value:
-            click.echo(f"{label + ':':<13}{value}")
+            echo(f"{label + ':':<13}{value}", newlines=label == "Note")
 
 
 def _typed_text(item) -> str:
@@ -213,9 +226,9 @@ def edit(hub, record_id: str, type_name: str | None, dry_run: bool, **values: An
         if dry_run:
             tx.session.rollback()
     if updated.version == record.version:
-        click.echo(f"No change to {record.id[:8]}.")
+        echo(f"No change to {record.id[:8]}.")
     else:
-        click.echo(f"{'Would update' if dry_run else 'Updated'} {record.id[:8]}: {changed.best_name()}")
+        echo(f"{'Would update' if dry_run else 'Updated'} {record.id[:8]}: {changed.best_name()}")
 
 
 def _lifecycle(verb: str, done: str, help_text: str):
@@ -231,7 +244,7 @@ def _lifecycle(verb: str, done: str, help_text: str):
             getattr(tx.records, verb)(record.id)
             if dry_run:
                 tx.session.rollback()
-        click.echo(f"{'Would have ' + done if dry_run else done.capitalize()} {record.id[:8]}: {record.contact.best_name()}")
+        echo(f"{'Would have ' + done if dry_run else done.capitalize()} {record.id[:8]}: {record.contact.best_name()}")
 
     return command
 
@@ -325,11 +338,11 @@ def merge(hub, keep_id: str, other_id: str, dry_run: bool) -> None:
             tx.session.rollback()
     record, other = outcome.record, outcome.merged
     verb = "Would merge" if dry_run else "Merged"
-    click.echo(f"{verb} {other.id[:8]} ({other.contact.best_name()}) into {record.id[:8]} ({record.contact.best_name()})")
+    echo(f"{verb} {other.id[:8]} ({other.contact.best_name()}) into {record.id[:8]} ({record.contact.best_name()})")
     for line in outcome.dropped:
-        click.echo(f"  {line}; the other value stays in the history")
+        echo(f"  {line}; the other value stays in the history")
     if dry_run:
-        click.echo("The merged record would be:")
+        echo("The merged record would be:")
     _show_contact(record)
 
 
@@ -345,4 +358,4 @@ def _show_contact(record: Record) -> None:
         ("Categories", ", ".join(c.categories)),
     ):
         if value:
-            click.echo(f"  {label + ':':<12}{value}")
+            echo(f"  {label + ':':<12}{value}")

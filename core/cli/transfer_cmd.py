@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from contacthub.cli.output import warn
+from contacthub.cli.output import echo, warn
 
 
 @click.command("import")
@@ -41,9 +41,9 @@ def import_command(hub, path: Path, type_name: str, on_duplicate: str | None, dr
     for problem in report.problems:
         warn(problem)
     for note in report.notes:
-        click.echo(note, err=True)
+        echo(note, err=True)
     verb = "Would import" if dry_run else "Imported"
-    click.echo(
+    echo(
         f"{verb} from {report.files} file{'s' if report.files != 1 else ''}: {report.added} added, "
         f"{report.updated} updated, {report.unchanged} unchanged, {report.not_imported} skipped"
     )
@@ -53,7 +53,7 @@ def import_command(hub, path: Path, type_name: str, on_duplicate: str | None, dr
 
 def _ask_per_twin(card, record, score) -> str:
     """--on-duplicate ask: one question per likely twin."""
-    click.echo(
+    echo(
         f"{card.best_name()} looks like {record.id[:8]} {record.contact.best_name()} ({', '.join(score.reasons)})",
         err=True,
     )
@@ -84,7 +84,7 @@ def export_command(
             tx.types.get(type_name)
         records = tx.records.list(type_name=type_name, category=category)
     if dry_run:
-        click.echo(f"Would export {len(records)} record{'s' if len(records) != 1 else ''} to {path}")
+        echo(f"Would export {len(records)} record{'s' if len(records) != 1 else ''} to {path}")
         return
     if as_csv:
         count, warnings = export_csv(records, path.expanduser(), csv_layout)
@@ -92,4 +92,4 @@ def export_command(
             warn(line)
     else:
         count = export_vcards(records, path.expanduser(), vcard_version)
-    click.echo(f"Exported {count} record{'s' if count != 1 else ''} to {path}")
+    echo(f"Exported {count} record{'s' if count != 1 else ''} to {path}")

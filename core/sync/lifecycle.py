@@ -26,6 +26,11 @@ class Outcome:
     count: int = 0
     problems: list[str] = field(default_factory=list)
 
+    @property
+    def exit_code(self) -> int:
+        """U4: 3 (partly done) when some copies could not be handled, else 0."""
+        return 3 if self.problems else 0
+
 
 def copies_of(connector: Connector, database_id: str) -> list[RemoteRef]:
     """Every copy in the target carrying this database's marker (linked or not)."""

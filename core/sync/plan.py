@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from contacthub.connector import Connector, Marker, RemoteItem, RemoteRef, TokenExpired
-from contacthub.errors import ContactHubError
+from contacthub.errors import SafetyStop
 from contacthub.model import Contact, Record
 from contacthub.sync.batching import batches
 from contacthub.sync.copies import copy_hash, from_copy, from_linked_copy, to_copy
@@ -29,7 +29,7 @@ from contacthub.sync.target import SyncSettings
 WEIGH_CHUNK = 200  # records read and weighed at a time when every record is weighed
 
 
-class TargetLooksEmpty(ContactHubError):
+class TargetLooksEmpty(SafetyStop):
     """A full listing came back empty while copies are known: never read as "all deleted"."""
 
 
