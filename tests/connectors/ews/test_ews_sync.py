@@ -157,3 +157,22 @@ def test_incremental_passes_use_sync_folder_items_not_a_listing(hub, fake):
     hub.sync()
     assert "SyncFolderItems" in fake.requests and "FindItem" not in fake.requests, fake.requests
     assert hub.record(ann).contact.title == "Chief buyer"
+
+
+@pytest.mark.parametrize("written", ["--04-16", "--0416"])
+def test_s2_a_birthday_without_a_year_is_stored_in_1604_and_reads_back_without_a_year(hub, fake, written):
+    """Outlook keeps a year-less birthday in the year 1604; the model says --MM-DD (RFC 6350 §4.3.1)."""
+    ann = hub.add(person("Ann", birthday=written, anniversary="--06-07"))
+    hub.sync()
+    item = hub.copy_id(ann)
+    assert fake.value(item, "Birthday").startswith("1604-04-16")
+    assert fake.value(item, "WeddingAnniversary").startswith("1604-06-07")
+    conn = open_ews(hub.tmp_path)
+    (fetched,) = conn.fetch([item])
+    conn.close()
+    assert fetched.contact.birthday == written  # as the record holds it
+    hub.assert_converged([ann])
+    fake.user_edit(item, Birthday="1604-12-24T11:59:00Z")  # another day, still no year
+    hub.sync()
+    assert hub.record(ann).contact.birthday == "--12-24"  # Exchange's own 1604 date, read as "no year"
+

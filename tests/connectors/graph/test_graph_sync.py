@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from graph_helpers import FOLDER, open_graph
 
-from contacthub.connectors.graph.mapping import MARKER_PROPERTY
+from contacthub.connectors.graph.mapping import MARKER_PROPERTY, plain_contact
 from contacthub.model import Contact, Name, Photo, Typed
 from contacthub.sync.target import Target
 from contacthub.testing import SyncHarness
@@ -150,3 +150,29 @@ def test_many_records_go_in_batches_of_at_most_20(hub, fake):
     hub.sync()
     assert set(hub.copies()) == set(ids)
     assert fake.batches and max(fake.batches) <= 20
+
+
+@pytest.mark.parametrize("written", ["--04-16", "--0416"])
+def test_s2_a_birthday_without_a_year_is_stored_in_1604_and_reads_back_without_a_year(hub, fake, written):
+    """Outlook keeps a year-less birthday in the year 1604; the model says --MM-DD (RFC 6350 §4.3.1)."""
+    ann = hub.add(person("Ann", birthday=written))
+    hub.sync()
+    cid, item = hub.copy(ann)
+    assert item["birthday"] == "1604-04-16T11:59:00Z"
+    (fetched,) = open_graph(hub.tmp_path / "cache").fetch([cid])
+    assert fetched.contact.birthday == written  # as the record holds it (the details say which spelling)
+    assert plain_contact(item).birthday == "--04-16"  # what Outlook itself says
+    assert hub.sync().plan.actions == []  # the copy reads back as the record holds it
+    fake.user_edit(FOLDER, cid, birthday="1604-12-24T11:59:00Z")  # the user picks another day, still no year
+    hub.sync()
+    assert hub.record(ann).contact.birthday == "--12-24"
+
+
+def test_s4_a_birthday_with_a_year_keeps_its_year(hub, fake):
+    ann = hub.add(person("Ann", birthday="1980-04-16"))
+    hub.sync()
+    cid, item = hub.copy(ann)
+    assert item["birthday"] == "1980-04-16T11:59:00Z"
+    fake.user_edit(FOLDER, cid, birthday="1981-04-16T11:59:00Z")
+    hub.sync()
+    assert hub.record(ann).contact.birthday == "1981-04-16"
