@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from contacthub.connector import (
     Capabilities,
@@ -147,7 +147,7 @@ class GraphConnector:
         changed: dict[str, str] = {}
         deleted: set[str] = set()
         delta_link = ""
-        for page in self.client.pages(url, f"reading the changes of {self.where}", PERMISSION):
+        for page in self._delta_pages(url, bool(token)):
             for row in page.get("value", []):
                 rid = str(row.get("id") or "")
                 if not rid:
@@ -256,12 +256,41 @@ class GraphConnector:
 
     # -- reads ----------------------------------------------------------------------------
 
+    def _delta_pages(self, url: str, stored: bool) -> Iterator[dict[str, Any]]:
+        """The pages of one delta round; a stored link the service refuses is TokenExpired (a full read follows).
+
+        Graph answers an expired link with 410 Gone (code syncStateNotFound / resyncRequired)
+        and one it cannot read with 400: either way the round starts again from the folder
+        (delta-query-overview, "Synchronization reset" and "Token duration").
+        """
+        what = f"reading the changes of {self.where}"
+        first = self.client.request("GET", url, what)
+        if stored and first.status in (400, 410):
+            detail = first.error_code() or f"HTTP {first.status}"
+            raise TokenExpired(f"graph: the service no longer knows the change token of {self.where} ({detail}); reading everything")
+        if not first.ok:
+            raise error_for(first, what, PERMISSION)
+        page = first.body or {}
+        yield page
+        if page.get("@odata.nextLink"):
+            yield from self.client.pages(page["@odata.nextLink"], what, PERMISSION)
+
     def _our_token(self, token: str) -> bool:
-        """A delta link for this folder on this Graph; anything else is never requested (the token goes there)."""
+        """A delta link on the configured Graph host; anything else is never requested (the token goes there).
+
+        The link itself is opaque: Graph spells it in its own way (e.g.
+        ``/users('{guid}')/contactFolders('{id}')/contacts/delta?$deltatoken=…``, not the path
+        the hub asked), so only its host and its being a delta link are checked. That it is
+        this folder's link is known from the cache, which remembers the links it handed out.
+        """
+        if len(token) > 8192 or not token.isprintable():
+            return False
+        link, graph = urlsplit(token), urlsplit(self.client.base)
         return (
-            len(token) <= 8192
-            and token.isprintable()
-            and unquote(token.partition("?")[0]).casefold() == unquote(self.client.url(self._contacts + "/delta")).casefold()
+            link.scheme == "https"
+            and link.netloc.casefold() == graph.netloc.casefold()
+            and unquote(link.path).rstrip("/").casefold().endswith("/delta")
+            and "$deltatoken=" in unquote(link.query).casefold()
         )
 
     def _add_own_writes(self, token: str, changed: dict[str, str], deleted: set[str]) -> None:
