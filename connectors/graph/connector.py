@@ -4,7 +4,8 @@ The remote id is the contact's Graph id, the etag its changeKey (sent back as
 ``If-Match: W/"changeKey"``). Changes come from the folder's delta query; the
 engine stores the whole @odata.deltaLink as the change token. The marker is a
 single-value extended property (mapping.py); writes go in $batch requests,
-each sub-response judged on its own (http.py).
+each sub-response judged on its own, at most 4 requests in flight for the
+mailbox counting sub-requests (http.py).
 
 Target: ``graph:FOLDER`` — a contact folder by name, made when missing. With
 option `mailbox` (and an app's `client_secret`) the folder is in that mailbox
@@ -35,7 +36,15 @@ from contacthub.connector import (
 )
 from contacthub.connectors.graph.auth import auth_for
 from contacthub.connectors.graph.cache import MarkerCache
-from contacthub.connectors.graph.http import GraphClient, Reply, SubRequest, error_for, query, segment
+from contacthub.connectors.graph.http import (
+    MAILBOX_CONCURRENCY,
+    GraphClient,
+    Reply,
+    SubRequest,
+    error_for,
+    query,
+    segment,
+)
 from contacthub.connectors.graph.mapping import (
     EXPAND,
     EXPAND_MARKER,
@@ -62,7 +71,7 @@ class GraphConnector:
     capabilities = Capabilities(
         incremental=True,  # delta query; the deltaLink is the change token
         push=False,
-        batch_size=80,  # 4 $batch requests of 20, sent together
+        batch_size=80,  # per engine step; sent as $batch requests of 4, one at a time (the mailbox's limit)
         fields=HELD_FIELDS,
     )
 
@@ -83,7 +92,7 @@ class GraphConnector:
         mailbox = str(options.get("mailbox") or "").strip()
         if auth.settings.app_only and not mailbox:
             raise ConfigError("graph: an app signing in with client_secret needs option 'mailbox' (the user's address)")
-        client = GraphClient(auth.settings.graph_url, auth.token)
+        client = GraphClient(auth.settings.graph_url, auth.token, subrequest_limit=MAILBOX_CONCURRENCY)
         return cls(client, folder, context.cache_dir, mailbox)
 
     # -- the folder -------------------------------------------------------------------

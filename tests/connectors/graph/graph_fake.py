@@ -11,6 +11,11 @@ case-insensitive and key segments (``contactFolders('id')``) are understood.
 A delta token the service never wrote is refused with 400, one it no longer
 knows (expired, or dropped from its cache) with 410 Gone, SyncStateNotFound.
 
+Outlook's concurrency limit is enforced (mailbox_limit.py): at most 4 requests
+in flight per mailbox, each batch sub-request counted; the excess gets 429
+ApplicationThrottled with a Retry-After (inside the batch for sub-requests).
+`limit.most` / `limit.refused` say what the client did.
+
 Failure injection: `throttle_subrequests(n)` (429 inside a 200 batch),
 `expire_tokens()` (delta links answer 410), `revoke_token()` (next request 401),
 `forget_deletes_after_token` (a copy created after a delta link and deleted since
@@ -29,6 +34,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import responses
+
+from mailbox_limit import MailboxLimit, throttled_answer
 
 from contacthub.connectors.graph.mapping import to_graph
 from contacthub.model import Contact
@@ -53,9 +60,10 @@ NOT_FOUND = (404, "ErrorItemNotFound", "The specified object was not found in th
 
 
 class FakeGraph:
-    def __init__(self, base: str = BASE, page_size: int = 3) -> None:
+    def __init__(self, base: str = BASE, page_size: int = 3, strict: bool = True, service_time: float = 0.0) -> None:
         self.base = base
         self.page_size = page_size
+        self.limit = MailboxLimit(strict, service_time)  # Outlook's 4 requests in flight per mailbox
         self.owners: dict[str, dict[str, dict]] = {}  # owner -> folder id -> {"displayName", "contacts"}
         self.log: list[tuple[str, str]] = []  # (folder id, contact id) touched, in order: delta positions
         self.created_at: dict[str, int] = {}  # contact id -> log position when created
@@ -145,27 +153,48 @@ class FakeGraph:
         body = json.loads(request.body) if request.body else None
         if request.method == "POST" and path == "/$batch":
             return 200, {"Content-Type": "application/json"}, json.dumps(self._batch(body))
-        status, hdrs, answer = self._route(request.method, path, split.query, headers, body)
+        mailbox = [self._mailbox(path)]
+        if not self.limit.admit(mailbox)[0]:
+            status, hdrs, answer = throttled_answer()
+            return status, hdrs, json.dumps(answer)
+        try:
+            self.limit.work(1)
+            status, hdrs, answer = self._route(request.method, path, split.query, headers, body)
+        finally:
+            self.limit.release(mailbox)
         return status, hdrs, json.dumps(answer) if answer is not None else ""
+
+    def _mailbox(self, path: str) -> str:
+        parts = _segments(urlsplit(path).path)
+        return "me" if parts[:1] == ["me"] else self._owner(parts[1]) if parts[:1] == ["users"] and len(parts) > 1 else ""
 
     def _batch(self, body: dict) -> dict:
         assert len(body["requests"]) <= 20, "Graph takes at most 20 requests per batch"
+        assert not any(sub.get("dependsOn") for sub in body["requests"]), "dependsOn chains are not modelled here"
         self.batches.append(len(body["requests"]))
+        mailboxes = [self._mailbox(sub["url"]) for sub in body["requests"]]
+        admitted = self.limit.admit(mailboxes)  # every sub-request counts against its mailbox's limit
         answers = []
-        for sub in body["requests"]:
-            if self._throttle > 0:
-                self._throttle -= 1
-                status, hdrs, answer = graph_error(429, "ApplicationThrottled", "Application is over its MailboxConcurrency limit.")
-                hdrs = {**hdrs, "Retry-After": self._throttle_after}
-            else:
-                split = urlsplit(sub["url"])
-                status, hdrs, answer = self._route(
-                    sub["method"], split.path, split.query, {k.lower(): v for k, v in (sub.get("headers") or {}).items()}, sub.get("body")
-                )
-            entry = {"id": sub["id"], "status": status, "headers": hdrs}
-            if answer is not None:
-                entry["body"] = answer
-            answers.append(entry)
+        try:
+            self.limit.work(sum(admitted))
+            for sub, runs in zip(body["requests"], admitted, strict=True):
+                if self._throttle > 0:
+                    self._throttle -= 1
+                    status, hdrs, answer = graph_error(429, "ApplicationThrottled", "Application is over its MailboxConcurrency limit.")
+                    hdrs = {**hdrs, "Retry-After": self._throttle_after}
+                elif not runs:
+                    status, hdrs, answer = throttled_answer()
+                else:
+                    split = urlsplit(sub["url"])
+                    status, hdrs, answer = self._route(
+                        sub["method"], split.path, split.query, {k.lower(): v for k, v in (sub.get("headers") or {}).items()}, sub.get("body")
+                    )
+                entry = {"id": sub["id"], "status": status, "headers": hdrs}
+                if answer is not None:
+                    entry["body"] = answer
+                answers.append(entry)
+        finally:
+            self.limit.release([m for m, runs in zip(mailboxes, admitted, strict=True) if runs])
         answers.reverse()  # Graph may answer in any order: the client must match by id
         return {"responses": answers}
 
