@@ -165,22 +165,24 @@ class GraphClient:
         """One request, with token refresh and throttling handled; the reply may be any status."""
         return self._request(method, path, what, body, headers or {}, 1)
 
-    def _request(self, method: str, path: str, what: str, body: Any, headers: dict[str, str], weight: int) -> Reply:
+    def _request(self, method: str, path: str, what: str, body: Any, headers: dict[str, str], weight: int,
+                 retries: int = MAX_RETRIES) -> Reply:
         """`weight`: the requests this one counts as against the limit in flight (a batch: its sub-requests)."""
         refreshed = False
-        for attempt in range(MAX_RETRIES + 1):
+        attempt = 0
+        while True:
             reply = self._send(method, self.url(path), body, headers, what, refreshed, weight)
             if reply.status == 401 and not refreshed:
                 refreshed = True  # the token may have expired or been revoked: one fresh one
                 continue
-            if reply.status in RETRY_STATUSES and attempt < MAX_RETRIES:
+            if reply.status in RETRY_STATUSES and attempt < retries:
                 wait = reply.retry_after(attempt)
                 if wait <= MAX_WAIT:
                     log.debug("graph: %s: HTTP %s, retrying in %.1f s", what, reply.status, wait)
                     self._sleep(wait)
+                    attempt += 1
                     continue
             return reply
-        return reply
 
     def call(self, method: str, path: str, what: str, *, body: Any = None,
              headers: dict[str, str] | None = None, permission: str = "") -> Reply:
@@ -238,6 +240,9 @@ class GraphClient:
 
         A sub-request throttled inside a 200 batch is resent after its
         Retry-After; one still throttled after that gets its 429 Reply back.
+        A batch refused as a whole (429, 5xx, 400 …) is each of its
+        sub-requests' answer, so every write gets its own failed result;
+        only a refused sign-in (401, 403) is raised for the whole call.
         """
         replies: list[Reply | None] = [None] * len(requests_)
         pending = list(range(len(requests_)))
@@ -267,9 +272,12 @@ class GraphClient:
 
     def _one_batch(self, subs: list[SubRequest], what: str) -> list[Reply]:
         body = {"requests": [_sub_json(str(i + 1), sub) for i, sub in enumerate(subs)]}
-        reply = self._request("POST", "/$batch", what, body, {}, len(subs) if self._subrequest_limit else 1)
-        if not reply.ok:
+        # No retries here: a throttled batch is resent with its sub-requests by batch().
+        reply = self._request("POST", "/$batch", what, body, {}, len(subs) if self._subrequest_limit else 1, retries=0)
+        if reply.status in (401, 403):
             raise error_for(reply, what)
+        if not reply.ok:
+            return [reply] * len(subs)
         answers = {}
         for item in (reply.body or {}).get("responses", []):
             if isinstance(item, dict) and "id" in item:

@@ -17,6 +17,7 @@ ApplicationThrottled with a Retry-After (inside the batch for sub-requests).
 `limit.most` / `limit.refused` say what the client did.
 
 Failure injection: `throttle_subrequests(n)` (429 inside a 200 batch),
+`fail_batches(n, status)` (the next n $batch requests refused as a whole),
 `expire_tokens()` (delta links answer 410), `revoke_token()` (next request 401),
 `forget_deletes_after_token` (a copy created after a delta link and deleted since
 is left out of that link's changes, as Exchange may do).
@@ -75,6 +76,7 @@ class FakeGraph:
         self.forget_deletes_after_token = False
         self._throttle = 0
         self._throttle_after = "1"
+        self._fail_batches: tuple[int, int, str, str] = (0, 503, "", "")
         self._revoked = False
         self._ids = itertools.count(1)
         self._pages: dict[str, tuple[list, int]] = {}  # skiptoken -> rows still to send, log position
@@ -98,6 +100,11 @@ class FakeGraph:
     def throttle_subrequests(self, count: int, retry_after: str = "1") -> None:
         self._throttle = count
         self._throttle_after = retry_after
+
+    def fail_batches(self, count: int, status: int = 503, code: str = "serviceNotAvailable",
+                     message: str = "The service is temporarily unavailable.") -> None:
+        """The next `count` $batch requests are refused as a whole (Graph errors page: 503, 504, 500 …)."""
+        self._fail_batches = (count, status, code, message)
 
     def expire_tokens(self) -> None:
         self.epoch += 1
@@ -152,6 +159,11 @@ class FakeGraph:
         path = split.path[len(urlsplit(self.base).path):]
         body = json.loads(request.body) if request.body else None
         if request.method == "POST" and path == "/$batch":
+            count, status, code, message = self._fail_batches
+            if count > 0:
+                self._fail_batches = (count - 1, status, code, message)
+                status, hdrs, answer = graph_error(status, code, message)
+                return status, hdrs, json.dumps(answer)
             return 200, {"Content-Type": "application/json"}, json.dumps(self._batch(body))
         mailbox = [self._mailbox(path)]
         if not self.limit.admit(mailbox)[0]:
