@@ -35,7 +35,6 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import responses
-
 from mailbox_limit import MailboxLimit, throttled_answer
 
 from contacthub.connectors.graph.mapping import to_graph

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from graph_fake import BASE
-from graph_helpers import FOLDER, open_graph
+from graph_helpers import FOLDER
 from test_graph_sync import GraphHub, person
 
 from contacthub.connector import TokenExpired
