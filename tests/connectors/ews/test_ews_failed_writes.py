@@ -6,17 +6,10 @@ import logging
 
 import pytest
 from ews_helpers import open_ews
-from test_ews_sync import EwsHub, person
+from ews_hub import person
 
 from contacthub.connector import Marker, TargetError, Throttled, WriteRequest
 from contacthub.model import Contact
-
-
-@pytest.fixture
-def hub(tmp_path, fake):
-    hub = EwsHub(tmp_path, fake)
-    yield hub
-    hub.db.dispose()
 
 
 def test_u4_a_throttled_create_is_a_failed_result_per_item_and_the_next_pass_makes_them(hub, fake):

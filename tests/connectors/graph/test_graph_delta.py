@@ -5,17 +5,10 @@ from __future__ import annotations
 import pytest
 from graph_fake import BASE
 from graph_helpers import FOLDER
-from test_graph_sync import GraphHub, person
+from graph_hub import person
 
 from contacthub.connector import TokenExpired
 from contacthub.sync.state import TargetState
-
-
-@pytest.fixture
-def hub(tmp_path, fake):
-    hub = GraphHub(tmp_path, fake)
-    yield hub
-    hub.db.dispose()
 
 
 def stored_token(hub) -> str:

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import logging
 
-import pytest
 from graph_helpers import FOLDER, Sleeps, open_graph
-from test_graph_sync import GraphHub, person
+from graph_hub import person
 
 from contacthub.connector import Marker, TargetError, Throttled, WriteRequest
 from contacthub.model import Contact
-
-
-@pytest.fixture
-def hub(tmp_path, fake):
-    hub = GraphHub(tmp_path, fake)
-    yield hub
-    hub.db.dispose()
 
 
 def loud(caplog) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from graph_fake import BASE, TOKEN, FakeGraph
 from graph_helpers import FOLDER, Sleeps, open_graph
-from test_graph_sync import GraphHub, person
+from graph_hub import GraphHub, person
 
 from contacthub.connectors.graph.http import GraphClient, SubRequest
 
