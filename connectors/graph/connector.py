@@ -298,7 +298,7 @@ class GraphConnector:
         return (
             link.scheme == "https"
             and link.netloc.casefold() == graph.netloc.casefold()
-            and unquote(link.path).rstrip("/").casefold().endswith("/delta")
+            and unquote(link.path).rstrip("/").casefold().endswith(("/delta", "/microsoft.graph.delta()", "/delta()"))
             and "$deltatoken=" in unquote(link.query).casefold()
         )
 

@@ -97,3 +97,19 @@ def test_the_fake_refuses_a_malformed_delta_token_with_400_and_an_expired_one_wi
     fake.expire_tokens()
     reply = conn.client.request("GET", token, "probe")
     assert reply.status == 410 and reply.error_code() == "SyncStateNotFound" and reply.headers["location"].endswith("$deltatoken=")
+
+
+def test_s12_a_stored_link_the_service_cannot_read_is_token_expired(fake, conn):
+    """Graph answers 400 to a delta token it did not write; the hub then reads everything instead of failing."""
+    token = conn.changes("").token
+    unreadable = token.split("$deltatoken=")[0] + "$deltatoken=not-a-token-of-this-service"
+    conn._markers().issued(unreadable)  # as if the hub had stored it
+    with pytest.raises(TokenExpired, match="BadRequest"):
+        conn.changes(unreadable)
+
+
+def test_the_function_spelling_of_a_delta_link_is_a_delta_link_too(conn):
+    token = conn.changes("").token
+    assert conn._our_token(token)
+    assert conn._our_token(token.replace("/contacts/delta?", "/contacts/microsoft.graph.delta()?"))
+    assert not conn._our_token(token.replace("$deltatoken=", "$skiptoken="))
