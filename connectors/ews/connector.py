@@ -30,6 +30,7 @@ from exchangelib.errors import (
     ErrorItemNotFound,
     ErrorServerBusy,
     ErrorStaleObject,
+    ErrorTimeoutExpired,
     EWSError,
     RateLimitError,
     ResponseMessageError,
@@ -377,10 +378,12 @@ class EwsConnector:
         """One write request's outcomes, one per item; a refused or throttled request is every item's error.
 
         The engine then reports them as failed writes and the next pass tries them
-        again; only a refused login or a missing folder stops the pass.
+        again; a refused login, a missing folder or an unreachable server stops the pass.
         """
         try:
             return self._call(what, run)
+        except _Unreachable:
+            raise  # the server is gone for this pass: the engine stops it, the next one resumes
         except (Throttled, TargetError) as exc:
             log.debug("%s", exc)
             return [exc] * count
@@ -430,9 +433,15 @@ class EwsConnector:
             return AuthError(f"{where}: the server refused the credentials of {self.settings.username} ({self.settings.auth})")
         if isinstance(exc, ErrorFolderNotFound):
             return NotFound(f"{where}: the folder does not exist")
-        if isinstance(exc, TransportError) and not isinstance(exc, ResponseMessageError):
-            return TargetError(f"{where}: {what}: cannot reach the server ({_one_line(exc)})")
+        # exchangelib turns a refused or dropped connection into ErrorTimeoutExpired("Reraised from …").
+        reraised = isinstance(exc, ErrorTimeoutExpired) and str(exc).startswith("Reraised from")
+        if reraised or (isinstance(exc, TransportError) and not isinstance(exc, ResponseMessageError)):
+            return _Unreachable(f"{where}: {what}: cannot reach the server ({_one_line(exc)})")
         return TargetError(f"{where}: {what}: {type(exc).__name__}: {_one_line(exc)}")
+
+
+class _Unreachable(TargetError):
+    """No answer from the server at all (not a refusal): the pass stops instead of failing every write in turn."""
 
 
 class _SyncStateRefused(Exception):

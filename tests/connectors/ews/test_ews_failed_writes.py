@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 
 import pytest
+import requests
+import responses
 from ews_helpers import open_ews
 from ews_hub import person
+from fake_ews import URL
 
 from contacthub.connector import Marker, TargetError, Throttled, WriteRequest
 from contacthub.model import Contact
@@ -74,3 +77,9 @@ def test_u4_a_refused_update_names_the_contact_and_the_code(fake, conn):
     fake.refuse_items("UpdateItem", "ErrorQuotaExceeded", "The mailbox that was requested has exceeded its quota.")
     (result,) = conn.update([WriteRequest(Contact(display_name="Ann B"), Marker("db", "r1"), created.ref.remote_id, created.ref.etag)])
     assert isinstance(result.error, TargetError) and "ErrorQuotaExceeded" in str(result.error) and "\n" not in str(result.error)
+
+
+def test_u4_a_server_that_does_not_answer_stops_the_pass_instead_of_failing_every_write(fake, conn):
+    fake.mock.replace(responses.POST, URL, body=requests.ConnectionError("Connection refused"))
+    with pytest.raises(TargetError, match="cannot reach the server"):
+        list(conn.create([WriteRequest(Contact(display_name="Ann"), Marker("db", "r1"))]))
