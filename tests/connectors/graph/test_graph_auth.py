@@ -199,12 +199,13 @@ def custom_authority(rsps) -> None:
     })  # fmt: skip
 
 
-def test_u2_a_custom_authority_signs_in_with_a_device_code_without_reaching_login_microsoftonline_com(context):
+@pytest.mark.parametrize("connector", ["graph", "sharepoint"])
+def test_u2_a_custom_authority_signs_in_with_a_device_code_without_reaching_login_microsoftonline_com(context, connector):
     shown: list[str] = []
     with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
         custom_authority(rsps)
-        assert auth.login(USER, context, prompt=shown.append) == "ann@example.test"
-        assert auth.auth_for(USER, context).token() == ACCESS  # later passes: from the cache, silently
+        assert auth.login(USER, context, prompt=shown.append, connector=connector) == "ann@example.test"
+        assert auth.auth_for(USER, context, connector).token() == ACCESS  # later passes: from the cache, silently
         hosts = {c.request.url.split("/")[2] for c in rsps.calls}
     assert hosts == {"login.example.test"}
     assert "WDJB-MJHT" in shown[0]
