@@ -59,9 +59,10 @@ Decisions (each one kept exact by a round trip: read -> write -> read is equal):
 from __future__ import annotations
 
 from contacthub.vcard_props import APPLE_LABEL_RE as _APPLE_LABEL_RE
+from contacthub.vcard_props import with_groups
 from contacthub.vcard_read import MAX_PROBLEMS, CardGroup, ReadResult, VCardStream, read_vcards
 from contacthub.vcard_scan import MAX_CARD_BYTES, MAX_LINE_BYTES, MAX_PROPERTIES
-from contacthub.vcard_write import FOLD_OCTETS, PRODID, VERSIONS, to_vcard, to_vcards, with_groups
+from contacthub.vcard_write import FOLD_OCTETS, PRODID, VERSIONS, to_vcard, to_vcards
 
 __all__ = [
     "FOLD_OCTETS",

@@ -13,7 +13,7 @@ import quopri
 import re
 from dataclasses import dataclass, field
 
-from contacthub.model import ExtraProperty
+from contacthub.model import Contact, ExtraProperty
 
 FALLBACK_CHARSET = "windows-1252"
 
@@ -39,7 +39,7 @@ class Property:
 
     name: str  # as written
     group: str
-    params: list[tuple[str, str]]
+    params: list[tuple[str, str]]  # values as written, quotes included (written back so)
     value: str
     line: int
     custom_label: str = ""  # Samsung's X-CUSTOM(...) label, decoded
@@ -50,9 +50,9 @@ class Property:
         return self.name.upper()
 
     def param(self, name: str) -> list[str]:
-        """All values of parameter `name`, comma lists split; the parameter counts as mapped."""
+        """All values of parameter `name`, comma lists split, unquoted; the parameter counts as mapped."""
         self.used.add(name)
-        return [v for k, vs in self.params if k.upper() == name for v in vs.split(",")]
+        return [v.replace('"', "") for k, vs in self.params if k.upper() == name for v in vs.split(",")]
 
     def unmapped(self) -> list[tuple[str, str]]:
         """The parameters no `param()` call asked for, in order, as read."""
@@ -162,7 +162,7 @@ def parse_property(number: int, raw: bytes, charset: str) -> Property:
         elif not _TOKEN.fullmatch(key):
             raise BadCard(f"line {number}: not a property: {preview(raw)}")
         else:
-            named = (key, value.replace('"', ""))
+            named = (key, value)
         if named is not None:
             params.append(named)
     declared = [v for k, v in params if k.upper() == "CHARSET"]
@@ -219,3 +219,26 @@ def apple_label(raw: str) -> str:
     value = text(raw)
     match = APPLE_LABEL_RE.fullmatch(value)
     return match.group(1) if match else value
+
+
+def with_groups(contact: Contact) -> Contact:
+    """The contact with a group for each labelled EMAIL/TEL/ADR/URL/IMPP that has none.
+
+    Groups read are kept as they are (Apple's and Google's ``itemN`` are never
+    renumbered); a new label gets the first ``itemN`` no property uses.
+    """
+    items = [*contact.emails, *contact.phones, *contact.addresses, *contact.urls, *contact.ims]
+    if all(i.group or not i.label for i in items):
+        return contact
+    contact = contact.copy()
+    items = [*contact.emails, *contact.phones, *contact.addresses, *contact.urls, *contact.ims]
+    used = {i.group.lower() for i in items} | {e.group.lower() for e in contact.extra}
+    used |= {g.lower() for g in contact.groups.values()}
+    n = 0
+    for item in items:
+        if item.label and not item.group:
+            n += 1
+            while f"item{n}" in used:
+                n += 1
+            item.group = f"item{n}"
+    return contact

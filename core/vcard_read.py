@@ -23,6 +23,7 @@ from contacthub.vcard_props import (
     preview,
     split,
     text,
+    with_groups,
 )
 from contacthub.vcard_scan import CHUNK_BYTES, RawCard, Stray, scan
 
@@ -80,7 +81,7 @@ def iso_date(prop: Property) -> str | None:
     full = _FULL_DATE.fullmatch(value)
     if full:
         year, month, day = (int(g) for g in full.groups())
-        omitted = [v.strip() for k, v in prop.params if k.upper() == "X-APPLE-OMIT-YEAR"]
+        omitted = [v.strip(' "') for k, v in prop.params if k.upper() == "X-APPLE-OMIT-YEAR"]
         if omitted and omitted[0] == full.group(1):
             return _no_year(month, day)
         try:
@@ -199,7 +200,7 @@ class _CardReader:
             contact.uid = str(uuid.uuid4())
         if "display_name" not in self.filled:
             contact.display_name = contact.best_name()
-        return contact
+        return with_groups(contact)  # a label read without a group (Samsung's) gets the one it is written in
 
     def _is_consumed_label(self, prop: Property) -> bool:
         return prop.key == "X-ABLABEL" and self.labels.get(prop.group.lower()) is prop

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable
 
 from contacthub.model import Address, Contact, Typed
-from contacthub.vcard_props import APPLE_LABELS
+from contacthub.vcard_props import APPLE_LABELS, with_groups
 
 PRODID = "-//contacthub//contacthub vCard//EN"
 VERSIONS = ("3.0", "4.0")
@@ -39,8 +39,14 @@ def _escape_uri(value: str) -> str:
 
 
 def _param_value(value: str) -> str:
-    """A parameter value, quoted when it holds ';' or ':' (a '"' cannot be held: RFC 6350 3.3)."""
-    value = re.sub(r"[\r\n]+", " ", value.replace('"', "'")).replace("\0", "")
+    """A parameter value as read (quotes included), or quoted when it holds ';' or ':'.
+
+    A '"' cannot be held inside a value (RFC 6350 3.3), nor a line break or NUL.
+    """
+    value = re.sub(r"[\r\n]+", " ", value).replace("\0", "")
+    if re.fullmatch(r'"[^"]*"(,"[^"]*"|,[^";:,]*)*|[^";:,]*(,"[^"]*"|,[^";:,]*)*', value):
+        return value  # as written: plain, quoted, or a list of such
+    value = value.replace('"', "'")
     return f'"{value}"' if ";" in value or ":" in value else value
 
 
@@ -83,29 +89,6 @@ def _type_params(item: Typed | Address, v4: bool) -> list[tuple[str, str]]:
 
 def _label_text(label: str) -> str:
     return f"_$!<{label}>!$_" if label in APPLE_LABELS else label
-
-
-def with_groups(contact: Contact) -> Contact:
-    """The contact with a group for each labelled EMAIL/TEL/ADR/URL/IMPP that has none.
-
-    Groups read are kept as they are (Apple's and Google's ``itemN`` are never
-    renumbered); a new label gets the first ``itemN`` no property uses.
-    """
-    items = [*contact.emails, *contact.phones, *contact.addresses, *contact.urls, *contact.ims]
-    if all(i.group or not i.label for i in items):
-        return contact
-    contact = contact.copy()
-    items = [*contact.emails, *contact.phones, *contact.addresses, *contact.urls, *contact.ims]
-    used = {i.group.lower() for i in items} | {e.group.lower() for e in contact.extra}
-    used |= {g.lower() for g in contact.groups.values()}
-    n = 0
-    for item in items:
-        if item.label and not item.group:
-            n += 1
-            while f"item{n}" in used:
-                n += 1
-            item.group = f"item{n}"
-    return contact
 
 
 def _grouped_lines(contact: Contact, v4: bool) -> list[str]:

@@ -31,11 +31,12 @@ label = text.filter(lambda t: not _APPLE_LABEL_RE.fullmatch(t))
 # Parameters the model does not map, as the reader keeps them (S11): values not empty,
 # without '"' or ',' (a comma separates parameter values); not TYPE/PREF (modelled) nor
 # CHARSET/ENCODING (the reader decodes those away).
+# A value holding ';' or ':' is quoted, and the reader keeps the quotes.
+param_value = st.from_regex(r"[A-Za-z0-9 ._/:;=-]{1,12}", fullmatch=True).map(
+    lambda v: f'"{v}"' if ";" in v or ":" in v else v
+)
 params = st.lists(
-    st.tuples(
-        st.from_regex(r"(X-[A-Z]{1,6}|PID|ALTID|LABEL|SORT-AS|VALUE|LANGUAGE)", fullmatch=True),
-        st.from_regex(r"[A-Za-z0-9 ._/:;=-]{1,12}", fullmatch=True),
-    ),
+    st.tuples(st.from_regex(r"(X-[A-Z]{1,6}|PID|ALTID|LABEL|SORT-AS|VALUE|LANGUAGE)", fullmatch=True), param_value),
     max_size=3,
 )
 # A group is kept as read (S2: Apple's itemN are not renumbered); `unique_groups` below
@@ -99,13 +100,7 @@ extra = st.builds(
     ExtraProperty,
     name=st.from_regex(r"X-[A-Z0-9-]{1,10}", fullmatch=True).filter(lambda n: n not in ("X-ABLABEL", "X-ANNIVERSARY")),
     value=st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n\0"), max_size=30),
-    params=st.lists(
-        st.tuples(
-            st.from_regex(r"(X-[A-Z]{1,6}|TYPE|VALUE)", fullmatch=True),
-            st.from_regex(r"[A-Za-z0-9 ._/:;=-]{1,12}", fullmatch=True),
-        ),
-        max_size=3,
-    ),
+    params=st.lists(st.tuples(st.from_regex(r"(X-[A-Z]{1,6}|TYPE|VALUE)", fullmatch=True), param_value), max_size=3),
     group=st.sampled_from(["", "item1", "item2", "item4", "g1"]),
 )
 
