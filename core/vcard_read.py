@@ -363,11 +363,12 @@ def _who(card: RawCard, charset: str) -> str:
         if raw is None:
             continue
         try:
-            value = text(parse_property(0, raw, charset).value).strip()
-        except BadCard:
-            value = decode(raw.split(b":", 1)[-1], charset).strip()
+            value = text(parse_property(0, raw, charset).value)
+        except BadCard:  # the line holds what made the card bad: show it, made printable
+            value = decode(raw.split(b":", 1)[-1], charset)
+        value = re.sub(r"[\x00-\x1f\x7f]", "?", value.strip()).replace('"', "'")
         if value:
-            named.append(f"{key} {preview(value.encode('utf-8'))[1:-1]!r}".replace("'", '"', 2))
+            named.append(f'{key} "{value if len(value) <= 40 else value[:40] + "..."}"')
     return f" ({', '.join(named)})" if named else ""
 
 
