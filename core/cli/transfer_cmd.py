@@ -19,8 +19,9 @@ def import_command(hub, path: Path, type_name: str, dry_run: bool) -> None:
     """Import a .vcf file (one or many cards) or every .vcf in a folder.
 
     vCard 2.1, 3.0 and 4.0 are read. A card whose UID matches a record updates
-    it. A malformed card is reported (file and card number) and skipped; the
-    others are imported.
+    it. A group card (KIND:group) is no contact: its members get the group's
+    name as a category. A malformed card is reported (file, line of its BEGIN,
+    name or UID) and skipped; the others are imported.
     """
     from contacthub.transfer import import_vcards
 
@@ -30,10 +31,12 @@ def import_command(hub, path: Path, type_name: str, dry_run: bool) -> None:
             tx.session.rollback()
     for problem in report.problems:
         warn(problem)
+    for group in report.groups:
+        click.echo(group)
     verb = "Would import" if dry_run else "Imported"
     click.echo(
         f"{verb} from {report.files} file{'s' if report.files != 1 else ''}: {report.added} added, "
-        f"{report.updated} updated, {report.unchanged} unchanged, {len(report.problems)} skipped"
+        f"{report.updated} updated, {report.unchanged} unchanged, {report.skipped} skipped"
     )
     if report.problems and not (report.added or report.updated or report.unchanged):
         sys.exit(1)  # nothing could be imported: the command failed as a whole
