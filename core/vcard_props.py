@@ -44,10 +44,10 @@ class Property:
     line: int
     custom_label: str = ""  # Samsung's X-CUSTOM(...) label, decoded
     used: set[str] = field(default_factory=set)  # parameter names the model maps (not kept verbatim)
+    key: str = field(init=False)  # the name in upper case
 
-    @property
-    def key(self) -> str:
-        return self.name.upper()
+    def __post_init__(self) -> None:
+        self.key = self.name.upper()
 
     def param(self, name: str) -> list[str]:
         """All values of parameter `name`, comma lists split, unquoted; the parameter counts as mapped."""
@@ -77,6 +77,8 @@ def preview(raw: bytes) -> str:
 
 def _split_header(header: str) -> list[str]:
     """Split on ';' outside double quotes and parentheses (Samsung's X-CUSTOM(...))."""
+    if '"' not in header and "(" not in header:
+        return header.split(";")
     parts, current, quoted, depth = [], [], False, 0
     for ch in header:
         if ch == '"':
@@ -96,6 +98,9 @@ def _split_header(header: str) -> list[str]:
 
 def _header_end(raw: bytes) -> int:
     """Index of the ':' that ends name and parameters (one inside quotes or parentheses does not)."""
+    colon = raw.find(b":")
+    if colon >= 0 and b'"' not in raw[:colon] and b"(" not in raw[:colon]:
+        return colon
     quoted, depth = False, 0
     for i, byte in enumerate(raw):
         if byte == 0x22:
@@ -190,6 +195,8 @@ def split(raw: str, sep: str | None) -> list[str]:
     "\\eof".  Unknown escapes keep their backslash; "\\:" (Apple and Google write
     "http\\://") is unescaped.
     """
+    if "\\" not in raw:
+        return raw.split(sep) if sep else [raw]
     parts: list[str] = []
     current: list[str] = []
     chars = iter(raw)

@@ -94,36 +94,44 @@ def physical_lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes | None]
     OS) is split on CR; anywhere else a CR that does not end a line stays in the line,
     where the reader refuses it (a bare CR must not start a new property).
     """
-    sep: bytes | None = None
-    rest = b""
-    skipping = False  # inside a line that is already too long
+    it = iter(chunks)
+    head = b""
+    sep = b"\n"
+    for chunk in it:  # the first line break decides the separator
+        head += chunk
+        found = _FIRST_BREAK.search(head)
+        if found is not None and not (found.group() == b"\r" and found.end() == len(head)):
+            sep = found.group()[-1:]
+            break
+        if len(head) > MAX_LINE_BYTES:
+            break
     number = 0
-    for chunk in chunks:
-        data = rest + chunk
-        if sep is None:
-            found = _FIRST_BREAK.search(data)
-            if found is None or found.end() == len(data) and found.group() == b"\r":
-                if len(data) <= MAX_LINE_BYTES:
-                    rest = data
-                    continue
-                sep = b"\n"
-            else:
-                sep = b"\r" if found.group() == b"\r" else b"\n"
-        parts = data.split(sep)
-        rest = parts.pop()
-        for part in parts:
+    pending: list[bytes] = []  # the start of a line that continues in the next chunk
+    size = 0
+    skipping = False  # inside a line already too long: its bytes are dropped
+    for chunk in _chain(head, it):
+        *lines, tail = chunk.split(sep)
+        for line in lines:
             number += 1
             if skipping:
                 skipping = False
                 yield number, None
-            else:
-                yield number, part[:-1] if sep == b"\n" and part.endswith(b"\r") else part
-        if len(rest) > MAX_LINE_BYTES:
-            skipping, rest = True, b""
+                continue
+            if pending:
+                line, pending, size = b"".join([*pending, line]), [], 0
+            if sep == b"\n" and line.endswith(b"\r"):
+                line = line[:-1]
+            yield number, (line if len(line) <= MAX_LINE_BYTES else None)
+        if not skipping and tail:
+            pending.append(tail)
+            size += len(tail)
+            if size > MAX_LINE_BYTES:
+                skipping, pending, size = True, [], 0
     if skipping:
         yield number + 1, None
-    elif rest:
-        yield number + 1, rest[:-1] if rest.endswith(b"\r") and sep != b"\r" else rest
+    elif pending:
+        line = b"".join(pending)
+        yield number + 1, line[:-1] if sep == b"\n" and line.endswith(b"\r") else line
 
 
 # -- physical -> logical lines -----------------------------------------------------
