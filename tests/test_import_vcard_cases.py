@@ -58,3 +58,19 @@ def test_i2_a_binary_file_is_one_line_and_fails(run, tmp_path):
     assert result.stderr.strip().splitlines() == [
         f"Warning: {binary}: line 1: not a vCard file (it does not start with BEGIN:VCARD)"
     ]
+
+
+def test_u2_a_synced_copy_turned_bad_is_one_warning_not_a_failed_pass(run, tmp_path):
+    """The vcf connector reads with the same reader: a copy it now refuses (a NUL put in by
+    another app) is one warning line for that file; the pass succeeds, the record stays."""
+    folder = tmp_path / "phone"
+    run("contact", "add", "--name", "Ann Smith", "--email", "ann@x.example")
+    run("contact", "add", "--name", "Bob Jones")
+    run("sync", "start", f"vcf:{folder}")
+    [ann_file] = [f for f in folder.glob("*.vcf") if "Ann Smith" in f.read_text(encoding="utf-8")]
+    text = ann_file.read_text(encoding="utf-8")
+    ann_file.write_text(text.replace("FN:Ann Smith", "FN:Ann\0Smith"), encoding="utf-8", newline="")
+    result = run("sync", "run")
+    warnings = [line for line in result.stderr.splitlines() if ann_file.name in line]
+    assert len(warnings) == 1 and "a NUL byte" in warnings[0]
+    assert sorted(r["contact"]["display_name"] for r in run.json("contact", "list")) == ["Ann Smith", "Bob Jones"]
