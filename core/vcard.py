@@ -6,6 +6,7 @@ The work is split along its seams:
   limits (MAX_LINE_BYTES, MAX_CARD_BYTES, MAX_PROPERTIES) applied before decoding;
 - `vcard_props`: one line -> a property (group, name, parameters in order, value;
   quoted-printable and CHARSET decoded in one place), text value helpers;
+- `vcard_values`: TYPE/PREF, dates and photos in the model's form;
 - `vcard_read`: properties -> `Contact` or `CardGroup`; `VCardStream` (one file,
   incrementally) and `read_vcards` (bytes at hand);
 - `vcard_write`: `Contact` -> vCard 3.0 / 4.0 text.

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from contacthub.model import Address, Contact, ExtraProperty, Name, Photo, Typed
 from contacthub.vcard import _APPLE_LABEL_RE, VCardStream, read_vcards, to_vcard, with_groups
-from contacthub.vcard_read import sniffed
+from contacthub.vcard_values import sniffed
 
 FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
