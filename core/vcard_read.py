@@ -16,7 +16,6 @@ from contacthub.vcard_props import (
     decode,
     padded,
     parse_property,
-    preview,
     split,
     text,
     with_groups,
