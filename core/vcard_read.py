@@ -27,7 +27,6 @@ VERSIONS_READ = ("2.1", "3.0", "4.0")
 MAX_PROBLEMS = 20  # per file; the rest are counted ("... and 312 more")
 
 
-
 @dataclass
 class CardGroup:
     """A group card (4.0 ``KIND:group``, Apple's ``X-ADDRESSBOOKSERVER-KIND:group``): a list, not a person."""
@@ -83,10 +82,12 @@ class _CardReader:
     def props_value(self, key: str) -> str:
         return next((p.value for p in self.props if p.key == key), "")
 
-    def read(self) -> Contact:
+    def check_version(self) -> None:
         version = [text(p.value).strip() for p in self.props if p.key == "VERSION"]
         if version and version[0] not in VERSIONS_READ:
             raise BadCard(f"unknown vCard version {version[0][:20]!r} (read: {', '.join(VERSIONS_READ)})")
+
+    def read(self) -> Contact:
         for prop in self.props:
             if prop.key in ("VERSION", "PRODID") or self._is_consumed_label(prop):
                 continue
@@ -291,6 +292,9 @@ class VCardStream:
     def from_file(cls, handle: BinaryIO, source: str) -> VCardStream:
         return cls(iter(lambda: handle.read(CHUNK_BYTES), b""), source)
 
+    def _where(self, card: RawCard, charset: str) -> str:
+        return f"{self.source}: card at line {card.begin}{_who(card, charset)}"
+
     def _report(self, line: str) -> None:
         if len(self.problems) < MAX_PROBLEMS:
             self.problems.append(line)
@@ -303,18 +307,18 @@ class VCardStream:
                 self._report(f"{self.source}: line {item.line}: {item.message}")
                 continue
             charset = _card_charset(item.lines)
-            where = f"{self.source}: card at line {item.begin}{_who(item, charset)}"
             try:
                 if item.error:
                     raise BadCard(item.error)
                 reader = _CardReader([parse_property(n, line, charset) for n, line in item.lines])
-                result = reader.group(where) if reader.is_group() else reader.read()
+                reader.check_version()
+                result = reader.group(self._where(item, charset)) if reader.is_group() else reader.read()
             except BadCard as bad:
                 self.skipped += 1
-                self._report(f"{where}: {bad}, skipped")
+                self._report(f"{self._where(item, charset)}: {bad}, skipped")
                 continue
             for note in reader.notes:
-                self._report(f"{where}: {note}")
+                self._report(f"{self._where(item, charset)}: {note}")
             yield result
         if self._more:
             self.problems.append(f"{self.source}: ... and {self._more} more problems")

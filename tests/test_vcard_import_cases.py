@@ -384,3 +384,8 @@ def test_s2_apple_omit_year_birthday_is_written_back_in_apple_form():
     [c] = read_vcards(card("FN:A", "BDAY;X-APPLE-OMIT-YEAR=1604:1604-05-17")).contacts
     assert c.birthday == "--05-17"
     assert "BDAY;X-APPLE-OMIT-YEAR=1604:1604-05-17" in unfolded(to_vcard(c))
+
+
+def test_i2_a_group_card_with_an_unknown_version_is_refused_too():
+    result = read_vcards(card("KIND:group", "FN:Team", "MEMBER:urn:uuid:x", version="5.0"), "g.vcf")
+    assert result.groups == [] and result.skipped == 1
