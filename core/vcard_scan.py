@@ -162,17 +162,21 @@ def logical_lines(physical: Iterable[tuple[int, bytes | None]]) -> Iterator[tupl
             else:
                 parts.append(piece)
             continue
-        if parts is None:
-            yield start, None
-        elif parts and b"".join(parts).strip():
-            yield start, b"".join(parts)
+        yield from _finished(start, parts)
         start = number
         parts = None if line is None else [line]
         size = 0 if line is None else len(line)
+    yield from _finished(start, parts)
+
+
+def _finished(start: int, parts: list[bytes] | None) -> Iterator[tuple[int, bytes | None]]:
+    """The logical line made of `parts` (None: too long); nothing for a blank line."""
     if parts is None:
         yield start, None
-    elif parts and b"".join(parts).strip():
-        yield start, b"".join(parts)
+    else:
+        line = b"".join(parts)
+        if line.strip():
+            yield start, line
 
 
 # -- logical lines -> cards ----------------------------------------------------------
