@@ -389,3 +389,13 @@ def test_s2_apple_omit_year_birthday_is_written_back_in_apple_form():
 def test_i2_a_group_card_with_an_unknown_version_is_refused_too():
     result = read_vcards(card("KIND:group", "FN:Team", "MEMBER:urn:uuid:x", version="5.0"), "g.vcf")
     assert result.groups == [] and result.skipped == 1
+
+
+def test_i2_a_card_over_max_card_bytes_is_refused():
+    from contacthub.vcard import MAX_CARD_BYTES
+
+    big = f"X-BLOB:{'z' * (MAX_LINE_BYTES - 16)}"
+    count = MAX_CARD_BYTES // MAX_LINE_BYTES + 1
+    result = read_vcards(card("FN:Blob", *[big] * count) + card("FN:After"), "blob.vcf")
+    assert [c.display_name for c in result.contacts] == ["After"]
+    assert result.problems == [f'blob.vcf: card at line 1 (FN "Blob"): larger than {MAX_CARD_BYTES} bytes (MAX_CARD_BYTES), skipped']
