@@ -54,6 +54,11 @@ class Property:
         self.used.add(name)
         return [v.replace('"', "") for k, vs in self.params if k.upper() == name for v in vs.split(",")]
 
+    def take_custom_label(self) -> str:
+        """Samsung's label, its X-CUSTOM(...) parameter then mapped (not kept verbatim)."""
+        self.used.update(k.upper() for k, v in self.params if not v and k.upper().startswith("X-CUSTOM("))
+        return self.custom_label
+
     def unmapped(self) -> list[tuple[str, str]]:
         """The parameters no `param()` call asked for, in order, as read."""
         return [(k, v) for k, v in self.params if k.upper() not in self.used]
@@ -155,7 +160,10 @@ def parse_property(number: int, raw: bytes, charset: str) -> Property:
     for segment in segments:
         key, eq, value = segment.partition("=")
         if "(" in key and segment.endswith(")") and key.split("(", 1)[0].upper() == "X-CUSTOM":
+            # Kept whole, as a parameter without value: a property that takes no label
+            # (an unknown one) writes it back as read; a labelled value consumes it.
             custom = _custom_label(segment[segment.index("(") + 1 : -1])
+            params.append((segment, ""))
             continue
         if not eq:
             if segment.upper() == "QUOTED-PRINTABLE":

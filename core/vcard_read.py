@@ -124,7 +124,8 @@ class _CardReader:
 
     def label_of(self, prop: Property) -> str:
         found = self.labels.get(prop.group.lower()) if prop.group else None
-        return apple_label(found.value) if found else prop.custom_label
+        label = prop.take_custom_label()  # an X-ABLabel wins over Samsung's label
+        return apple_label(found.value) if found else label
 
 
 def _read_text(slot: str) -> Callable[[_CardReader, Property], bool]:

@@ -52,7 +52,8 @@ def _param_value(value: str) -> str:
 
 def _line(name: str, value: str, params: Iterable[tuple[str, str]] = (), group: str = "") -> str:
     head = (group + "." if group else "") + name
-    head += "".join(f";{key}={_param_value(val)}" for key, val in params)
+    # A parameter without value is Samsung's X-CUSTOM(...) kept whole.
+    head += "".join(f";{key}={_param_value(val)}" if val or "(" not in key else f";{key}" for key, val in params)
     # No value may carry a line break or NUL: a break would start a new property.
     value = _BREAK.sub(r"\\n", value).replace("\0", "")
     return f"{head}:{value}"

@@ -399,3 +399,10 @@ def test_i2_a_card_over_max_card_bytes_is_refused():
     result = read_vcards(card("FN:Blob", *[big] * count) + card("FN:After"), "blob.vcf")
     assert [c.display_name for c in result.contacts] == ["After"]
     assert result.problems == [f'blob.vcf: card at line 1 (FN "Blob"): larger than {MAX_CARD_BYTES} bytes (MAX_CARD_BYTES), skipped']
+
+
+def test_s11_samsung_x_custom_on_an_unknown_property_comes_back_byte_for_byte():
+    line = "X-ANDROID-CUSTOM;X-CUSTOM(CHARSET=UTF-8,ENCODING=QUOTED-PRINTABLE,=4D=79):vnd.android.cursor.item/x;1"
+    [c] = read_vcards(card("FN:A", line, version="2.1")).contacts
+    assert line in unfolded(to_vcard(c))
+    assert read_vcards(to_vcard(c)).contacts == [c]
