@@ -43,13 +43,15 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0  # cards not imported on purpose (Deleted Items, --on-duplicate skip)
+    unreadable: int = 0  # cards and files that could not be read (more than `problems` names past its cap)
     files: int = 0
     problems: list[str] = field(default_factory=list)  # unreadable cards and files: one line each
     notes: list[str] = field(default_factory=list)  # what the user should know: clashes, twins, skips
+    groups: list[str] = field(default_factory=list)  # one line per group card: what it became
 
     @property
     def not_imported(self) -> int:
-        return self.skipped + len(self.problems)
+        return self.skipped + self.unreadable
 
 
 def fingerprint(contact: Contact) -> str:
@@ -147,6 +149,10 @@ class Importer:
         else:
             unasked = " (--on-duplicate ask without a terminal to ask)" if choice == "skip-unasked" else ""
             self._skip(f"{source}: {name}: {why}; skipped{unasked}")
+
+    def records_by_uid(self) -> dict[str, Record]:
+        """The live records by UID, as the import leaves them."""
+        return {uid: self.live[rid] for uid, rid in self.by_uid.items() if rid in self.live}
 
     def finish(self) -> ImportReport:
         """Remember the fingerprints of the cards taken (call once, after the last card)."""

@@ -8,10 +8,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from contacthub.errors import NotFoundError
-from contacthub.importing import Ask, ImportReport, Importer, has_own_uid, uids_in
+from contacthub.importing import Ask, ImportReport, Importer
 from contacthub.model import Record
 from contacthub.private import private_dir
-
 
 IMPORTABLE = (".vcf", ".vcard", ".csv")
 
@@ -33,41 +32,90 @@ def import_path(tx, path: Path, type_name: str, on_duplicate: str | None = None,
 
     Each card is matched to what is there (contacthub.importing): importing the
     same export twice adds nothing (I1). A bad card or unreadable file is
-    reported and skipped while the rest goes on.
+    reported and skipped while the rest goes on. vCard files are read card by
+    card (memory stays flat on big files). Group cards are never contacts: see
+    `_apply_groups`.
     """
     from contacthub.csv_io import looks_like_csv, read_csv
-    from contacthub.vcard import read_vcards
+    from contacthub.vcard import CardGroup, VCardStream
 
     importer = Importer(tx, type_name, on_duplicate, ask)
     report = importer.report
+    groups: list[tuple[CardGroup, Path]] = []
     for file in import_files(path):
+        source = f"import:{file.name}"
         try:
-            data = file.read_bytes()
+            with file.open("rb") as handle:
+                head = handle.read(8192)
+                handle.seek(0)
+                report.files += 1
+                if file.suffix.lower() == ".csv" or looks_like_csv(head):
+                    result = read_csv(handle.read(), source=str(file))  # CSV has no UID column
+                    report.problems.extend(result.problems)
+                    report.unreadable += len(result.problems)
+                    for contact in result.contacts:
+                        importer.take(contact, own_uid=False, source=source)
+                    continue
+                # new_uids=False: a card without UID reads with none, so it is matched by its content
+                stream = VCardStream.from_file(handle, str(file), new_uids=False)
+                for card in stream:
+                    if isinstance(card, CardGroup):
+                        groups.append((card, file))
+                    else:
+                        importer.take(card, own_uid=bool(card.uid), source=source)
+                report.problems.extend(stream.problems)
+                report.unreadable += stream.skipped
         except OSError as exc:
             report.problems.append(f"{file}: cannot read: {exc.strerror or exc}")
-            continue
-        report.files += 1
-        if file.suffix.lower() == ".csv" or looks_like_csv(data):
-            result = read_csv(data, source=str(file))
-            file_uuids = None  # CSV has no UID column: every card is matched by its content
-        else:
-            result = read_vcards(data, source=str(file))
-            file_uuids = uids_in(_text(data))
-        report.problems.extend(result.problems)
-        source = f"import:{file.name}"
-        for contact in result.contacts:
-            own_uid = file_uuids is not None and has_own_uid(contact, file_uuids)
-            importer.take(contact, own_uid=own_uid, source=source)
-    return importer.finish()
+            report.unreadable += 1
+    importer.finish()
+    _apply_groups(tx, groups, importer.records_by_uid(), report)
+    return report
 
 
 import_vcards = import_path  # the name before CSV came
 
 
-def _text(data: bytes) -> str:
-    """The file as text, for finding the UIDs it spells (UTF-16 when it starts with its BOM)."""
-    codec = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8"
-    return data.decode(codec, errors="replace")
+def _member_key(uri: str) -> str:
+    """A group member (urn:uuid:X, or a bare UID) as the UID it names, compared case-blind."""
+    uri = uri.strip()
+    return (uri[9:] if uri[:9].lower() == "urn:uuid:" else uri).casefold()
+
+
+def _apply_groups(tx, groups, by_uid: dict[str, Record], report: ImportReport) -> None:
+    """A group card (vCard 4.0 KIND:group, Apple's X-ADDRESSBOOKSERVER-KIND:group) becomes
+    a category named after the group on each member record (found by UID, or by
+    e-mail for a mailto: member); the group itself is stored nowhere (issue 13)."""
+    if not groups:
+        return
+    by_member = {_member_key(uid): uid for uid in by_uid}
+    for group, file in groups:
+        if not group.name:
+            report.problems.append(f"{group.where}: a group without a name, skipped")
+            report.unreadable += 1
+            continue
+        found = [by_uid[by_member[k]] for k in map(_member_key, group.members) if k in by_member]
+        found += _by_email(by_uid, [m.strip()[7:] for m in group.members if m.strip()[:7].lower() == "mailto:"])
+        tagged = 0
+        for record in {r.id: r for r in found}.values():
+            if not any(c.casefold() == group.name.casefold() for c in record.contact.categories):
+                contact = record.contact.copy(categories=[*record.contact.categories, group.name])
+                by_uid[contact.uid] = tx.records.update(record.id, contact, source=f"import:{file.name}")
+            tagged += 1
+        missing = len(group.members) - tagged
+        line = f"{file}: group '{group.name}' → category on {_count(tagged, 'contact')}"
+        report.groups.append(line + (f" ({_count(missing, 'member')} not found)" if missing > 0 else ""))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}"
+
+
+def _by_email(by_uid: dict[str, Record], emails: list[str]) -> list[Record]:
+    wanted = {e.casefold() for e in emails}
+    if not wanted:
+        return []
+    return [r for r in by_uid.values() if any(e.value.casefold() in wanted for e in r.contact.emails)]
 
 
 def export_vcards(records: Iterable[Record], path: Path, version: str = "3.0") -> int:

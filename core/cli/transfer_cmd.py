@@ -28,8 +28,10 @@ def import_command(hub, path: Path, type_name: str, on_duplicate: str | None, dr
     Contacts export (layout and encoding detected). Importing the same export
     again adds nothing: a card already there is "unchanged", also without UID;
     a card whose UID or name and e-mail/phone match a record updates it field
-    by field (what the card does not say is kept). A malformed card is
-    reported (file and card number) and skipped; the others are imported.
+    by field (what the card does not say is kept). A group card (KIND:group)
+    is no contact: its members get the group's name as a category. A malformed
+    card is reported (file, line of its BEGIN, name or UID) and skipped; the
+    others are imported.
     """
     from contacthub.transfer import import_path
 
@@ -42,6 +44,8 @@ def import_command(hub, path: Path, type_name: str, on_duplicate: str | None, dr
         warn(problem)
     for note in report.notes:
         echo(note, err=True)
+    for group in report.groups:
+        echo(group)
     verb = "Would import" if dry_run else "Imported"
     echo(
         f"{verb} from {report.files} file{'s' if report.files != 1 else ''}: {report.added} added, "
