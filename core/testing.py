@@ -53,7 +53,7 @@ class MemoryConnector:
 
     `fields` limits what the target can hold (other fields are dropped on every
     write, like a lossy target). Failure injection: `fail_next` and `crash_after`.
-    `user_create` / `user_edit` / `user_delete` act as the user on the phone.
+    `user_create` / `user_edit` / `user_delete` / `user_move` act as the user on the phone.
     Every contract call is recorded in `calls` (op names, in order).
     """
 
@@ -128,6 +128,14 @@ class MemoryConnector:
         self._get(remote_id)
         del self._items[remote_id]
         self._log.append(remote_id)
+
+    def user_move(self, remote_id: str, contact: Contact | None = None) -> str:
+        """Move a contact to a new remote id, marker and all, optionally edited (S13); returns the new id."""
+        item = self._get(remote_id)
+        new_id = self._new_id()
+        self._store(new_id, item.marker, contact if contact is not None else item.contact)
+        self.user_delete(remote_id)
+        return new_id
 
     def items(self) -> dict[str, tuple[str, Marker | None, Contact]]:
         """Everything in the target: remote id -> (etag, marker, a copy of the contact)."""
@@ -329,6 +337,10 @@ class UserActions(Protocol):
 
     def user_delete(self, remote_id: str) -> None: ...
 
+    def user_move(self, remote_id: str, contact: Contact | None = None) -> str:
+        """Give a contact a new remote id, keeping its marker, optionally edited; the old id is gone (S13)."""
+        ...
+
 
 class ConnectorUser:
     """UserActions made through the connector itself, for targets with no other way in."""
@@ -349,6 +361,17 @@ class ConnectorUser:
     def user_delete(self, remote_id: str) -> None:
         (result,) = self.connector.delete([WriteRequest(remote_id=remote_id)])
         assert result.ok, result.error
+
+    def user_move(self, remote_id: str, contact: Contact | None = None) -> str:
+        """A client that uploads the contact again under a new id (with its marker) and deletes the old one."""
+        marker = next(r.marker for r in self.connector.list() if r.remote_id == remote_id)
+        if contact is None:
+            (item,) = self.connector.fetch([remote_id])
+            contact = item.contact
+        (result,) = self.connector.create([WriteRequest(contact=contact, marker=marker)])
+        assert result.ok, result.error
+        self.user_delete(remote_id)
+        return result.ref.remote_id
 
 
 HOSTILE_IDS = ("../../etc/passwd", "a/b", "..", ".", "x\0y", "/etc/passwd", "..\\..\\boot.ini")

@@ -142,6 +142,17 @@ class TargetState:
         row.synced_at = utcnow()
         self.session.flush()
 
+    def relink(self, record_id: str, remote_id: str) -> None:
+        """S13: the link follows its moved copy; base and last-seen hash stay, the etag is unknown.
+
+        With no etag, a pass killed before the copy's content is merged reads it
+        again on the next pass and merges it from the same base (S12).
+        """
+        row = self.session.get(SyncLinkRow, (self.row.id, record_id))
+        if row is not None:
+            row.remote_id, row.etag = remote_id, ""
+            self.session.flush()
+
     def set_etag(self, record_id: str, etag: str) -> None:
         row = self.session.get(SyncLinkRow, (self.row.id, record_id))
         if row is not None:
