@@ -300,7 +300,8 @@ class Planner:
         if not qualifies:
             # The copy goes (S6, S9); edits made to it meanwhile are kept in the record first.
             keep = merged if record is not None and merged.content_hash() != record.contact.content_hash() else None
-            plan.actions.append(Action(DELETE, record_id, name, ref=ref, record=keep, conflicts=conflicts))
+            # base: the merge, which the version that lost a conflict is made from (apply._losing_remote).
+            plan.actions.append(Action(DELETE, record_id, name, ref=ref, record=keep, base=merged, conflicts=conflicts))
             return
         record_write = merged if merged.content_hash() != record.contact.content_hash() else None
         copy = to_copy(merged, self.label)
