@@ -73,6 +73,9 @@ class Applier:
 
     def apply(self, plan: Plan) -> PassReport:
         self.label = plan.label
+        if plan.label and any(a.kind in (CREATE, SYNC) for a in plan.actions):
+            with self.db.transaction() as tx:  # before any copy carries it (T3: import takes it off again)
+                TargetState.remember_label(tx.session, self.key, plan.label)
         by_kind: dict[str, list[Action]] = {}
         for action in plan.actions:
             by_kind.setdefault(action.kind, []).append(action)

@@ -21,7 +21,7 @@ from contacthub.connector import Connector, Marker, RemoteItem, RemoteRef, Token
 from contacthub.errors import ContactHubError
 from contacthub.model import Contact, Record
 from contacthub.sync.batching import batches
-from contacthub.sync.copies import copy_hash, from_copy, from_linked_copy, to_copy
+from contacthub.sync.copies import copy_hash, from_copy, from_linked_copy, to_copy, without_labels
 from contacthub.sync.merge import FieldConflict, merge
 from contacthub.sync.state import Link, LinkIndex, TargetState
 from contacthub.sync.target import SyncSettings
@@ -148,6 +148,7 @@ class Planner:
         self.database_id = database_id
         self.fields = connector.capabilities.fields
         self.label = settings.category
+        self._labels: list[str] | None = None  # every label written to the target, read when needed
 
     def plan(self, force: bool = False) -> Plan:
         plan = Plan(seq=self.tx.records.max_seq(), label=self.label)
@@ -262,12 +263,18 @@ class Planner:
             held_values = {name: getattr(item.contact, name) for name in self.fields if name != "uid"}
             base = record.contact.copy(**held_values)
             base = from_copy(base, self.label, record.contact)
+            base = without_labels(base, self._written_labels(), record.contact)  # one from before the label changed
             remote_hash = copy_hash(item.contact, self.fields)
             adopted[record_id] = Link(record_id, item.ref.remote_id, item.ref.etag, remote_hash, base)
             plan.actions.append(
                 Action(ADOPT, record_id, record.contact.best_name(), ref=item.ref, base=base, remote_hash=remote_hash)
             )
         return adopted, moved
+
+    def _written_labels(self) -> list[str]:
+        if self._labels is None:
+            self._labels = TargetState.written_labels(self.tx.session, self.settings.target.key)
+        return self._labels
 
     # -- the decision ---------------------------------------------------------
 
