@@ -363,14 +363,17 @@ class ConnectorUser:
         assert result.ok, result.error
 
     def user_move(self, remote_id: str, contact: Contact | None = None) -> str:
-        """A client that uploads the contact again under a new id (with its marker) and deletes the old one."""
+        """A client that deletes the contact and uploads it again under a new id, with its marker.
+
+        Delete first: some targets refuse two contacts with one UID (CardDAV's no-uid-conflict).
+        """
         marker = next(r.marker for r in self.connector.list() if r.remote_id == remote_id)
         if contact is None:
             (item,) = self.connector.fetch([remote_id])
             contact = item.contact
+        self.user_delete(remote_id)
         (result,) = self.connector.create([WriteRequest(contact=contact, marker=marker)])
         assert result.ok, result.error
-        self.user_delete(remote_id)
         return result.ref.remote_id
 
 
@@ -385,7 +388,12 @@ class ConnectorContract:
     - `user`: UserActions that change the target behind the hub's back
       (default: through the connector's own calls, without a marker);
     - `contact`: a contact using every field the target holds (default: `full_contact()`).
+
+    `move_unsupported`: a reason, for a target where a user cannot move a copy to
+    a new remote id (the S13 test is then skipped with it).
     """
+
+    move_unsupported: str = ""
 
     @pytest.fixture
     def user(self, connector: Any) -> UserActions:
@@ -563,6 +571,41 @@ class ConnectorContract:
             pytest.skip("the target has no change tokens")
         with pytest.raises(TokenExpired):
             connector.changes("garbage-token-\0-../..")
+
+    def test_s13_a_moved_and_edited_copy_keeps_its_record_and_the_edit(
+        self, connector: Any, user: UserActions, contact: Contact, tmp_path
+    ) -> None:
+        """The user moves a synced copy to a new remote id and edits it: one pass relinks and merges."""
+        if self.move_unsupported:
+            pytest.skip(self.move_unsupported)
+        from contacthub.store import open_database
+        from contacthub.sync.engine import run_pass
+        from contacthub.sync.target import SyncSettings, Target
+
+        db = open_database(f"sqlite:///{tmp_path / 'contract-move.sqlite'}")
+        settings = SyncSettings(Target(connector.name, {"location": "contract"}))
+        try:
+            with db.transaction() as tx:
+                record_id = tx.records.add(contact, type_name="business-contact").id
+            run_pass(db, settings, connector, lock_dir=tmp_path)
+            (old_id,) = [rid for rid, ref in self.listing(connector).items() if ref.marker == Marker(db.id, record_id)]
+            moved = self.fetch_one(connector, old_id).contact.copy(title="Moved and edited")
+            # A user without a way of its own moves as a client would: upload again, delete the old.
+            mover = user if hasattr(user, "user_move") else ConnectorUser(connector)
+            new_id = mover.user_move(old_id, moved)
+
+            result = run_pass(db, settings, connector, lock_dir=tmp_path)
+
+            assert not result.report.problems, result.report.problems
+            with db.transaction(readonly=True) as tx:
+                record = tx.records.get(record_id)
+            assert not record.is_deleted and record.contact.title == "Moved and edited"
+            copies = [rid for rid, ref in self.listing(connector).items() if ref.marker == Marker(db.id, record_id)]
+            assert copies == [new_id], copies
+            run_pass(db, settings, connector, lock_dir=tmp_path)  # the pass after it leaves the copy where it is
+            assert [rid for rid, ref in self.listing(connector).items() if ref.marker == Marker(db.id, record_id)] == [new_id]
+        finally:
+            db.dispose()
 
     def test_u2_uids_with_path_characters_stay_inside_the_target(self, connector: Any, contact: Contact) -> None:
         results = list(connector.create([WriteRequest(contact.copy(uid=uid), MARKER) for uid in HOSTILE_IDS]))
