@@ -42,9 +42,8 @@ def test_reopening_is_idempotent_and_keeps_id_and_builtins(db):
             again.dispose()
 
 
-def test_database_at_0001_with_data_is_upgraded_on_open(new_url):
-    """A database an older contacthub left at revision 0001, with records in it, opens at head intact."""
-    url = new_url()
+def _database_at(url: str, revision: str):
+    """An engine on a new database migrated only up to `revision`, as an older contacthub left it."""
     if url.startswith("sqlite"):
         from pathlib import Path
 
@@ -53,7 +52,14 @@ def test_database_at_0001_with_data_is_upgraded_on_open(new_url):
     with engine.begin() as conn:
         cfg = alembic_config()
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0001")
+        command.upgrade(cfg, revision)
+    return engine
+
+
+def test_database_at_0001_with_data_is_upgraded_on_open(new_url):
+    """A database an older contacthub left at revision 0001, with records in it, opens at head intact."""
+    url = new_url()
+    engine = _database_at(url, "0001")
     with engine.begin() as conn:
         db_id = conn.execute(text("SELECT db_id FROM meta")).scalar_one()
         conn.execute(text("UPDATE meta SET seq = 1"))
@@ -96,15 +102,7 @@ def test_t3_database_at_0002_with_sync_state_is_upgraded_to_remember_labels(new_
     from contacthub.sync.state import TargetState
 
     url = new_url()
-    if url.startswith("sqlite"):
-        from pathlib import Path
-
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        cfg = alembic_config()
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0002")
+    engine = _database_at(url, "0002")
     record_id = "02d00000-0000-4000-8000-000000000000"
     with engine.begin() as conn:
         conn.execute(text("UPDATE meta SET seq = 1"))
