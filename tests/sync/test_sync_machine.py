@@ -139,6 +139,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.pending_deletes: set[str] = set()  # S5: records whose linked copy the user deleted
         self.copy_deleted: dict[str, set[str]] = {"A": set(), "B": set()}  # records whose copy the user ever deleted
         self.counter = 0
+        self.moves: dict[str, str] = {}  # S13: remote id -> the id the user moved that copy to
         self.conn = MemoryConnector()
 
     def teardown(self) -> None:
@@ -313,6 +314,16 @@ class SyncMachine(RuleBasedStateMachine):
     def _own_copies(self) -> dict[str, tuple[str, Contact]]:
         return self._copies(self.db.id)
 
+    def _is_linked_copy(self, record_id: str, remote_id: str) -> bool:
+        """The copy at `remote_id` is the record's linked one, perhaps moved since the link was made (S13)."""
+        link = self._links().get(record_id)
+        if link is None:
+            return False
+        current = link.remote_id
+        while current in self.moves:
+            current = self.moves[current]
+        return current == remote_id
+
     @precondition(lambda self: self._own_copies())
     @rule(pick=PICK, what=st.sampled_from(["title", "category"]), category=st.sampled_from(CATEGORIES))
     def user_edit_copy(self, pick, what, category) -> None:
@@ -326,7 +337,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.conn.user_edit(remote_id, contact.copy(title=value))
         link = self._links().get(record_id)
         record = self._records().get(record_id)
-        if link is not None and link.remote_id == remote_id and record is not None and record.contact.title == link.base.title:
+        if self._is_linked_copy(record_id, remote_id) and record is not None and record.contact.title == link.base.title:
             self.pending_edits.setdefault(record_id, {})["title"] = value  # S4: only the target changed it
 
     @precondition(lambda self: self._own_copies())
@@ -337,8 +348,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.conn.user_delete(remote_id)
         self.copy_deleted[self.current].add(record_id)
         self.pending_edits.pop(record_id, None)
-        link = self._links().get(record_id)
-        if link is not None and link.remote_id == remote_id:
+        if self._is_linked_copy(record_id, remote_id):
             self.pending_deletes.add(record_id)
 
     @precondition(lambda self: self._own_copies())
@@ -348,10 +358,11 @@ class SyncMachine(RuleBasedStateMachine):
         record_id = _pick(self._own_copies(), pick)
         remote_id, contact = self._own_copies()[record_id]
         value = f"moved title {self._next()}"
-        self.conn.user_move(remote_id, contact.copy(title=value) if edit else None)
+        linked = self._is_linked_copy(record_id, remote_id)
+        self.moves[remote_id] = self.conn.user_move(remote_id, contact.copy(title=value) if edit else None)
         link = self._links().get(record_id)
         record = self._records().get(record_id)
-        if edit and link is not None and link.remote_id == remote_id and record is not None and record.contact.title == link.base.title:
+        if edit and linked and record is not None and record.contact.title == link.base.title:
             self.pending_edits.setdefault(record_id, {})["title"] = value  # S13 + S4: the edit reaches the record
         # Not a deletion: `copy_deleted` stays as it is, so a record trashed for it fails `no_record_lost`.
 
