@@ -53,7 +53,7 @@ class MemoryConnector:
 
     `fields` limits what the target can hold (other fields are dropped on every
     write, like a lossy target). Failure injection: `fail_next` and `crash_after`.
-    `user_create` / `user_edit` / `user_delete` act as the user on the phone.
+    `user_create` / `user_edit` / `user_delete` / `user_move` act as the user on the phone.
     Every contract call is recorded in `calls` (op names, in order).
     """
 
@@ -128,6 +128,14 @@ class MemoryConnector:
         self._get(remote_id)
         del self._items[remote_id]
         self._log.append(remote_id)
+
+    def user_move(self, remote_id: str, contact: Contact | None = None) -> str:
+        """Move a contact to a new remote id, marker and all, optionally edited (S13); returns the new id."""
+        item = self._get(remote_id)
+        new_id = self._new_id()
+        self._store(new_id, item.marker, contact if contact is not None else item.contact)
+        self.user_delete(remote_id)
+        return new_id
 
     def items(self) -> dict[str, tuple[str, Marker | None, Contact]]:
         """Everything in the target: remote id -> (etag, marker, a copy of the contact)."""
@@ -329,6 +337,10 @@ class UserActions(Protocol):
 
     def user_delete(self, remote_id: str) -> None: ...
 
+    def user_move(self, remote_id: str, contact: Contact | None = None) -> str:
+        """Give a contact a new remote id, keeping its marker, optionally edited; the old id is gone (S13)."""
+        ...
+
 
 class ConnectorUser:
     """UserActions made through the connector itself, for targets with no other way in."""
@@ -350,6 +362,20 @@ class ConnectorUser:
         (result,) = self.connector.delete([WriteRequest(remote_id=remote_id)])
         assert result.ok, result.error
 
+    def user_move(self, remote_id: str, contact: Contact | None = None) -> str:
+        """A client that deletes the contact and uploads it again under a new id, with its marker.
+
+        Delete first: some targets refuse two contacts with one UID (CardDAV's no-uid-conflict).
+        """
+        marker = next(r.marker for r in self.connector.list() if r.remote_id == remote_id)
+        if contact is None:
+            (item,) = self.connector.fetch([remote_id])
+            contact = item.contact
+        self.user_delete(remote_id)
+        (result,) = self.connector.create([WriteRequest(contact=contact, marker=marker)])
+        assert result.ok, result.error
+        return result.ref.remote_id
+
 
 HOSTILE_IDS = ("../../etc/passwd", "a/b", "..", ".", "x\0y", "/etc/passwd", "..\\..\\boot.ini")
 MARKER = Marker(database_id="db-1", record_id="rec-1")
@@ -362,7 +388,12 @@ class ConnectorContract:
     - `user`: UserActions that change the target behind the hub's back
       (default: through the connector's own calls, without a marker);
     - `contact`: a contact using every field the target holds (default: `full_contact()`).
+
+    `move_unsupported`: a reason, for a target where a user cannot move a copy to
+    a new remote id (the S13 test is then skipped with it).
     """
+
+    move_unsupported: str = ""
 
     @pytest.fixture
     def user(self, connector: Any) -> UserActions:
@@ -540,6 +571,41 @@ class ConnectorContract:
             pytest.skip("the target has no change tokens")
         with pytest.raises(TokenExpired):
             connector.changes("garbage-token-\0-../..")
+
+    def test_s13_a_moved_and_edited_copy_keeps_its_record_and_the_edit(
+        self, connector: Any, user: UserActions, contact: Contact, tmp_path
+    ) -> None:
+        """The user moves a synced copy to a new remote id and edits it: one pass relinks and merges."""
+        if self.move_unsupported:
+            pytest.skip(self.move_unsupported)
+        from contacthub.store import open_database
+        from contacthub.sync.engine import run_pass
+        from contacthub.sync.target import SyncSettings, Target
+
+        db = open_database(f"sqlite:///{tmp_path / 'contract-move.sqlite'}")
+        settings = SyncSettings(Target(connector.name, {"location": "contract"}))
+        try:
+            with db.transaction() as tx:
+                record_id = tx.records.add(contact, type_name="business-contact").id
+            run_pass(db, settings, connector, lock_dir=tmp_path)
+            (old_id,) = [rid for rid, ref in self.listing(connector).items() if ref.marker == Marker(db.id, record_id)]
+            moved = self.fetch_one(connector, old_id).contact.copy(title="Moved and edited")
+            # A user without a way of its own moves as a client would: upload again, delete the old.
+            mover = user if hasattr(user, "user_move") else ConnectorUser(connector)
+            new_id = mover.user_move(old_id, moved)
+
+            result = run_pass(db, settings, connector, lock_dir=tmp_path)
+
+            assert not result.report.problems, result.report.problems
+            with db.transaction(readonly=True) as tx:
+                record = tx.records.get(record_id)
+            assert not record.is_deleted and record.contact.title == "Moved and edited"
+            copies = [rid for rid, ref in self.listing(connector).items() if ref.marker == Marker(db.id, record_id)]
+            assert copies == [new_id], copies
+            run_pass(db, settings, connector, lock_dir=tmp_path)  # the pass after it leaves the copy where it is
+            assert [rid for rid, ref in self.listing(connector).items() if ref.marker == Marker(db.id, record_id)] == [new_id]
+        finally:
+            db.dispose()
 
     def test_u2_uids_with_path_characters_stay_inside_the_target(self, connector: Any, contact: Contact) -> None:
         results = list(connector.create([WriteRequest(contact.copy(uid=uid), MARKER) for uid in HOSTILE_IDS]))

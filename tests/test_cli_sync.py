@@ -89,6 +89,21 @@ def test_s5_deleting_a_copy_moves_its_record_to_deleted_items(run, phone):
     assert len(records(run)) == 2  # the others stay
 
 
+def test_s13_a_renamed_and_edited_copy_keeps_its_record_and_the_edit(run, phone):
+    """Issue 10's report: a file manager renames a copy, then it is edited; no warning, no trash, no loss."""
+    record_id, (file, _contact) = next((rid, c) for rid, c in copies(phone).items() if c[1].title)
+    renamed = file.with_name("Tidied up.vcf")
+    file.rename(renamed)
+    rewrite(renamed, "TITLE:Purchasing manager", "TITLE:Edited after the rename")
+    out = run("sync", "run")
+    assert "second copy" not in out.output and "Deleted" not in out.output
+    assert records(run)[record_id]["contact"]["title"] == "Edited after the rename"
+    assert record_id not in records(run, "--deleted")
+    run("sync", "run")
+    assert copies(phone)[record_id][0] == renamed and not file.exists()
+    assert copies(phone)[record_id][1].title == "Edited after the rename"
+
+
 def test_s6_delete_removes_the_copy_and_restore_brings_it_back(run, phone):
     record_id = next(iter(copies(phone)))
     run("contact", "delete", record_id)

@@ -188,6 +188,15 @@ class SyncLinkRow(Base):
     synced_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class SyncTargetLabelRow(Base):
+    """A category label the hub has written to a target's copies (T3), by target key: it outlives `sync stop`."""
+
+    __tablename__ = "sync_target_labels"
+
+    target_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    label: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
 class SyncConflictRow(Base):
     """A field changed on both sides (S10): both values and which one won."""
 

@@ -77,6 +77,7 @@ def _adopt(db, connector: Connector, settings: SyncSettings, ref: RemoteRef, typ
         record = tx.records.add(contact, type_name=record_type.name, source=f"adopt:{settings.target}")
         if move and synced:
             state = TargetState.get_or_create(tx.session, key, settings.target.connector)
+            TargetState.remember_label(tx.session, key, settings.category)  # before a copy carries it (T3)
             state.put_link(record.id, item.ref, copy_hash(item.contact, connector.capabilities.fields), contact)
         if dry_run:
             tx.session.rollback()

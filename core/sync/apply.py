@@ -20,7 +20,7 @@ from contacthub.errors import ContactHubError
 from contacthub.model import Contact
 from contacthub.sync.batching import batches
 from contacthub.sync.copies import copy_hash, to_copy
-from contacthub.sync.plan import ADOPT, CREATE, DELETE, DROP, REFRESH, SYNC, TRASH, Action, Plan
+from contacthub.sync.plan import ADOPT, CREATE, DELETE, DROP, MOVE, REFRESH, SYNC, TRASH, Action, Plan
 from contacthub.sync.state import TargetState
 
 SEED_READ_CHUNK = 200  # records read at a time while the copies of a seed are handed over
@@ -91,10 +91,13 @@ class Applier:
 
     def apply(self, plan: Plan) -> PassReport:
         self.label = plan.label
+        if plan.label and any(a.kind in (CREATE, SYNC) for a in plan.actions):
+            with self.db.transaction() as tx:  # before any copy carries it (T3: import takes it off again)
+                TargetState.remember_label(tx.session, self.key, plan.label)
         by_kind: dict[str, list[Action]] = {}
         for action in plan.actions:
             by_kind.setdefault(action.kind, []).append(action)
-        for kind in (ADOPT, REFRESH, DROP, TRASH):
+        for kind in (ADOPT, MOVE, REFRESH, DROP, TRASH):
             self._database_only(by_kind.get(kind, []))
         creates = self._seeded(by_kind.get(CREATE, []))
         self._batched(creates, self.connector.create, self._created, "creating copies", read=True)
@@ -112,6 +115,8 @@ class Applier:
                 state = TargetState.get(tx.session, self.key)
                 if action.kind == ADOPT:
                     state.put_link(action.record_id, action.ref, action.remote_hash, action.base)
+                elif action.kind == MOVE:
+                    state.relink(action.record_id, action.ref.remote_id)
                 elif action.kind == REFRESH:
                     state.set_etag(action.record_id, action.ref.etag)
                 elif action.kind == DROP:

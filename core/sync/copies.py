@@ -32,6 +32,17 @@ def from_copy(contact: Contact, label: str, base: Contact | None) -> Contact:
     return contact.copy(categories=[c for c in contact.categories if c.casefold() != label.casefold()])
 
 
+def without_labels(contact: Contact, labels: list[str], base: Contact | None) -> Contact:
+    """`from_copy` for every label the hub has written to the target, not only the current one (T3).
+
+    A copy that lost its link (a killed pass, a stop that could not remove it)
+    may carry a label the settings no longer name.
+    """
+    for label in labels:
+        contact = from_copy(contact, label, base)
+    return contact
+
+
 def from_linked_copy(contact: Contact, label: str, base: Contact, remote_hash: str, fields: frozenset[str]) -> Contact:
     """`from_copy` for a linked copy: also takes off a label the hub wrote there before the label changed.
 

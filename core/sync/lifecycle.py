@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from contacthub.connector import Connector, Marker, NotFound, RemoteRef, WriteRequest
 from contacthub.sync.apply import retrying
 from contacthub.sync.batching import batches
-from contacthub.sync.copies import copy_hash, from_copy, from_linked_copy, to_copy
+from contacthub.sync.copies import copy_hash, from_copy, from_linked_copy, to_copy, without_labels
 from contacthub.sync.plan import fetch_all
 from contacthub.sync.state import TargetState
 from contacthub.sync.target import SyncSettings
@@ -76,6 +76,7 @@ def import_copies(previous_db, db, connector: Connector, settings: SyncSettings,
     with previous_db.transaction(readonly=True) as tx:
         state = TargetState.get(tx.session, key)
         previous_links = {link.remote_id: link for link in state.links().values()} if state else {}
+        written = TargetState.written_labels(tx.session, key)  # kept even where the links are gone (T3)
     _forget(previous_db, key)
     fields = connector.capabilities.fields
     items = fetch_all(connector, [r.remote_id for r in refs])
@@ -85,9 +86,11 @@ def import_copies(previous_db, db, connector: Connector, settings: SyncSettings,
             contact = from_linked_copy(item.contact, settings.category, link.base, link.remote_hash, fields)
         else:
             contact = from_copy(item.contact, settings.category, None)
+        contact = without_labels(contact, written, link.base if link is not None else None)
         # Record and link first: a crash before the copy is re-marked leaves a linked copy, never a twin record.
         with db.transaction() as tx:
             state = TargetState.get_or_create(tx.session, key, settings.target.connector)
+            TargetState.remember_label(tx.session, key, settings.category)
             record = tx.records.add(contact, source=f"sync:import from database {previous_db.id[:8]}")
             # No etag yet: until the copy carries the new marker, every pass fetches it and re-marks it.
             state.put_link(record.id, RemoteRef(remote_id, ""), copy_hash(item.contact, fields), contact)

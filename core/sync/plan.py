@@ -21,7 +21,7 @@ from contacthub.connector import Connector, Marker, RemoteItem, RemoteRef, Token
 from contacthub.errors import SafetyStop
 from contacthub.model import Contact, Record
 from contacthub.sync.batching import batches
-from contacthub.sync.copies import copy_hash, from_copy, from_linked_copy, to_copy
+from contacthub.sync.copies import copy_hash, from_copy, from_linked_copy, to_copy, without_labels
 from contacthub.sync.merge import FieldConflict, merge
 from contacthub.sync.state import Link, LinkIndex, TargetState
 from contacthub.sync.target import SyncSettings
@@ -35,13 +35,14 @@ class TargetLooksEmpty(SafetyStop):
 
 # Action kinds, in the order a pass applies them.
 ADOPT = "adopt-copy"  # link an existing marked copy (a pass that died after creating it)
+MOVE = "relink-moved"  # S13: the linked copy moved to a new remote id; the link follows it
 REFRESH = "refresh-etag"  # the copy was re-formatted, not changed
 DROP = "drop-link"  # the copy is gone and the record no longer qualifies
 TRASH = "trash-record"  # S5: the copy was deleted in the target
 CREATE = "create-copy"  # S1, S6, S9
 SYNC = "sync"  # S3, S4, S10: write the copy and/or the record
 DELETE = "delete-copy"  # S6, S9, C1
-ORDER = (ADOPT, REFRESH, DROP, TRASH, CREATE, SYNC, DELETE)
+ORDER = (ADOPT, MOVE, REFRESH, DROP, TRASH, CREATE, SYNC, DELETE)
 
 
 @dataclass(slots=True)  # a first pass holds one per record
@@ -147,6 +148,7 @@ class Planner:
         self.database_id = database_id
         self.fields = connector.capabilities.fields
         self.label = settings.category
+        self._labels: list[str] | None = None  # every label written to the target, read when needed
 
     def plan(self, force: bool = False) -> Plan:
         plan = Plan(seq=self.tx.records.max_seq(), label=self.label)
@@ -172,11 +174,14 @@ class Planner:
         fetched = fetch_all(self.connector, to_fetch)
 
         orphans = [fetched[i] for i in to_fetch if i in fetched and i not in index.by_remote]
-        adopted = self._adopt_orphans(plan, index, orphans)
+        adopted, moved = self._adopt_orphans(plan, index, orphans, remote.gone)
         for records in self._records_to_check(index, remote, fetched, adopted):
             # Full links (with their base snapshots) only for what this pass touches.
             links = self.state.links_for(r for r in records if r in index.remote_of)
             links.update((r, adopted[r]) for r in records if r in adopted)
+            for record_id in moved.keys() & links.keys():
+                # S13: the same base and last-seen hash, now at the new id: its edits merge as any copy's.
+                links[record_id] = moved_link(links[record_id], moved[record_id])
             for record_id in sorted(records, key=lambda rid: records[rid].contact.best_name() if records[rid] else rid):
                 self._decide(plan, record_id, records[record_id], links.get(record_id), remote, fetched)
         plan.actions.sort(key=lambda a: ORDER.index(a.kind))
@@ -225,11 +230,25 @@ class Planner:
 
     # -- copies with our marker but no link (S12) ---------------------------
 
-    def _adopt_orphans(self, plan: Plan, index: LinkIndex, orphans: list[RemoteItem]) -> dict[str, Link]:
-        """A marked copy without a link is one a killed pass created: link it instead of making a twin."""
+    def _adopt_orphans(
+        self, plan: Plan, index: LinkIndex, orphans: list[RemoteItem], gone: set[str]
+    ) -> tuple[dict[str, Link], dict[str, RemoteRef]]:
+        """A marked copy without a link: a moved copy (S13), or one a killed pass created (S12).
+
+        Moved: its record's linked copy vanished in the same listing or change set,
+        so the user (a file manager, a client re-uploading under a new href) moved
+        it; the link follows it to the new id. Otherwise it is linked as it is
+        instead of making a twin. A second copy while the linked one is still there
+        is left alone.
+        """
         adopted: dict[str, Link] = {}
+        moved: dict[str, RemoteRef] = {}
         for item in sorted(orphans, key=lambda i: i.ref.remote_id):
             record_id = item.ref.marker.record_id  # type: ignore[union-attr]
+            if record_id in index.remote_of and index.remote_of[record_id] in gone and record_id not in moved:
+                moved[record_id] = item.ref
+                plan.actions.append(Action(MOVE, record_id, item.contact.best_name(), ref=item.ref))
+                continue
             if record_id in index.remote_of or record_id in adopted:
                 plan.problems.append(
                     f"target {self.settings.target}: {item.ref.remote_id} is a second copy of record "
@@ -246,12 +265,18 @@ class Planner:
             held_values = {name: getattr(item.contact, name) for name in self.fields if name != "uid"}
             base = record.contact.copy(**held_values)
             base = from_copy(base, self.label, record.contact)
+            base = without_labels(base, self._written_labels(), record.contact)  # one from before the label changed
             remote_hash = copy_hash(item.contact, self.fields)
             adopted[record_id] = Link(record_id, item.ref.remote_id, item.ref.etag, remote_hash, base)
             plan.actions.append(
                 Action(ADOPT, record_id, record.contact.best_name(), ref=item.ref, base=base, remote_hash=remote_hash)
             )
-        return adopted
+        return adopted, moved
+
+    def _written_labels(self) -> list[str]:
+        if self._labels is None:
+            self._labels = TargetState.written_labels(self.tx.session, self.settings.target.key)
+        return self._labels
 
     # -- the decision ---------------------------------------------------------
 
@@ -284,7 +309,8 @@ class Planner:
         if not qualifies:
             # The copy goes (S6, S9); edits made to it meanwhile are kept in the record first.
             keep = merged if record is not None and merged.content_hash() != record.contact.content_hash() else None
-            plan.actions.append(Action(DELETE, record_id, name, ref=ref, record=keep, conflicts=conflicts))
+            # base: the merge, which the version that lost a conflict is made from (apply._losing_remote).
+            plan.actions.append(Action(DELETE, record_id, name, ref=ref, record=keep, base=merged, conflicts=conflicts))
             return
         record_write = merged if merged.content_hash() != record.contact.content_hash() else None
         copy = to_copy(merged, self.label)
@@ -319,3 +345,13 @@ class Planner:
             remote_changed_at=item.changed_at,
         )
         return result.merged, result.conflicts
+
+
+def moved_link(link: Link, ref: RemoteRef) -> Link:
+    """The link of a moved copy (S13): at its new id, its etag unknown until its content is merged.
+
+    The empty etag makes a pass killed right after the relink read the copy again
+    and merge it from the same base, instead of taking it as unchanged (S12).
+    """
+    return dataclasses.replace(link, remote_id=ref.remote_id, etag="")
+

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from contacthub.connector import RemoteRef
 from contacthub.model import Contact
-from contacthub.store.schema import RecordRow, SyncConflictRow, SyncLinkRow, SyncTargetRow, utcnow
+from contacthub.store.schema import RecordRow, SyncConflictRow, SyncLinkRow, SyncTargetLabelRow, SyncTargetRow, utcnow
 from contacthub.sync.batching import batches
 
 
@@ -142,6 +142,17 @@ class TargetState:
         row.synced_at = utcnow()
         self.session.flush()
 
+    def relink(self, record_id: str, remote_id: str) -> None:
+        """S13: the link follows its moved copy; base and last-seen hash stay, the etag is unknown.
+
+        With no etag, a pass killed before the copy's content is merged reads it
+        again on the next pass and merges it from the same base (S12).
+        """
+        row = self.session.get(SyncLinkRow, (self.row.id, record_id))
+        if row is not None:
+            row.remote_id, row.etag = remote_id, ""
+            self.session.flush()
+
     def set_etag(self, record_id: str, etag: str) -> None:
         row = self.session.get(SyncLinkRow, (self.row.id, record_id))
         if row is not None:
@@ -151,6 +162,21 @@ class TargetState:
         self.session.execute(
             delete(SyncLinkRow).where(SyncLinkRow.target_id == self.row.id, SyncLinkRow.record_id == record_id)
         )
+
+    # -- category labels written to the target (T3) -------------------------
+
+    @staticmethod
+    def remember_label(session: Session, key: str, label: str) -> None:
+        """Note that copies in target `key` carry `label`, before the first is written with it."""
+        if label and session.get(SyncTargetLabelRow, (key, label)) is None:
+            session.add(SyncTargetLabelRow(target_key=key, label=label))
+            session.flush()
+
+    @staticmethod
+    def written_labels(session: Session, key: str) -> list[str]:
+        """Every label this database has written to target `key`: a copy may still carry any of them."""
+        stmt = select(SyncTargetLabelRow.label).where(SyncTargetLabelRow.target_key == key)
+        return sorted(session.scalars(stmt))
 
     # -- conflicts (S10) ----------------------------------------------------
 

@@ -14,7 +14,7 @@ from store_helpers import contact, database_at
 from contacthub.errors import DatabaseError
 from contacthub.store import open_database
 from contacthub.store.migrate import current_revision, head_revision
-from contacthub.store.schema import Base, HistoryRow, RecordRow, RecordTypeRow
+from contacthub.store.schema import Base, HistoryRow, RecordRow, RecordTypeRow, SyncLinkRow
 
 
 def test_new_database_is_at_head_and_matches_the_models(db):
@@ -78,6 +78,52 @@ def test_database_at_0001_with_data_is_upgraded_on_open(new_url):
             assert [(e.version, e.action) for e in tx.records.history(rec.id)] == [
                 (1, "create"), (1, "conflict"), (2, "update")
             ]
+    finally:
+        db.dispose()
+
+
+def test_t3_database_at_0002_with_sync_state_is_upgraded_to_remember_labels(new_url):
+    """0003 adds the labels written to each target; a 0002 database with records and links keeps them all."""
+    from contacthub.sync.state import TargetState
+
+    url = new_url()
+    engine = database_at(url, "0002")
+    record_id = "02d00000-0000-4000-8000-000000000000"
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE meta SET seq = 1"))
+        type_id = conn.execute(text("SELECT id FROM record_types WHERE name_key = 'business-contact'")).scalar_one()
+        now = datetime.now(UTC)
+        conn.execute(
+            insert(RecordRow.__table__),
+            [{"id": record_id, "type_id": type_id, "display_name": "Synced Once", "data": contact("Synced Once").to_dict(),
+              "created_at": now, "updated_at": now, "version": 1, "seq": 1}],
+        )  # fmt: skip
+        conn.execute(
+            text("INSERT INTO sync_targets (id, key, connector, created_at, seq, change_token, selection) "
+                 "VALUES (1, 'vcf:/phone', 'vcf', :now, 1, 'tok-1', 'sel')"), {"now": now},
+        )  # fmt: skip
+        conn.execute(
+            insert(SyncLinkRow.__table__),
+            [{"target_id": 1, "record_id": record_id, "remote_id": "a.vcf", "etag": "e1", "remote_hash": "h1",
+              "base": contact("Synced Once").to_dict(), "synced_at": now}],
+        )  # fmt: skip
+    engine.dispose()
+
+    db = open_database(url)
+    try:
+        with db.engine.connect() as conn:
+            assert current_revision(conn) == "0003"
+        with db.transaction() as tx:
+            state = TargetState.get(tx.session, "vcf:/phone")
+            assert (state.row.seq, state.row.change_token) == (1, "tok-1")
+            assert {r: link.remote_id for r, link in state.links().items()} == {record_id: "a.vcf"}
+            assert TargetState.written_labels(tx.session, "vcf:/phone") == []
+            TargetState.remember_label(tx.session, "vcf:/phone", "Business")
+            TargetState.remember_label(tx.session, "vcf:/phone", "Business")
+            state.forget()  # `sync stop`: the labels outlive the target's state
+        with db.transaction() as tx:
+            assert TargetState.written_labels(tx.session, "vcf:/phone") == ["Business"]
+            assert tx.records.get(record_id).contact == contact("Synced Once")
     finally:
         db.dispose()
 

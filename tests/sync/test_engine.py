@@ -468,3 +468,18 @@ def test_s8_the_database_can_be_written_while_a_pass_waits_for_the_target(hub, t
     hub.sync()  # what was written meanwhile goes out with the next pass
     assert added[0] in hub.copies()
     other.dispose()
+
+
+def test_s10_s6_a_conflict_on_a_copy_that_goes_keeps_the_losing_version_in_history(hub):
+    ann = hub.add(person("Ann"))
+    hub.sync()
+    remote_id, copy = hub.copies()[ann]
+    hub.edit(ann, title="From the office")
+    with hub.db.transaction() as tx:
+        tx.records.delete(ann)
+    hub.target.user_edit(remote_id, copy.copy(title="From the phone"))
+    result = hub.sync()
+    assert ann not in hub.copies() and hub.record(ann).contact.title == "From the office"
+    assert result.report.conflicts, result.report
+    with hub.db.transaction() as tx:
+        assert "From the phone" in [h.contact.title for h in tx.records.history(ann) if h.contact]

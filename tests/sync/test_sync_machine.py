@@ -3,7 +3,8 @@
 Two real SQLite business databases (A and B) and one `MemoryConnector` target.
 Random steps on both sides: records added, edited, deleted, restored, purged,
 retyped and merged (I3) in the current database; the user on the phone creating, editing and
-deleting plain contacts and synced copies; the filter and the category label
+deleting plain contacts and synced copies, moving synced copies to a new
+remote id (S13); the filter and the category label
 changing; sync stopped and started again (C1); switching to the other database
 with keep / delete / import (W1) and back; injected failures (`fail_next`,
 `crash_after`, expired change tokens, a pass killed between its steps or
@@ -21,7 +22,9 @@ Checked after a clean pass (no injected failure met, no problem reported): the
 copies of the current database are exactly its qualifying records, each equal
 to its record on the fields the target holds plus the label (S1, S2, S3, S6,
 S9, S12); a copy edited by the user shows in its record (S4); a linked copy
-deleted by the user moved its record to Deleted Items for reason "target" (S5).
+deleted by the user moved its record to Deleted Items for reason "target" (S5);
+a copy moved (and edited) by the user keeps its record out of Deleted Items and
+its edit shows in the record (S13).
 """
 
 from __future__ import annotations
@@ -137,6 +140,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.pending_deletes: set[str] = set()  # S5: records whose linked copy the user deleted
         self.copy_deleted: dict[str, set[str]] = {"A": set(), "B": set()}  # records whose copy the user ever deleted
         self.counter = 0
+        self.moves: dict[str, str] = {}  # S13: remote id -> the id the user moved that copy to
         self.conn = MemoryConnector()
 
     def teardown(self) -> None:
@@ -325,6 +329,16 @@ class SyncMachine(RuleBasedStateMachine):
     def _own_copies(self) -> dict[str, tuple[str, Contact]]:
         return self._copies(self.db.id)
 
+    def _is_linked_copy(self, record_id: str, remote_id: str) -> bool:
+        """The copy at `remote_id` is the record's linked one, perhaps moved since the link was made (S13)."""
+        link = self._links().get(record_id)
+        if link is None:
+            return False
+        current = link.remote_id
+        while current in self.moves:
+            current = self.moves[current]
+        return current == remote_id
+
     @precondition(lambda self: self._own_copies())
     @rule(pick=PICK, what=st.sampled_from(["title", "category"]), category=st.sampled_from(CATEGORIES))
     def user_edit_copy(self, pick, what, category) -> None:
@@ -338,7 +352,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.conn.user_edit(remote_id, contact.copy(title=value))
         link = self._links().get(record_id)
         record = self._records().get(record_id)
-        if link is not None and link.remote_id == remote_id and record is not None and record.contact.title == link.base.title:
+        if self._is_linked_copy(record_id, remote_id) and record is not None and record.contact.title == link.base.title:
             self.pending_edits.setdefault(record_id, {})["title"] = value  # S4: only the target changed it
 
     @precondition(lambda self: self._own_copies())
@@ -349,9 +363,23 @@ class SyncMachine(RuleBasedStateMachine):
         self.conn.user_delete(remote_id)
         self.copy_deleted[self.current].add(record_id)
         self.pending_edits.pop(record_id, None)
-        link = self._links().get(record_id)
-        if link is not None and link.remote_id == remote_id:
+        if self._is_linked_copy(record_id, remote_id):
             self.pending_deletes.add(record_id)
+
+    @precondition(lambda self: self._own_copies())
+    @rule(pick=PICK, edit=st.booleans())
+    def user_move_copy(self, pick, edit) -> None:
+        """S13: the copy gets a new remote id (renamed file, re-uploaded card), marker kept, maybe edited."""
+        record_id = _pick(self._own_copies(), pick)
+        remote_id, contact = self._own_copies()[record_id]
+        value = f"moved title {self._next()}"
+        linked = self._is_linked_copy(record_id, remote_id)
+        self.moves[remote_id] = self.conn.user_move(remote_id, contact.copy(title=value) if edit else None)
+        link = self._links().get(record_id)
+        record = self._records().get(record_id)
+        if edit and linked and record is not None and record.contact.title == link.base.title:
+            self.pending_edits.setdefault(record_id, {})["title"] = value  # S13 + S4: the edit reaches the record
+        # Not a deletion: `copy_deleted` stays as it is, so a record trashed for it fails `no_record_lost`.
 
     def _foreign(self) -> list[str]:
         return [rid for rid, (_e, m, _c) in self.untouchable.items() if m is not None]
@@ -554,7 +582,7 @@ class SyncMachine(RuleBasedStateMachine):
 
 
 class TestSyncMachine(SyncMachine.TestCase):
-    """S1–S7, S9–S12, T3, C1, W1, W3, I3 (and D3/D4 under sync): the whole sync, random steps on both sides."""
+    """S1–S7, S9–S13, T3, C1, W1, W3, I3 (and D3/D4 under sync): the whole sync, random steps on both sides."""
 
     settings = settings(
         max_examples=500 if SLOW else 40,
@@ -562,3 +590,47 @@ class TestSyncMachine(SyncMachine.TestCase):
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     )
+
+
+# -- sequences the machine found, replayed as they were found --------------------------
+
+
+def _replay(steps: list[tuple[str, dict]]) -> None:
+    """Run machine steps in order, checking every invariant after each, as Hypothesis does."""
+    machine = SyncMachine()
+    invariants = [machine.no_record_lost, machine.no_duplicate_copy, machine.hub_never_touches_plain_or_foreign,
+                  machine.database_left_is_unchanged]  # fmt: skip
+    try:
+        for name, arguments in steps:
+            getattr(machine, name)(**arguments)
+            for check in invariants:
+                check()
+    finally:
+        machine.teardown()
+
+
+def test_s13_machine_a_moved_and_edited_copy_keeps_its_record_and_the_edit() -> None:
+    _replay([
+        ("target", {"lossy": False, "incremental": False, "batch_size": 100}),
+        ("add_record", {"type_name": "business-contact", "categories": [], "note": False}),
+        ("sync_pass", {"force": False}),
+        ("user_move_copy", {"pick": 0, "edit": True}),
+        ("sync_pass", {"force": False}),
+        ("sync_pass", {"force": False}),
+    ])  # fmt: skip
+
+
+def test_t3_w1_s12_machine_a_label_on_a_copy_whose_link_a_killed_pass_lost_never_leaks_on_import() -> None:
+    _replay([
+        ("target", {"lossy": False, "incremental": True, "batch_size": 100}),
+        ("add_record", {"type_name": "business-contact", "categories": ["Customers", "Partners"], "note": False}),
+        ("crash_after", {"op": "create", "count": 0}),
+        ("killed_pass", {"steps": 4}),
+        ("change_category", {"label": "Biz"}),
+        ("fail_next", {"op": "delete"}),
+        ("killed_pass", {"steps": 1}),
+        ("stop_sync", {}),
+        ("start_sync", {}),
+        ("change_category", {"label": ""}),
+        ("switch_database", {"mode": "import"}),
+    ])  # fmt: skip

@@ -80,6 +80,20 @@ class Phone:
         reply = self._request("PUT", self.url(path), changed, **{"Content-Type": "text/vcard"})
         assert reply.status_code in (200, 201, 204), reply.status_code
 
+    def move(self, path: str, card: str | None = None) -> str:
+        """Upload the card again under a new href (as `card`, or as it is) after deleting the old one (S13).
+
+        Delete first: a book refuses a second card with the same UID (RFC 6352
+        section 6.3.2.1, CARDDAV:no-uid-conflict), so a client re-uploading a
+        card under a new name cannot have both at once.
+        """
+        text = card if card is not None else self.cards()[path]
+        self.delete(path)
+        new_path = urlsplit(self.book).path + f"moved-{uuid.uuid4().hex[:8]}.vcf"
+        reply = self._request("PUT", self.url(new_path), text, **{"Content-Type": "text/vcard", "If-None-Match": "*"})
+        assert reply.status_code in (201, 204), reply.status_code
+        return new_path
+
     def delete(self, path: str) -> None:
         reply = self._request("DELETE", self.url(path))
         assert reply.status_code in (200, 204), reply.status_code

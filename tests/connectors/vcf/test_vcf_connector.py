@@ -51,6 +51,15 @@ class FolderUser:
     def user_delete(self, remote_id: str) -> None:
         (self.folder / remote_id).unlink()
 
+    def user_move(self, remote_id: str, contact: Contact | None = None) -> str:
+        """A file manager renaming the file (same inode, marker lines and all), then maybe an edit in place (S13)."""
+        self.count += 1
+        new_name = f"renamed-{self.count}.vcf"
+        (self.folder / remote_id).rename(self.folder / new_name)
+        if contact is not None:
+            self.user_edit(new_name, contact)
+        return new_name
+
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
