@@ -214,6 +214,14 @@ class Applier:
         self.report.count(CREATE)
 
     def _synced(self, tx, state: TargetState, action: Action, result: Result) -> None:
+        if isinstance(result.error, NotFound):
+            # S5 in the same pass: the copy was deleted in the target after the plan read it
+            # (CardDAV: a 412 on the PUT, then a 404). What the pass read of it stays in the record.
+            self._write_record(tx, state, action)
+            tx.records.delete(action.record_id, reason="target", source=self.source, note="its copy was deleted in the target")
+            state.drop_link(action.record_id)
+            self.report.count(TRASH)
+            return
         if not result.ok:
             if isinstance(result.error, WrongEtag):
                 self._failed(action, "its copy changed during the pass; it will be merged on the next pass", None)
