@@ -148,8 +148,10 @@ def clear_stale(files: ServerFiles) -> None:
             os.kill(pid, signal.SIGKILL)  # its hub is gone; nothing waits for its answers
         except ProcessLookupError:
             pass
+        # Wait until it is a zombie or gone, not merely "not ours": an exiting process drops its
+        # memory (so its /proc cmdline reads empty) before it closes its files, the listening socket too.
         deadline = time.monotonic() + 10
-        while _our_radicale(pid, files) and not _zombie(pid) and time.monotonic() < deadline:
+        while not _zombie(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
     files.pid.unlink(missing_ok=True)
 
