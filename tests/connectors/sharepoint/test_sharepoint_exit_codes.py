@@ -1,0 +1,80 @@
+"""U4 through the CLI against the fake SharePoint list: a pass whose item writes SharePoint throttles
+exits 3 with one summary line and the next pass finishes; a refused app sign-in exits 1 in one line.
+
+The app signs in with client credentials; msal's endpoints are answered on the fake's own
+`responses` mock (test_sharepoint_cli.signed_in), so nothing reaches Entra ID or Graph.
+"""
+
+from __future__ import annotations
+
+import re
+
+import responses
+from sharepoint_fake import FakeSharePoint
+from test_sharepoint_cli import LOGIN, configured, signed_in  # noqa: F401 (configured is a fixture)
+
+from contacthub.connectors.sharepoint.mapping import MARKER_COLUMN
+
+PEOPLE = 5
+CARD = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:u4-sp-{i}\r\nFN:Person {i}\r\nN:{i};Person;;;\r\nEND:VCARD\r\n"
+
+
+def import_people(run, tmp_path) -> None:
+    source = tmp_path / "people.vcf"
+    source.write_text("".join(CARD.format(i=i) for i in range(PEOPLE)), newline="")
+    run("import", str(source))
+
+
+def test_u4_a_throttled_pass_on_sharepoint_exits_3_with_one_summary_line_and_the_next_pass_finishes(run, configured, tmp_path):
+    with signed_in(FakeSharePoint()) as fake:
+        import_people(run, tmp_path)
+        # Every item write answers 429 with a Retry-After longer than a pass waits (graph.http.MAX_WAIT):
+        # the writes fail as throttled, the pass goes on and ends partly done.
+        fake.throttle_writes(10**6, status=429, retry_after="300")
+        first = run("sync", "start", "team-list", ok=False)
+        assert first.exit_code == 3, first.output
+        assert "Traceback" not in first.output
+        failing = [line for line in first.output.splitlines() if "slow down" in line or "Person " in line]
+        assert len(failing) == 1, first.output  # one summary line, no line per item
+        assert failing[0].startswith(f"sync: {PEOPLE} of {PEOPLE} writes to team-list failed (first: the copy of 'Person ")
+        assert "the next pass retries" in failing[0]
+        assert not fake.items
+        last = run.json("sync", "status")["last_pass"]
+        assert last["outcome"] == "partly-done" and last["failed"] == PEOPLE
+        assert f"partly done ({PEOPLE} of {PEOPLE} writes failed)" in run("sync", "status").stdout
+
+        fake.throttled.clear()
+        assert run("sync", "run").exit_code == 0
+        records = {r["id"] for r in run.json("contact", "list")}
+        markers = [item["fields"][MARKER_COLUMN].partition(":")[2] for item in fake.items.values()]
+        assert sorted(markers) == sorted(records) and len(records) == PEOPLE  # one copy each: nothing lost, no twin
+        assert run.json("sync", "status")["last_pass"]["outcome"] == "done"
+
+
+def test_u2_u4_a_refused_app_sign_in_on_sharepoint_exits_1_in_one_line_and_changes_nothing(run, configured, home, tmp_path):
+    with FakeSharePoint() as fake:
+        # v2-oauth2-client-creds-grant-flow, "Error response": a revoked or wrong secret is
+        # 401 invalid_client with an AADSTS code in error_description.
+        fake.mock.add(responses.GET, f"{LOGIN}/v2.0/.well-known/openid-configuration", json={
+            "token_endpoint": f"{LOGIN}/oauth2/v2.0/token", "authorization_endpoint": f"{LOGIN}/oauth2/v2.0/authorize",
+            "issuer": "https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0",
+        })  # fmt: skip
+        fake.mock.add(responses.POST, f"{LOGIN}/oauth2/v2.0/token", status=401, json={
+            "error": "invalid_client", "error_codes": [7000215],
+            "error_description": "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the "
+            "request is the client secret value, not the client secret ID.\r\nTrace ID: 0b5e\r\nCorrelation ID: 7c1a",
+        })  # fmt: skip
+        # msal asks the instance discovery endpoint after a refused token request (the answer's shape as
+        # login.microsoftonline.com/common/discovery/instance gives it; the graph exit-code test answers it too).
+        fake.mock.add(responses.GET, re.compile(r"https://login\.microsoftonline\.com/common/discovery/instance\?.*"), json={
+            "tenant_discovery_endpoint": f"{LOGIN}/v2.0/.well-known/openid-configuration", "api-version": "1.1",
+            "metadata": [{"preferred_network": "login.microsoftonline.com", "preferred_cache": "login.windows.net",
+                          "aliases": ["login.microsoftonline.com", "login.windows.net", "login.microsoft.com"]}],
+        })  # fmt: skip
+        import_people(run, tmp_path)
+        result = run("sync", "start", "team-list", ok=False)
+        assert result.exit_code == 1, result.output
+        assert result.output.count("\n") == 1 and "invalid_client" in result.output, result.output
+        assert "team-list-app-secret-51c9" not in result.output
+        assert "[sync]" not in (home / "config.toml").read_text()  # nothing changed: sync is not started
+        assert fake.requests == [] and not fake.items  # refused before the list was asked anything
