@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import responses
-from sharepoint_fake import FakeSharePoint
+from sharepoint_fake import HUB_COLUMNS, FakeSharePoint
 from test_sharepoint_cli import LOGIN, configured, signed_in  # noqa: F401 (configured is a fixture)
 
 from contacthub.connectors.sharepoint.mapping import MARKER_COLUMN
@@ -78,3 +78,31 @@ def test_u2_u4_a_refused_app_sign_in_on_sharepoint_exits_1_in_one_line_and_chang
         assert "team-list-app-secret-51c9" not in result.output
         assert "[sync]" not in (home / "config.toml").read_text()  # nothing changed: sync is not started
         assert fake.requests == [] and not fake.items  # refused before the list was asked anything
+
+
+def test_u4_an_item_write_sharepoint_refuses_with_403_makes_sync_run_exit_3_and_the_next_pass_writes_it(run, configured, tmp_path):
+    with signed_in(FakeSharePoint(hidden_columns=HUB_COLUMNS)) as fake:
+        import_people(run, tmp_path)
+        run("sync", "start", "team-list")
+        by_record = {item["fields"][MARKER_COLUMN].partition(":")[2]: iid for iid, item in fake.items.items()}
+        for record_id in by_record:
+            run("contact", "edit", record_id, "--title", "Head of purchasing")
+        # graph/errors: 403 accessDenied, "The caller doesn't have permission to perform the action"
+        # (an item with its own permissions the app may not change); the other items are written.
+        refused = sorted(by_record.values())[:2]
+        for iid in refused:
+            fake.refused[iid] = (403, "accessDenied", "Access denied. You do not have permission to perform this action or access this resource.")
+        result = run("sync", "run", ok=False)
+        assert result.exit_code == 3, result.output
+        failing = [line for line in result.output.splitlines() if "accessDenied" in line or "Person " in line]
+        assert len(failing) == 1 and failing[0].startswith(f"sync: 2 of {PEOPLE} writes to team-list failed"), result.output
+        assert run.json("sync", "status")["last_pass"]["outcome"] == "partly-done"
+        titles = {iid: item["fields"].get("JobTitle") for iid, item in fake.items.items()}
+        assert [iid for iid, title in titles.items() if title != "Head of purchasing"] == refused
+
+        fake.refused.clear()
+        assert run("sync", "run").exit_code == 0
+        assert {item["fields"].get("JobTitle") for item in fake.items.values()} == {"Head of purchasing"}
+        markers = [item["fields"][MARKER_COLUMN].partition(":")[2] for item in fake.items.values()]
+        assert sorted(markers) == sorted(by_record)  # one copy each: no twin
+        assert run.json("sync", "status")["last_pass"]["outcome"] == "done"
