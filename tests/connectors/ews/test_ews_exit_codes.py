@@ -13,6 +13,7 @@ from fake_ews import MAILBOX, URL
 
 PEOPLE = 5
 PASSWORD = "s3cret"  # what FakeMailbox accepts
+QUOTA = "The mailbox that was requested has exceeded its quota."  # the text of test_ews_failed_writes
 CARD = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:u4-ews-{i}\r\nFN:Person {i}\r\nN:{i};Person;;;\r\nEND:VCARD\r\n"
 
 
@@ -68,7 +69,7 @@ def test_u4_items_exchange_refuses_make_sync_run_exit_3_and_the_next_pass_writes
         run("contact", "add", "--name", f"Person {i}")
     # Each item of the CreateItem request gets its own ErrorQuotaExceeded response message
     # (messages.xsd ResponseMessageType, ResponseClass="Error"); the fake writes none of them.
-    exchange.refuse_items("CreateItem", "ErrorQuotaExceeded", "The mailbox that was requested has exceeded its quota.", count=3)
+    exchange.refuse_items("CreateItem", "ErrorQuotaExceeded", QUOTA, count=3)
     result = run("sync", "run", ok=False)
     assert result.exit_code == 3, result.output
     failing = [line for line in result.output.splitlines() if "ErrorQuotaExceeded" in line]
