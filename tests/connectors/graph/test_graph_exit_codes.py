@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
-import responses
+from entra_refusal import REFUSED, asked_graph, refuse_app_secret
 from graph_fake import TOKEN
 from graph_helpers import FOLDER
 
@@ -80,17 +80,10 @@ def test_u4_a_throttled_pass_on_graph_exits_3_with_one_summary_line_and_the_next
 
 
 def test_u2_u4_a_refused_app_secret_on_graph_exits_1_in_one_line_and_changes_nothing(run, outlook, home):
-    # v2-oauth2-client-creds-grant-flow, "Error response": a revoked or wrong secret is
-    # 401 invalid_client with an AADSTS code in error_description.
-    outlook.mock.replace(responses.POST, f"{LOGIN}/oauth2/v2.0/token", status=401, json={
-        "error": "invalid_client", "error_codes": [7000215],
-        "error_description": "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the "
-        "request is the client secret value, not the client secret ID.\r\nTrace ID: 0b5e\r\nCorrelation ID: 7c1a",
-    })  # fmt: skip
+    refuse_app_secret(outlook.mock, LOGIN)
     result = run("sync", "start", "outlook", ok=False)
     assert result.exit_code == 1, result.output
-    assert result.output.count("\n") == 1 and "invalid_client" in result.output, result.output
+    assert result.output.count("\n") == 1 and REFUSED in result.output, result.output
     assert "app-secret-value-u4" not in result.output
     assert "[sync]" not in (home / "config.toml").read_text()  # nothing changed: sync is not started
-    # Refused before Graph was asked anything:
-    assert not [c for c in outlook.mock.calls if "graph.microsoft.com" in c.request.url]
+    assert asked_graph(outlook.mock) == []  # refused before the mailbox was asked anything

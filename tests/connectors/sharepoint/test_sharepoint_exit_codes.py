@@ -2,15 +2,13 @@
 exits 3 with one summary line and the next pass finishes; a refused app sign-in exits 1 in one line.
 
 The app signs in with client credentials; msal's endpoints are answered on the fake's own
-`responses` mock (test_sharepoint_cli.signed_in), so nothing reaches Entra ID or Graph.
+`responses` mock (test_sharepoint_cli.signed_in, entra_refusal), so nothing reaches Entra ID or Graph.
 """
 
 from __future__ import annotations
 
-import re
-
-import responses
 import test_sharepoint_cli
+from entra_refusal import REFUSED, asked_graph, refuse_app_secret
 from sharepoint_fake import HUB_COLUMNS, FakeSharePoint
 from test_sharepoint_cli import LOGIN, signed_in
 
@@ -56,32 +54,14 @@ def test_u4_a_throttled_pass_on_sharepoint_exits_3_with_one_summary_line_and_the
 
 def test_u2_u4_a_refused_app_sign_in_on_sharepoint_exits_1_in_one_line_and_changes_nothing(run, configured, home, tmp_path):
     with FakeSharePoint() as fake:
-        # v2-oauth2-client-creds-grant-flow, "Error response": a revoked or wrong secret is
-        # 401 invalid_client with an AADSTS code in error_description.
-        fake.mock.add(responses.GET, f"{LOGIN}/v2.0/.well-known/openid-configuration", json={
-            "token_endpoint": f"{LOGIN}/oauth2/v2.0/token", "authorization_endpoint": f"{LOGIN}/oauth2/v2.0/authorize",
-            "issuer": "https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0",
-        })  # fmt: skip
-        fake.mock.add(responses.POST, f"{LOGIN}/oauth2/v2.0/token", status=401, json={
-            "error": "invalid_client", "error_codes": [7000215],
-            "error_description": "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the "
-            "request is the client secret value, not the client secret ID.\r\nTrace ID: 0b5e\r\nCorrelation ID: 7c1a",
-        })  # fmt: skip
-        # msal asks the instance discovery endpoint after a refused token request (the answer's shape as
-        # login.microsoftonline.com/common/discovery/instance gives it; the graph exit-code test answers it too).
-        fake.mock.add(responses.GET, re.compile(r"https://login\.microsoftonline\.com/common/discovery/instance\?.*"), json={
-            "tenant_discovery_endpoint": f"{LOGIN}/v2.0/.well-known/openid-configuration", "api-version": "1.1",
-            "metadata": [{"preferred_network": "login.microsoftonline.com", "preferred_cache": "login.windows.net",
-                          "aliases": ["login.microsoftonline.com", "login.windows.net", "login.microsoft.com"]}],
-        })  # fmt: skip
+        refuse_app_secret(fake.mock, LOGIN)
         import_people(run, tmp_path)
         result = run("sync", "start", "team-list", ok=False)
         assert result.exit_code == 1, result.output
-        assert result.output.count("\n") == 1 and "invalid_client" in result.output, result.output
+        assert result.output.count("\n") == 1 and REFUSED in result.output, result.output
         assert "team-list-app-secret-51c9" not in result.output
         assert "[sync]" not in (home / "config.toml").read_text()  # nothing changed: sync is not started
-        # Refused before Graph was asked anything:
-        assert not [c for c in fake.mock.calls if "graph.microsoft.com" in c.request.url]
+        assert asked_graph(fake.mock) == []  # refused before the list was asked anything
 
 
 def test_u4_an_item_write_sharepoint_refuses_with_403_makes_sync_run_exit_3_and_the_next_pass_writes_it(run, configured, tmp_path):
