@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from entra_refusal import REFUSED, asked_graph, refuse_app_secret
+from exit_checks import one_error_line
 from graph_fake import TOKEN
 from graph_helpers import FOLDER
 
@@ -76,3 +78,11 @@ def test_u4_a_throttled_pass_on_graph_exits_3_with_one_summary_line_and_the_next
     markers = [item["_props"][MARKER_PROPERTY].partition(":")[2] for item in outlook.contacts(FOLDER, MAILBOX).values()]
     assert sorted(markers) == sorted(records)  # one copy each: nothing lost, no twin
     assert run.json("sync", "status")["last_pass"]["outcome"] == "done"
+
+
+def test_u2_u4_a_refused_app_secret_on_graph_exits_1_in_one_line_and_changes_nothing(run, outlook, home):
+    refuse_app_secret(outlook.mock, LOGIN)
+    result = run("sync", "start", "outlook", ok=False)
+    one_error_line(result, f"refused ({REFUSED}: AADSTS7000215", secret="app-secret-value-u4")
+    assert "[sync]" not in (home / "config.toml").read_text()  # nothing changed: sync is not started
+    assert asked_graph(outlook.mock) == []  # refused before the mailbox was asked anything
