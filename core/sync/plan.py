@@ -57,6 +57,8 @@ class Action:
     remote_hash: str = ""  # the copy's content hash afterwards, when no copy is written
     record_version: int = 0  # the record's version the plan read: a write is made only on that version
     conflicts: list[FieldConflict] = field(default_factory=list)
+    # DELETE of a merged-away record's copy edited since (I3): that version, kept in the survivor's history
+    orphan_edit: Contact | None = None
 
     @property
     def writes_target(self) -> bool:
@@ -225,6 +227,18 @@ class Planner:
         # A merged-away id finds the record it was merged into (I3); for sync that record is gone.
         return record if record.id == record_id else None
 
+    def _merged_away(self, record_id: str) -> bool:
+        """Was `record_id` merged into another record (`contact merge`, I3)? Its id then finds that one."""
+        return self._record_found_as(record_id) not in (None, record_id)
+
+    def _record_found_as(self, record_id: str) -> str | None:
+        from contacthub.errors import NotFoundError
+
+        try:
+            return self.tx.records.get(record_id).id
+        except NotFoundError:
+            return None
+
     def qualifies(self, record: Record | None) -> bool:
         return qualifies(record, self.settings)
 
@@ -310,7 +324,10 @@ class Planner:
             # The copy goes (S6, S9); edits made to it meanwhile are kept in the record first.
             keep = merged if record is not None and merged.content_hash() != record.contact.content_hash() else None
             # base: the merge, which the version that lost a conflict is made from (apply._losing_remote).
-            plan.actions.append(Action(DELETE, record_id, name, ref=ref, record=keep, base=merged, conflicts=conflicts))
+            action = Action(DELETE, record_id, name, ref=ref, record=keep, base=merged, conflicts=conflicts)
+            if record is None and remote_changed and self._merged_away(record_id):
+                action.orphan_edit = from_linked_copy(item.contact, self.label, link.base, link.remote_hash, self.fields)
+            plan.actions.append(action)
             return
         record_write = merged if merged.content_hash() != record.contact.content_hash() else None
         copy = to_copy(merged, self.label)

@@ -85,3 +85,21 @@ def test_i3_a_marked_copy_of_a_merged_away_record_is_removed_not_linked_to_the_s
     (card,) = _cards(hub.folder)
     assert [e.value for e in card.emails] == ["andrea@fabrikam.example", "a.dunker@home.example"]
     assert hub.sync().report.done == {}
+
+
+def test_i3_s4_an_edit_to_the_merged_away_copy_made_before_the_next_pass_is_kept_not_lost(hub):
+    """`merge A B`, then the phone edits B's copy before any pass: the copy goes, the edit stays in A's history."""
+    a = hub.add(_person("a", emails=[Typed("andrea@fabrikam.example")]))
+    b = hub.add(_person("b", emails=[Typed("a.dunker@home.example")]))
+    hub.sync()
+    with hub.db.transaction() as tx:
+        merge_records(tx, a, b)
+    (b_path,) = [p for p in hub.folder.glob("*.vcf") if "a.dunker@home.example" in p.read_text(encoding="utf-8")]
+    b_path.write_text(b_path.read_text(encoding="utf-8").replace("END:VCARD", "TITLE:Chief buyer\r\nEND:VCARD"), encoding="utf-8")
+    result = hub.sync()
+    assert len(_cards(hub.folder)) == 1  # B's copy still goes: A's is the one copy
+    assert [p for p in result.report.problems if "edited after the record was merged" in p]
+    assert not result.report.failures  # nothing failed: the pass is done
+    with hub.db.transaction(readonly=True) as tx:
+        kept = [h for h in tx.records.history(a) if h.action == "conflict" and b[:8] in h.note]
+    assert len(kept) == 1 and kept[0].contact.title == "Chief buyer"  # the phone's edit is not lost
