@@ -63,7 +63,9 @@ class HubGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ContactHubError as exc:
-            raise click.ClickException(str(exc)) from None
+            failure = click.ClickException(str(exc))
+            failure.exit_code = getattr(exc, "exit_code", 1)  # a config that breaks its schema: 2 (usage)
+            raise failure from None
         except OSError as exc:  # a path that cannot be read or written: name it
             where = f"{exc.filename}: " if exc.filename else ""
             raise click.ClickException(f"{where}{exc.strerror or exc}") from None

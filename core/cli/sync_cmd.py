@@ -13,6 +13,30 @@ from contacthub.errors import ConfigError
 DRY_RUN = click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
 
 
+CREATE = click.option("--create", is_flag=True, help="Make the target folder when it does not exist (default: refuse it).")
+
+
+def _check_target(hub, target, create: bool) -> None:
+    """Check the new target; a missing folder is refused unless --create (the connector's `create` option)."""
+    import dataclasses
+
+    from contacthub.connector import NotFound
+
+    if create:
+        target = dataclasses.replace(target, options={**target.options, "create": True})
+    connector = hub.open_target(target)
+    try:
+        connector.check()
+    except NotFound as exc:
+        from contacthub.plugins import load_plugins
+
+        if create or "create" not in load_plugins().get(target.connector).options:
+            raise
+        raise NotFound(f"{exc}; give --create to make it") from None
+    finally:
+        connector.close()
+
+
 def _settings(hub):
     from contacthub.sync.target import sync_settings
 
@@ -119,17 +143,26 @@ def sync() -> None:
     show_default=True,
     help="Who wins when the same field changed on both sides.",
 )
+@CREATE
 @DRY_RUN
 @click.pass_obj
-def start(hub, target: str, category: str, filters: tuple[str, ...], conflict: str, dry_run: bool) -> None:
-    """Start syncing to TARGET: copies every selected business contact there (S1)."""
+def start(hub, target: str, category: str, filters: tuple[str, ...], conflict: str, create: bool, dry_run: bool) -> None:
+    """Start syncing to TARGET: copies every selected business contact there.
+
+    A folder that does not exist is refused (a typo must not become a new,
+    empty folder) unless --create is given. A --filter category that no
+    business contact has is named in a warning.
+    """
+    from contacthub.sync.filter_check import unmatched_filters
     from contacthub.sync.target import SyncSettings, parse_target, save_sync_settings, sync_settings
 
     current = sync_settings(hub.config)
     if current is not None:
         raise ConfigError(f"sync already runs with {current.target}: use `contacthub sync change {target}`")
     settings = SyncSettings(parse_target(target, hub.config), category=category, filters=filters, conflict=conflict)
-    hub.open_target(settings.target).check()
+    _check_target(hub, settings.target, create)
+    for problem in unmatched_filters(hub.database(), filters):
+        warn(problem)
     if not dry_run:
         save_sync_settings(hub.config, settings)
     one_pass(hub, settings, dry_run=dry_run)
@@ -190,9 +223,10 @@ def status(hub, as_json: bool) -> None:
 
 @sync.command("change")
 @click.argument("target")
+@CREATE
 @DRY_RUN
 @click.pass_obj
-def change(hub, target: str, dry_run: bool) -> None:
+def change(hub, target: str, create: bool, dry_run: bool) -> None:
     """Switch to another target: copies leave the old one, and go to the new one (C2)."""
     import dataclasses
 
@@ -200,7 +234,7 @@ def change(hub, target: str, dry_run: bool) -> None:
 
     old = _settings(hub)
     new = dataclasses.replace(old, target=parse_target(target, hub.config))
-    hub.open_target(new.target).check()
+    _check_target(hub, new.target, create)
     _remove_copies(hub, old, dry_run)
     if not dry_run:
         save_sync_settings(hub.config, new)

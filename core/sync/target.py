@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from contacthub.config import Config, resolve_secret
+from contacthub.config_schema import CONFLICT_POLICIES as POLICIES
 from contacthub.connector import Connector, ConnectorContext
 from contacthub.errors import ConfigError
 
-POLICIES = ("database-wins", "target-wins", "newest-wins")
 DEFAULT_INTERVAL = 60
 DEFAULT_MAX_DELETE_SHARE = 0.5
 
