@@ -55,3 +55,11 @@ def test_t3_a_filter_that_matches_gives_no_warning(run, tmp_path):
     run("import", str(EXAMPLES))
     result = run("sync", "start", f"vcf:{tmp_path / 'Phone'}", "--filter", "customers")
     assert "matches no" not in result.stderr
+
+
+def test_u1_sync_start_create_dry_run_makes_no_folder(run, tmp_path):
+    run("import", str(EXAMPLES))
+    out = run("sync", "start", f"vcf:{tmp_path / 'Phone'}", "--create", "--dry-run").stdout
+    assert "Would make the missing folder" in out and str(tmp_path / "Phone") in out
+    assert not (tmp_path / "Phone").exists()
+    assert "not started" in run("sync", "status", ok=False).stderr

@@ -16,13 +16,16 @@ DRY_RUN = click.option("--dry-run", is_flag=True, help="Show what would change, 
 CREATE = click.option("--create", is_flag=True, help="Make the target folder when it does not exist (default: refuse it).")
 
 
-def _check_target(hub, target, create: bool) -> None:
-    """Check the new target; a missing folder is refused unless --create (the connector's `create` option)."""
+def _check_target(hub, target, create: bool, dry_run: bool) -> bool:
+    """Check the new target; a missing folder is refused unless --create (the connector's `create` option).
+
+    False when the folder is missing and --create --dry-run only says it would be made.
+    """
     import dataclasses
 
     from contacthub.connector import NotFound
 
-    if create:
+    if create and not dry_run:
         target = dataclasses.replace(target, options={**target.options, "create": True})
     connector = hub.open_target(target)
     try:
@@ -30,11 +33,17 @@ def _check_target(hub, target, create: bool) -> None:
     except NotFound as exc:
         from contacthub.plugins import load_plugins
 
-        if create or "create" not in load_plugins().get(target.connector).options:
+        if "create" not in load_plugins().get(target.connector).options:
+            raise
+        if create and dry_run:
+            click.echo(f"Would make the missing folder ({exc}) and copy every selected business contact there")
+            return False
+        if create:
             raise
         raise NotFound(f"{exc}; give --create to make it") from None
     finally:
         connector.close()
+    return True
 
 
 def _settings(hub):
@@ -160,12 +169,13 @@ def start(hub, target: str, category: str, filters: tuple[str, ...], conflict: s
     if current is not None:
         raise ConfigError(f"sync already runs with {current.target}: use `contacthub sync change {target}`")
     settings = SyncSettings(parse_target(target, hub.config), category=category, filters=filters, conflict=conflict)
-    _check_target(hub, settings.target, create)
+    usable = _check_target(hub, settings.target, create, dry_run)
     for problem in unmatched_filters(hub.database(), filters):
         warn(problem)
     if not dry_run:
         save_sync_settings(hub.config, settings)
-    one_pass(hub, settings, dry_run=dry_run)
+    if usable:
+        one_pass(hub, settings, dry_run=dry_run)
 
 
 @sync.command("run")
@@ -234,11 +244,12 @@ def change(hub, target: str, create: bool, dry_run: bool) -> None:
 
     old = _settings(hub)
     new = dataclasses.replace(old, target=parse_target(target, hub.config))
-    _check_target(hub, new.target, create)
+    usable = _check_target(hub, new.target, create, dry_run)
     _remove_copies(hub, old, dry_run)
     if not dry_run:
         save_sync_settings(hub.config, new)
-    one_pass(hub, new, dry_run=dry_run)
+    if usable:
+        one_pass(hub, new, dry_run=dry_run)
 
 
 def _remove_copies(hub, settings, dry_run: bool) -> None:
