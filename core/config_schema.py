@@ -6,8 +6,10 @@ the file, what is allowed, "did you mean …" for a misspelt key), which those
 libraries would make us translate back from their own error objects.
 
 Connector options in [targets.NAME] are checked against the options each
-connector plugin declares (`ConnectorInfo.options`); only their names are known
-there, so their values are left to the connector.
+connector plugin declares (`ConnectorInfo.options`) when the target is used
+(`check_target_options`, from `parse_target`): that needs the plugins loaded,
+which a plain `contact list` should not pay for. Only option names are declared,
+so their values are left to the connector.
 """
 
 from __future__ import annotations
@@ -130,17 +132,26 @@ def _check_table(table: Mapping[str, Any], schema: Mapping[str, Check], where: s
 
 
 def _check_target(name: str, table: Mapping[str, Any], problem) -> None:
-    where = f"[targets.{name}]"
     connector = table.get("connector")
     if not isinstance(connector, str) or not connector:
-        problem(where, "needs a connector, e.g. connector = \"vcf\"")
-        return
-    from contacthub.plugins import load_plugins  # only a config with targets pays for the plugins
+        problem(f"[targets.{name}]", "needs a connector, e.g. connector = \"vcf\"")
 
+
+def check_target_options(name: str, table: Mapping[str, Any], file: Path) -> None:
+    """Raise ConfigSchemaError for a [targets.NAME] key its connector does not declare."""
+    from contacthub.plugins import load_plugins
+
+    connector = str(table.get("connector", ""))
     info = load_plugins().connectors.get(connector)
     if info is None or not info.options:
-        return  # an unknown connector is named when the target is used; no declared options: nothing to check
-    _unknown_keys(table, ("connector", *info.options), where, problem, f"of connector {connector}")
+        return  # an unknown connector is named when it is opened; no declared options: nothing to check
+    problems: list[str] = []
+    _unknown_keys(
+        table, ("connector", *info.options), f"[targets.{name}]",
+        lambda where, text: problems.append(f"{file}: {where} {text}"), f"of connector {connector}",
+    )  # fmt: skip
+    if problems:
+        raise ConfigSchemaError(problems)
 
 
 def _unknown_keys(table: Mapping[str, Any], known, where: str, problem, whose: str = "") -> None:

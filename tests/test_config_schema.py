@@ -35,7 +35,6 @@ def write_config(home, text: str):
         ('current_databse = "x"\n', "current_databse: unknown key (did you mean current_database?)"),
         ('[syncs]\ntarget = "phone"\n', "syncs: unknown key (did you mean sync?)"),
         ('[databases.team]\nurl = "sqlite://"\npasword = "x"\n', "[databases.team] pasword: unknown key (did you mean password?)"),
-        (GOOD_SYNC + 'locaton = "~/Other"\n', "[targets.phone] locaton: unknown key of connector vcf (did you mean location?)"),
     ],
 )
 def test_u2_config_schema_names_the_key_and_the_file_and_exits_2(run, home, text, expected):
@@ -44,6 +43,15 @@ def test_u2_config_schema_names_the_key_and_the_file_and_exits_2(run, home, text
     assert result.exit_code == 2
     assert f"{path}: {expected}" in result.stderr
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", [("sync", "status"), ("sync", "run"), ("target", "list")])
+def test_u2_a_target_key_its_connector_does_not_declare_is_named_when_the_target_is_used(run, home, command):
+    path = write_config(home, GOOD_SYNC + 'locaton = "~/Other"\n')
+    result = run(*command, ok=False)
+    assert result.exit_code == 2
+    expected = "[targets.phone] locaton: unknown key of connector vcf (did you mean location?)"
+    assert result.stderr.strip() == f"Error: {path}: {expected}"
 
 
 def test_u2_every_problem_of_the_file_gets_its_own_line(run, home):

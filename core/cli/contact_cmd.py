@@ -190,8 +190,9 @@ def show(hub, record_id: str, as_json: bool) -> None:
 
 
 def _typed_text(item) -> str:
-    kinds = ",".join(item.types + ([item.label] if item.label else []))
-    return f"{item.value} ({kinds})" if kinds else item.value
+    from contacthub.contact_diff import value_text
+
+    return value_text(item)
 
 
 def _address_text(a) -> str:

@@ -25,6 +25,7 @@ from typing import Any
 
 from contacthub.config import Config, resolve_secret
 from contacthub.config_schema import CONFLICT_POLICIES as POLICIES
+from contacthub.config_schema import check_target_options
 from contacthub.connector import Connector, ConnectorContext
 from contacthub.errors import ConfigError
 
@@ -84,6 +85,7 @@ def parse_target(spec: str, config: Config) -> Target:
     """A [targets.NAME] name, or CONNECTOR:LOCATION."""
     tables = config.other.get("targets", {})
     if spec in tables:
+        check_target_options(spec, tables[spec], config.paths.config_file)
         table = dict(tables[spec])
         connector = table.pop("connector", None)
         if not connector:
