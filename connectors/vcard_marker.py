@@ -14,6 +14,7 @@ another app wrote slightly wrong (a card that does not parse) is still ours.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from contacthub.connector import Marker
 from contacthub.model import Contact, ExtraProperty
@@ -25,6 +26,8 @@ MARKER_PROPS = (DATABASE_PROP, RECORD_PROP)
 
 _FOLD = re.compile(r"\r\n[ \t]|\n[ \t]|\r[ \t]")
 _ESCAPED = re.compile(r"\\(.)")
+# RFC 6350 6.7.4 / RFC 2426 3.6.4: a date-and-or-time, basic or extended format.
+_REV = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})(?:T(\d{2}):?(\d{2}):?(\d{2})?(?:\.\d+)?([Zz]|[+-]\d{2}(?::?\d{2})?)?)?")
 
 
 def scan_marker(data: bytes | str) -> Marker | None:
@@ -39,6 +42,36 @@ def scan_marker(data: bytes | str) -> Marker | None:
     if found.get(DATABASE_PROP) and found.get(RECORD_PROP):
         return Marker(found[DATABASE_PROP], found[RECORD_PROP])
     return None
+
+
+def scan_revision(data: bytes | str) -> datetime | None:
+    """The card's REV as an aware time (None when absent or unreadable): the storing app's clock.
+
+    Read from the text because REV is not contact data (core/vcard.py keeps it out of
+    `extra`); it only orders edits for the newest-wins policy.
+    """
+    text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+    for line in _FOLD.sub("", text).splitlines():
+        head, sep, value = line.partition(":")
+        if sep and head.split(";", 1)[0].rsplit(".", 1)[-1].strip().upper() == "REV":
+            return _timestamp(value.strip())
+    return None
+
+
+def _timestamp(value: str) -> datetime | None:
+    found = _REV.fullmatch(value)
+    if found is None:
+        return None
+    year, month, day, hour, minute, second, zone = found.groups()
+    try:
+        moment = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), tzinfo=UTC)
+    except ValueError:
+        return None
+    if zone and zone not in ("Z", "z"):
+        sign = -1 if zone[0] == "-" else 1
+        minutes = zone[3:].lstrip(":")
+        moment -= sign * timedelta(hours=int(zone[1:3]), minutes=int(minutes or 0))
+    return moment
 
 
 def strip_marker(contact: Contact) -> Contact:

@@ -49,6 +49,16 @@ class Paths:
             cache_dir=cache_dir,
         )
 
+    def make_private(self) -> None:
+        """Data and cache files left readable by others (an older contacthub, a loose umask): owner-only now (U5).
+
+        A few levels deep: databases and their side files, locks, each target's
+        cache. `server/` is serve's own, kept owner-only by serve.
+        """
+        from contacthub.private import notice, tighten, tree
+
+        notice(tighten([*tree(self.data_dir, 2, frozenset({"server"})), *tree(self.cache_dir, 3)]))
+
     def default_database_url(self, name: str) -> str:
         return f"sqlite:///{self.data_dir / 'databases' / f'{name}.sqlite'}"
 
@@ -100,8 +110,10 @@ class Config:
     def save(self) -> None:
         import tomli_w
 
+        from contacthub.private import private_dir
+
         path = self.paths.config_file
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         tmp = path.with_name(path.name + ".tmp")
         # 0600: the file names servers and accounts even though it holds no secret.
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -31,8 +31,10 @@ class ConfigSchemaError(ConfigError):
     """The config file breaks its schema: a usage error (exit 2), one line per problem."""
 
     exit_code = 2
+    one_line_each = True  # the CLI keeps the line breaks between problems
 
     def __init__(self, problems: list[str]) -> None:
+        problems = [p.replace("\r", "\\r").replace("\n", "\\n") for p in problems]  # a key can hold a line break
         super().__init__("\n".join(problems))
         self.problems = problems
 

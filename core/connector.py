@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -75,6 +76,9 @@ class RemoteItem:
 
     ref: RemoteRef
     contact: Contact
+    # When the target last changed the item, by its own clock (a vCard's REV): it only
+    # orders edits for the newest-wins policy and is never record data.
+    changed_at: datetime | None = None
 
 
 @dataclass

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import re
 
-from contacthub.errors import ContactHubError
+from contacthub.errors import ContactHubError, UsageError
 from contacthub.model import Address, Name, Typed
 
 _TYPED = re.compile(r"^(?P<types>[A-Za-z][A-Za-z,-]*)=(?P<value>.+)$")
+# C0 controls but tab and newline, and DEL: terminal escapes, NUL, carriage returns have no place in a contact.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def check_text(value: str, field: str) -> str:
+    """`value` as typed, or a one-line usage error naming the field when it holds a control character."""
+    bad = _CONTROL.search(value)
+    if bad:
+        raise UsageError(
+            f"{field}: control character U+{ord(bad.group()):04X} at position {bad.start() + 1} is not allowed "
+            "(only tab and newline are)"
+        )
+    return value
 
 
 def split_name(full: str) -> Name:

@@ -29,6 +29,9 @@ class Name:
     additional: str = ""
     prefix: str = ""
     suffix: str = ""
+    # RFC 9554 section 2.2: N's sixth and seventh components.
+    secondary_family: str = ""
+    generation: str = ""
 
     def is_empty(self) -> bool:
         return not any(getattr(self, f.name) for f in fields(self))
@@ -40,18 +43,24 @@ class Typed:
 
     Used for emails, phones, URLs and instant-messaging handles (as URIs,
     e.g. ``xmpp:ann@example.org``). `label` is a free-text label such as an
-    Apple ``itemN.X-ABLabel``; `pref` marks the preferred value.
+    Apple ``itemN.X-ABLabel``; `pref` marks the preferred value. `params` are
+    the vCard parameters the model does not map (Nextcloud ``X-NC-SCOPE``,
+    4.0 ``PID``, IMPP ``X-SERVICE-TYPE`` ...), in order, values as read;
+    `group` is the vCard group it was read in (Apple/Google ``item3``), so
+    writing it back changes neither.
     """
 
     value: str
     types: list[str] = field(default_factory=list)
     label: str = ""
     pref: bool = False
+    params: list[tuple[str, str]] = field(default_factory=list)
+    group: str = ""
 
 
 @dataclass(slots=True)
 class Address:
-    """A postal address (vCard ADR) with types and an optional label."""
+    """A postal address (vCard ADR) with types and an optional label; `params`, `group` as in `Typed`."""
 
     street: str = ""
     locality: str = ""
@@ -63,6 +72,8 @@ class Address:
     types: list[str] = field(default_factory=list)
     label: str = ""
     pref: bool = False
+    params: list[tuple[str, str]] = field(default_factory=list)
+    group: str = ""
 
 
 @dataclass(slots=True)
@@ -106,12 +117,19 @@ class Contact:
     addresses: list[Address] = field(default_factory=list)
     urls: list[Typed] = field(default_factory=list)
     ims: list[Typed] = field(default_factory=list)
-    birthday: str = ""  # ISO 8601 date, or --MMDD when the year is unknown
+    # ISO 8601 dates: YYYY-MM-DD, --MM-DD (no year), or reduced accuracy (RFC 6350
+    # 4.3.1): YYYY, YYYY-MM, --MM, ---DD.
+    birthday: str = ""
     anniversary: str = ""
     note: str = ""
     categories: list[str] = field(default_factory=list)
     photo: Photo | None = None
     extra: list[ExtraProperty] = field(default_factory=list)
+    # vCard parameters and groups of the single-valued properties above that the
+    # model does not map (``N;SORT-AS=...``, ``BDAY;X-APPLE-OMIT-YEAR=1604``), by
+    # property name (upper case): kept so writing a card back changes none of them.
+    params: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    groups: dict[str, str] = field(default_factory=dict)
 
     # -- serialisation (database JSON column, sync base snapshots) --------
 
@@ -123,6 +141,14 @@ class Contact:
             {"name": e.name, "value": e.value, "params": [list(p) for p in e.params], "group": e.group}
             for e in self.extra
         ]
+        # Fields added later are left out when empty, so contacts that do not use
+        # them keep the form (and the content hash) they had before.
+        for key in ("emails", "phones", "urls", "ims", "addresses"):
+            for item in data[key]:
+                item["params"] = [list(p) for p in item["params"]]
+                _drop_empty(item, "params", "group")
+        _drop_empty(data["name"], "secondary_family", "generation")
+        data["params"] = {k: [list(p) for p in v] for k, v in self.params.items()}
         return data
 
     @classmethod
@@ -138,11 +164,11 @@ class Contact:
             org_units=list(data.get("org_units", [])),
             title=data.get("title", ""),
             role=data.get("role", ""),
-            emails=[Typed(**t) for t in data.get("emails", [])],
-            phones=[Typed(**t) for t in data.get("phones", [])],
-            addresses=[Address(**a) for a in data.get("addresses", [])],
-            urls=[Typed(**t) for t in data.get("urls", [])],
-            ims=[Typed(**t) for t in data.get("ims", [])],
+            emails=[_typed(Typed, t) for t in data.get("emails", [])],
+            phones=[_typed(Typed, t) for t in data.get("phones", [])],
+            addresses=[_typed(Address, a) for a in data.get("addresses", [])],
+            urls=[_typed(Typed, t) for t in data.get("urls", [])],
+            ims=[_typed(Typed, t) for t in data.get("ims", [])],
             birthday=data.get("birthday", ""),
             anniversary=data.get("anniversary", ""),
             note=data.get("note", ""),
@@ -163,11 +189,15 @@ class Contact:
                 )
                 for e in data.get("extra", [])
             ],
+            params={k: [tuple(p) for p in v] for k, v in (data.get("params") or {}).items()},
+            groups=dict(data.get("groups") or {}),
         )
 
     def content_hash(self) -> str:
         """A hash of the contact's content, stable across key order and re-serialisation."""
-        canonical = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        data = self.to_dict()
+        _drop_empty(data, "params", "groups")  # as before these fields existed
+        canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     def best_name(self) -> str:
@@ -187,6 +217,17 @@ class Contact:
     def copy(self, **changes: Any) -> Contact:
         """A deep copy, with `changes` applied."""
         return replace(Contact.from_dict(self.to_dict()), **changes)
+
+
+def _drop_empty(data: dict[str, Any], *keys: str) -> None:
+    for key in keys:
+        if not data.get(key):
+            data.pop(key, None)
+
+
+def _typed(cls: type, data: dict[str, Any]) -> Any:
+    """A Typed or Address from its dict form (parameters back as tuples)."""
+    return cls(**{**data, "params": [tuple(p) for p in data.get("params", [])]})
 
 
 @dataclass(slots=True)

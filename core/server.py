@@ -1,15 +1,17 @@
-"""The embedded CardDAV server: Radicale run as its own process, set up for the hub.
+"""The embedded CardDAV server set up for the hub: files, password, Radicale's config, the target, what to print.
 
 Radicale (GPL-3.0) is a separate program that contacthub (MIT) starts with
-`python -m radicale --config FILE`; it is never imported here, only looked for.
-Everything lives in `Paths.data_dir / "server"` (owner-only):
+`python -m radicale --config FILE` (server_process.py); it is never imported,
+only looked for. TLS is server_tls.py. Everything lives in `Paths.data_dir / "server"` (owner-only):
 
     radicale.conf   Radicale's config (no password in it)
     htpasswd        the one user, with a bcrypt hash of the password
     password        the plain password, 0600, for the hub's own connector
+    password.new    present while the password has not been shown by a start that worked
     collections/    Radicale's storage (the contacts, as plain .vcf files)
     changed         touched by Radicale's storage hook after every write
     radicale.log    Radicale's output
+    radicale.pid    the running Radicale's process id (a restart clears a stale one)
 
 Why a 0600 file and not the keyring for the hub's copy of the password: the
 contacts it guards sit as plain files in the same owner-only folder, so a
@@ -25,15 +27,14 @@ import ipaddress
 import os
 import secrets
 import shlex
-import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from contacthub.errors import ConfigError, ContactHubError
+from contacthub.server_tls import certificate, self_signed, tls_pin, tls_verify
 
 USERNAME = "contacthub"
 ADDRESSBOOK = "business"
@@ -44,15 +45,6 @@ START_TIMEOUT = 30.0
 # No 0/O/1/l/I: the password is typed on a phone.
 _ALPHABET = "abcdefghijkmnopqrstuvwxyz23456789"
 INSTALL_HINT = "install the server extra: pip install 'contacthub[server]'"
-
-MKCOL_ADDRESSBOOK = """<?xml version="1.0" encoding="utf-8"?>
-<D:mkcol xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav">
-  <D:set><D:prop>
-    <D:resourcetype><D:collection/><C:addressbook/></D:resourcetype>
-    <D:displayname>{name}</D:displayname>
-  </D:prop></D:set>
-</D:mkcol>"""
-
 
 class ServerError(ContactHubError):
     """The embedded server cannot be set up or did not start."""
@@ -84,9 +76,11 @@ class ServerFiles:
     config = property(lambda self: self.root / "radicale.conf")
     htpasswd = property(lambda self: self.root / "htpasswd")
     password = property(lambda self: self.root / "password")
+    password_unshown = property(lambda self: self.root / "password.new")
     collections = property(lambda self: self.root / "collections")
     notify = property(lambda self: self.root / "changed")
     log = property(lambda self: self.root / "radicale.log")
+    pid = property(lambda self: self.root / "radicale.pid")
 
 
 @dataclass(frozen=True)
@@ -112,14 +106,20 @@ class ServerOptions:
                 raise ConfigError(f"serve: {label} {path}: no such file")
         if not 0 < self.port < 65536:
             raise ConfigError(f"serve: --port {self.port} is not a TCP port")
+        if self.tls_cert is not None:
+            certificate(self.tls_cert)  # one clear line for a file that holds no certificate
 
     @property
     def local_host(self) -> str:
-        """How the hub on this machine reaches the server: the bound address, loopback for a wildcard."""
+        """How the hub on this machine reaches the server: the bound address, loopback for a wildcard.
+
+        With TLS too: the certificate is checked by its fingerprint (tls_pin), so it
+        need not name the loopback address, only what the phones type.
+        """
         if self.host in ("0.0.0.0", ""):
-            return "localhost" if self.tls else "127.0.0.1"
+            return "127.0.0.1"
         if self.host == "::":
-            return "localhost" if self.tls else "[::1]"
+            return "[::1]"
         return f"[{self.host}]" if ":" in self.host else self.host
 
     @property
@@ -151,18 +151,29 @@ def new_password() -> str:
 
 
 def ensure_password(files: ServerFiles, renew: bool = False) -> str | None:
-    """Make the user's password if there is none (or `renew`); returns it only when it was just made."""
+    """Make the user's password if there is none (or `renew`).
+
+    Returns it while no start has shown it yet: a first start that fails after
+    making it (port taken, bad certificate) must not lose it. `password_shown`
+    ends that once a start worked and printed it.
+    """
     files.root.mkdir(parents=True, exist_ok=True)
     os.chmod(files.root, 0o700)
     if not renew and files.password.is_file() and files.htpasswd.is_file():
-        return None
+        return read_password(files) if files.password_unshown.exists() else None
     import bcrypt
 
     password = new_password()
     hashed = bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt()).decode("ascii")
+    _write_private(files.password_unshown, "")  # first: a crash between the writes leaves it unshown
     _write_private(files.password, password)
     _write_private(files.htpasswd, f"{USERNAME}:{hashed}\n")
     return password
+
+
+def password_shown(files: ServerFiles) -> None:
+    """A start worked and printed the password: later starts no longer show it."""
+    files.password_unshown.unlink(missing_ok=True)
 
 
 def read_password(files: ServerFiles) -> str:
@@ -232,142 +243,6 @@ def write_config(files: ServerFiles, options: ServerOptions) -> None:
     _write_private(files.config, "\n".join(lines) + "\n")
 
 
-# -- the process --------------------------------------------------------------------
-
-
-def _die_with_parent() -> None:
-    """Linux: Radicale gets SIGTERM if contacthub dies without stopping it (kill -9), so none is orphaned."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-class Radicale:
-    """The running server process."""
-
-    def __init__(self, files: ServerFiles, options: ServerOptions) -> None:
-        self.files = files
-        self.options = options
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        _check_port_free(self.options)
-        log = open(self.files.log, "ab")  # noqa: SIM115 (the child keeps it)
-        try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "radicale", "--config", str(self.files.config)],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                # Its own session: Ctrl-C reaches contacthub, which then stops Radicale in order.
-                start_new_session=True,
-                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
-            )  # fmt: skip
-        finally:
-            log.close()
-        self._wait_until_up()
-
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid if self.process else None
-
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def _wait_until_up(self) -> None:
-        import requests
-
-        deadline = time.monotonic() + START_TIMEOUT
-        url = self.options.local_url
-        verify = tls_verify(self.options)
-        while time.monotonic() < deadline:
-            if not self.running():
-                raise ServerError(f"serve: Radicale exited at start ({self._log_tail()}); see {self.files.log}")
-            try:
-                requests.get(url, timeout=2, verify=verify)
-                return
-            except requests.exceptions.SSLError as exc:
-                self.stop()
-                raise ServerError(f"serve: {url} answers, but its TLS certificate does not check out: {exc}") from None
-            except (requests.ConnectionError, requests.Timeout):
-                time.sleep(0.1)
-        self.stop()
-        raise ServerError(f"serve: Radicale did not answer on {url} within {START_TIMEOUT:.0f} s; see {self.files.log}")
-
-    def _log_tail(self) -> str:
-        try:
-            lines = self.files.log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
-        except OSError:
-            return "no log"
-        return lines[-1][:300] if lines else "no output"
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM, then SIGKILL if it does not end in time."""
-        process = self.process
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-
-
-def _check_port_free(options: ServerOptions) -> None:
-    """Fail clearly when something already listens there (else the start-up probe could talk to it)."""
-    import socket
-
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(options.host, options.port, type=socket.SOCK_STREAM)[0]
-        with socket.socket(family, kind, proto) as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a just-stopped server's TIME_WAIT is fine
-            sock.bind(address)
-    except OSError as exc:
-        raise ServerError(
-            f"serve: cannot listen on {options.host}:{options.port} ({exc.strerror or exc}); "
-            "is a server already running there? Choose another with --port"
-        ) from None
-
-
-def tls_verify(options: ServerOptions) -> bool | str:
-    """How the hub checks its own server's certificate: a self-signed one is its own CA bundle."""
-    if not options.tls:
-        return True
-    try:
-        from cryptography import x509
-
-        cert = x509.load_pem_x509_certificate(options.tls_cert.read_bytes())  # type: ignore[union-attr]
-        if cert.issuer != cert.subject:
-            return True  # issued by a CA: the system's CA store checks it
-    except Exception:  # noqa: BLE001 (unreadable here: let requests judge the file)
-        pass
-    return str(options.tls_cert.resolve())  # type: ignore[union-attr]
-
-
-def ensure_addressbook(options: ServerOptions, password: str) -> None:
-    """Create the business address book over CardDAV (MKCOL) unless it exists."""
-    import requests
-
-    auth = (USERNAME, password)
-    verify = tls_verify(options)
-    url = options.addressbook_url
-    try:
-        # The first authenticated request makes the user's principal collection.
-        requests.request("PROPFIND", f"{options.local_url}{USERNAME}/", auth=auth, headers={"Depth": "0"}, timeout=10, verify=verify)
-        found = requests.request("PROPFIND", url, auth=auth, headers={"Depth": "0"}, timeout=10, verify=verify)
-        if found.status_code == 207:
-            return
-        body = MKCOL_ADDRESSBOOK.format(name=ADDRESSBOOK_NAME).encode("utf-8")
-        made = requests.request("MKCOL", url, data=body, auth=auth, timeout=10, verify=verify,
-                                headers={"Content-Type": "application/xml; charset=utf-8"})  # fmt: skip
-    except requests.RequestException as exc:
-        raise ServerError(f"serve: cannot reach {url}: {type(exc).__name__}") from None
-    if made.status_code not in (200, 201):
-        raise ServerError(f"serve: creating the address book {url} failed: HTTP {made.status_code}")
-
-
 # -- the hub's target -------------------------------------------------------------------
 
 
@@ -383,7 +258,13 @@ def target_table(files: ServerFiles, options: ServerOptions) -> dict[str, Any]:
     verify = tls_verify(options)
     if verify is not True:
         table["verify_tls"] = verify
+    if options.tls:
+        table["tls_fingerprint"] = tls_pin(options)  # reached by 127.0.0.1: pin the certificate, not a name
     return table
+
+
+# What serve writes into [targets.phone]; any other key there is the user's (adopt_new …) and is kept.
+MANAGED_KEYS = ("connector", "location", "username", "password", "notify_file", "bulk_seed", "verify_tls", "tls_fingerprint")
 
 
 def configure_target(config, files: ServerFiles, options: ServerOptions) -> bool:
@@ -399,7 +280,8 @@ def configure_target(config, files: ServerFiles, options: ServerOptions) -> bool
             f"[targets.{TARGET}] in {config.paths.config_file} already points at {where}: "
             f"rename or remove it so `contacthub serve` can set up its own"
         )
-    wanted = target_table(files, options)
+    kept = {k: v for k, v in (current or {}).items() if k not in MANAGED_KEYS}
+    wanted = {**kept, **target_table(files, options)}
     if current == wanted:
         return False
     targets[TARGET] = wanted
@@ -452,10 +334,28 @@ def instructions(options: ServerOptions, password: str | None) -> list[str]:
         f"  User name:   {USERNAME}",
         f"  Password:    {shown}",
     ]
+    if options.tls and self_signed(options):
+        lines += trust_steps(options)
     if is_loopback(options.host):
         lines += ["", f"Note: the server listens on {options.host} only, so a phone cannot reach it; "
                       "use --host 0.0.0.0 with --tls-cert/--tls-key for phones on your network."]  # fmt: skip
     return lines
+
+
+def trust_steps(options: ServerOptions) -> list[str]:
+    """How a phone comes to trust a self-signed certificate (no CA vouches for it)."""
+    pin = tls_pin(options) or ""
+    fingerprint = ":".join(pin[i : i + 2] for i in range(0, len(pin), 2)).upper()
+    return [
+        "",
+        f"The certificate {options.tls_cert} is self-signed: each phone must trust it first.",
+        f"  SHA-256 fingerprint: {fingerprint}",
+        "  iPhone / iPad: send the certificate file to the phone (AirDrop or mail) and open it;",
+        "    Settings > General > VPN & Device Management > the profile > Install; then",
+        "    Settings > General > About > Certificate Trust Settings > turn it on.",
+        "  Android: Settings > Security > Encryption & credentials > Install a certificate > CA certificate",
+        "    (the file); or DAVx5 shows the certificate when it connects: compare the fingerprint, accept it.",
+    ]
 
 
 def exposure_warning(options: ServerOptions) -> str | None:

@@ -31,7 +31,7 @@ def test_import_folder_reports_bad_cards_and_imports_the_rest(run, tmp_path):
     (folder / "b.vcf").write_text(broken + GOOD.format(uid="c", name="Cid"), newline="")
     result = run("import", str(folder))
     assert "3 added" in result.stdout and "1 skipped" in result.stdout
-    assert f"{folder / 'b.vcf'}: card 2:" in result.stderr
+    assert f"{folder / 'b.vcf'}: card at line 8: line 10: no ':'" in result.stderr
     assert sorted(r["contact"]["uid"] for r in run.json("contact", "list")) == ["a", "b", "c"]
 
 
@@ -49,7 +49,7 @@ def test_import_where_every_card_is_bad_exits_non_zero(run, tmp_path):
     bad = tmp_path / "bad.vcf"
     bad.write_text("BEGIN:VCARD\r\nVERSION:3.0\r\nno colon here\r\nEND:VCARD\r\n")
     result = run("import", str(bad), ok=False)
-    assert f"{bad}: card 1:" in result.stderr
+    assert f"{bad}: card at line 1: line 3:" in result.stderr
 
 
 def test_export_to_one_file_and_to_a_folder_round_trips(run, tmp_path):

@@ -38,21 +38,23 @@ from contacthub.connector import (
 from contacthub.connectors.carddav.dav import (
     CARD,
     DAV,
+    DEFAULT_MAX_REPLY,
     VCARD_TYPE,
     BadReply,
     Dav,
     Entry,
+    ReplyTooLarge,
     Unreachable,
     check_write,
     error_tags,
     multiget_body,
     sync_collection_body,
-    sync_token_of,
 )
 from contacthub.connectors.carddav.discovery import find_addressbook
 from contacthub.connectors.carddav.markers import MarkerCache, extra_order, restore_order
+from contacthub.connectors.carddav.rewrites import reencoded_fields, undo_reencoding
 from contacthub.connectors.carddav.seed import SeedBody, empty_book, fill
-from contacthub.connectors.vcard_marker import scan_marker, strip_marker, vcard_text
+from contacthub.connectors.vcard_marker import scan_marker, scan_revision, strip_marker, vcard_text
 from contacthub.errors import ConfigError
 from contacthub.model import Contact
 from contacthub.vcard import read_vcards
@@ -61,6 +63,7 @@ log = logging.getLogger(__name__)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MULTIGET_CHUNK = 50  # cards per addressbook-multiget
+READ_AHEAD_BYTES = 32 * 2**20  # cards downloaded for their marker kept for fetch() in one pass, at most
 MAX_SYNC_ROUNDS = 1000  # truncated sync-collection replies followed at most this often
 SUFFIX = ".vcf"
 AUTH_TYPES = ("basic", "digest", "bearer")
@@ -91,7 +94,8 @@ class CardDavConnector:
         self.bulk_seed = False  # option bulk_seed: fill an empty book with one request (Radicale)
         self._seen_empty = False  # this pass's full listing found the book empty
         self._prefetching: threading.Thread | None = None  # prefetch() at work
-        self._early: tuple[str, Any] | None = None  # (token, sync-collection reply) that prefetch() got
+        self._early: tuple[str, Any] | None = None  # (token, sync-collection reply or its error) that prefetch() got
+        self._read_ahead: dict[str, tuple[str, bytes]] = {}  # cards the marker scan downloaded, for fetch()
 
     @classmethod
     def open(cls, options: Mapping[str, Any], context: ConnectorContext) -> CardDavConnector:
@@ -116,8 +120,16 @@ class CardDavConnector:
             timeout = float(options.get("timeout", 30))
         except (TypeError, ValueError):
             raise ConfigError(f"carddav: option timeout must be seconds, not {options.get('timeout')!r}") from None
+        try:
+            max_reply = int(float(options.get("max_reply_mb", DEFAULT_MAX_REPLY / 2**20)) * 2**20)
+        except (TypeError, ValueError):
+            max_reply = 0
+        if max_reply <= 0:
+            raise ConfigError(f"carddav: option max_reply_mb must be a size in MiB, not {options.get('max_reply_mb')!r}")
         username = str(options["username"]) if options.get("username") not in (None, "") else None
-        dav = Dav(location, username, secret, auth_type=auth_type, verify_tls=verify, timeout=timeout)
+        pin = _fingerprint(options.get("tls_fingerprint"))
+        dav = Dav(location, username, secret, auth_type=auth_type, verify_tls=verify, timeout=timeout, max_reply=max_reply,
+                  tls_fingerprint=pin)  # fmt: skip
         connector = cls(dav, context.cache_dir, str(options.get("addressbook") or ""))
         if options.get("notify_file"):
             # A server on this machine touches the file after every write (the embedded
@@ -139,6 +151,7 @@ class CardDavConnector:
         self._book()
 
     def list(self) -> Iterator[RemoteRef]:
+        self._read_ahead.clear()
         members = self._etags()
         self._seen_empty = not members
         try:
@@ -152,6 +165,40 @@ class CardDavConnector:
         collection = self._book()
         if token and (not token.isprintable() or len(token) > 4096):
             raise TokenExpired("carddav: the stored change token is not one a server hands out")
+        self._read_ahead.clear()
+        answer = self._sync_rounds(collection, token)
+        if answer is None:
+            return self._listing_as_changes()  # no sync-collection here: every pass lists
+        changed, deleted, new_token = answer
+        if token and self._lists_everything(token, changed, deleted):
+            # Asked again without a token, not read as the listing: were the answer honest
+            # after all, its absent cards would read as deleted.
+            raise TokenExpired(
+                f"carddav: {self.dav.url_of(collection)} answered the change token with cards unchanged since; "
+                "listing everything"
+            )
+        self._seen_empty = not token and not changed
+        cache = self._marker_cache()
+        try:
+            if token:
+                self._add_own_writes(token, changed, deleted)
+            lost = cache.take_gone()
+            if token:
+                deleted |= lost - set(changed)
+            cache.issued(new_token)  # first: the etags read below are known from this token on
+            refs = self._with_markers(changed)
+            if token:
+                for path in deleted:
+                    cache.drop(path)
+            else:
+                cache.keep_only(set(refs))
+        finally:
+            cache.save()
+        return ChangeSet(changed=list(refs.values()), deleted=sorted(deleted) if token else [], token=new_token)
+
+    def _sync_rounds(self, collection: str, token: str) -> tuple[dict[str, str], set[str], str] | None:
+        """(changed href -> etag, deleted hrefs, the new token) since `token`, truncated answers followed;
+        None when the server has no sync-collection."""
         changed: dict[str, str] = {}
         deleted: set[str] = set()
         current = token
@@ -159,11 +206,13 @@ class CardDavConnector:
         for _ in range(MAX_SYNC_ROUNDS):
             if early is not None and early[0] == current:
                 reply, early = early[1], None  # prefetch() asked this already
+                if isinstance(reply, Exception):
+                    raise reply  # a reply too large is not asked for again
             else:
                 reply = self._sync_report(collection, current)
             if reply.status != 207:
                 if not token and reply.status in (400, 403, 405, 501) and not error_tags(reply.body):
-                    return self._listing_as_changes()  # no sync-collection here: every pass lists
+                    return None
                 if token and (reply.status == 412 or f"{DAV}valid-sync-token" in error_tags(reply.body)):
                     # Servers differ (Radicale 403, Xandikos 412): either way, list everything.
                     raise TokenExpired(f"carddav: {self.dav.url_of(collection)} no longer knows the change token")
@@ -171,7 +220,8 @@ class CardDavConnector:
                     raise NotFound(f"carddav: address book {self.dav.url_of(collection)} does not exist")
                 raise TargetError(f"carddav: sync-collection on {self.dav.url_of(collection)}: HTTP {reply.status}")
             truncated = False
-            for entry in self.dav.multistatus(reply, self.dav.url_of(collection), "sync-collection"):
+            entries = self.dav.multistatus(reply, self.dav.url_of(collection), "sync-collection")
+            for entry in entries:
                 if entry.path.rstrip("/") == collection.rstrip("/"):
                     truncated = truncated or entry.status == 507 or f"{DAV}number-of-matches-within-limits" in entry.error
                 elif not self._is_member(entry.path):
@@ -182,31 +232,30 @@ class CardDavConnector:
                 elif entry.status == 200 and entry.text(f"{DAV}getetag") and f"{DAV}getetag" in entry.props:
                     changed[entry.path] = entry.text(f"{DAV}getetag")
                     deleted.discard(entry.path)
-            new_token = _token(reply.body)
+            new_token = entries.token
             if not new_token:
                 raise TargetError(f"carddav: sync-collection on {self.dav.url_of(collection)} returned no sync token")
             if not truncated:
-                break
+                return changed, deleted, new_token
             if new_token == current:
                 raise TargetError(f"carddav: {self.dav.url_of(collection)} truncates its changes without progress")
             current = new_token  # the server sent part of the changes: ask for the rest
-        else:
-            raise TargetError(f"carddav: {self.dav.url_of(collection)} keeps truncating its changes")
-        self._seen_empty = not token and not changed
+        raise TargetError(f"carddav: {self.dav.url_of(collection)} keeps truncating its changes")
+
+    def _lists_everything(self, token: str, changed: dict[str, str], deleted: set[str]) -> bool:
+        """Whether the changes since `token` are really the whole book.
+
+        RFC 6578 section 3.2 wants a server to refuse a token it knows not of
+        (valid-sync-token); some answer 207 with every card instead (DAViCal: "a
+        sync token we know not of, so provide a full sync"). Read as changes, the
+        cards deleted meanwhile would go unnoticed. Such an answer gives itself
+        away by listing cards that did not change since the token: an etag the
+        hub knew before the token was handed out.
+        """
+        if deleted:
+            return False  # a listing reports no deletions
         cache = self._marker_cache()
-        try:
-            if token:
-                self._add_own_writes(token, changed, deleted)
-            refs = self._with_markers(changed)
-            if token:
-                for path in deleted:
-                    cache.drop(path)
-            else:
-                cache.keep_only(set(refs))
-            cache.issued(new_token)
-        finally:
-            cache.save()
-        return ChangeSet(changed=list(refs.values()), deleted=sorted(deleted) if token else [], token=new_token)
+        return any(cache.known_before(path, etag, token) for path, etag in changed.items())
 
     def _sync_report(self, collection: str, token: str):
         url = self.dav.url_of(collection)
@@ -226,11 +275,14 @@ class CardDavConnector:
             self._prefetching.start()
 
     def _prefetch(self) -> None:
+        token = ""
         try:
             collection = self._book()
             token = self._marker_cache().latest_token()
             if token:
                 self._early = (token, self._sync_report(collection, token))
+        except ReplyTooLarge as exc:
+            self._early = (token, exc)  # the pass meets it without downloading the reply again
         except Exception:  # only a head start: the pass asks again and reports the failure
             log.debug("carddav: prefetch failed", exc_info=True)
 
@@ -262,8 +314,10 @@ class CardDavConnector:
                 changed[path] = listing[path]
 
     def fetch(self, ids: Iterable[str]) -> Iterator[RemoteItem]:
+        self._book()  # ids are weighed against the address book's path: find it first
         wanted = [rid for rid in ids if self._valid_id(rid)]
-        cards = self._multiget(wanted)
+        cards = {rid: self._read_ahead.pop(rid) for rid in wanted if rid in self._read_ahead}  # not downloaded twice
+        cards.update(self._multiget([rid for rid in wanted if rid not in cards]))
         items = []
         cache = self._marker_cache()
         for rid in wanted:
@@ -275,8 +329,8 @@ class CardDavConnector:
             marker = scan_marker(data)
             cache.put(rid, etag, marker)
             if contact is not None:
-                contact = restore_order(strip_marker(contact), cache.order(rid))
-                items.append(RemoteItem(RemoteRef(rid, etag, marker), contact))
+                contact = undo_reencoding(restore_order(strip_marker(contact), cache.order(rid)), cache.sent(rid))
+                items.append(RemoteItem(RemoteRef(rid, etag, marker), contact, scan_revision(data)))
         cache.save()
         return iter(items)
 
@@ -406,6 +460,10 @@ class CardDavConnector:
         reply = self._put(url, vcard_text(request.contact, request.marker), {"If-Match": request.etag or "*"})
         if reply.status == 412 and not request.etag:
             raise NotFound(f"carddav: {url} does not exist")
+        if reply.status == 412 and not self._exists(url):
+            # Deleted on the server, though its changes did not say so: reported deleted next (S5).
+            self._marker_cache().lost(path)
+            raise NotFound(f"carddav: {url} was deleted on the server (PUT: HTTP 412, then not found)")
         check_write(reply, url, "PUT")
         return self._remember(path, reply.headers, request)
 
@@ -427,16 +485,41 @@ class CardDavConnector:
         return self.dav.request("PUT", url, text, {"Content-Type": VCARD_TYPE, **headers}, what=f"PUT {url}")
 
     def _remember(self, path: str, headers: Mapping[str, str], request: WriteRequest) -> RemoteRef:
-        """The new ref, its etag from the reply or (when the server rewrote the card and sent none) asked for."""
+        """The new ref: its etag from the reply or, when the server sent none, the stored card's (S14)."""
         etag = next((v for k, v in headers.items() if k.lower() == "etag"), "")
+        sent: dict[str, Any] = {}
         if not etag or etag.startswith("W/"):
-            found = self.dav.propfind(self.dav.url_of(path), [f"{DAV}getetag"], 0)
+            etag, sent = self._stored(path, request)
+        order = extra_order(request.contact) if request.contact is not None else ()
+        self._marker_cache().wrote(path, etag, request.marker, order, sent)
+        return RemoteRef(path, etag, request.marker)
+
+    def _stored(self, path: str, request: WriteRequest) -> tuple[str, dict[str, Any]]:
+        """The stored card's etag, and the fields it holds only re-encoded (rewrites.py).
+
+        RFC 6352 section 6.3.2: a server that stores a card other than it was sent
+        returns no ETag. The card is read back so that its etag, not the one of
+        the card sent, is what the next pass compares.
+        """
+        url = self.dav.url_of(path)
+        reply = self.dav.get(url)
+        etag = next((v for k, v in reply.headers.items() if k.lower() == "etag"), "") if reply.status == 200 else ""
+        if not etag or etag.startswith("W/"):
+            found = self.dav.propfind(url, [f"{DAV}getetag"], 0)
             etag = next((e.text(f"{DAV}getetag") for e in found if e.status == 200), "")
             if not etag:
-                raise TargetError(f"carddav: {self.dav.url_of(path)} was written but the server gives no etag")
-        order = extra_order(request.contact) if request.contact is not None else ()
-        self._marker_cache().wrote(path, etag, request.marker, order)
-        return RemoteRef(path, etag, request.marker)
+                raise TargetError(f"carddav: {url} was written but the server gives no etag")
+            return etag, {}
+        stored = _parse(reply.body, url) if request.contact is not None else None
+        if stored is None:
+            return etag, {}
+        return etag, reencoded_fields(strip_marker(request.contact.copy()), strip_marker(stored))  # type: ignore[union-attr]
+
+    def _exists(self, url: str) -> bool:
+        try:
+            return any(e.status == 200 for e in self.dav.propfind(url, [f"{DAV}getetag"], 0))
+        except NotFound:
+            return False
 
     # -- reads ------------------------------------------------------------------
 
@@ -462,6 +545,7 @@ class CardDavConnector:
             else:
                 unknown.append(path)
         cards = self._multiget(unknown)
+        room = READ_AHEAD_BYTES
         for path in unknown:
             if path not in cards:
                 continue  # deleted since it was listed
@@ -469,6 +553,9 @@ class CardDavConnector:
             marker = scan_marker(data)
             cache.put(path, etag, marker)
             refs[path] = RemoteRef(path, etag, marker)
+            if marker is not None and len(data) <= room:  # the engine fetches only marked cards
+                self._read_ahead[path] = cards[path]
+                room -= len(data)
         return {path: refs[path] for path in members if path in refs}
 
     def _multiget(self, paths: list[str]) -> dict[str, tuple[str, bytes]]:
@@ -529,6 +616,8 @@ class CardDavConnector:
     def _is_member(self, path: str) -> bool:
         """A card directly inside the address book (not the book, not a sub-collection's card)."""
         collection = self._collection
+        if not collection:
+            return False  # not found yet: a bare file name would become origin + name
         if not path.startswith(collection) or len(path) == len(collection):
             return False
         name = path[len(collection) :]
@@ -565,17 +654,20 @@ def _parse(data: bytes, url: str) -> Contact | None:
     return result.contacts[0]
 
 
-def _token(body: bytes) -> str:
-    try:
-        return sync_token_of(body)
-    except Exception:
-        return ""
-
-
 def _flag(value: Any, name: str) -> bool:
     if isinstance(value, bool):
         return value
     raise ConfigError(f"carddav: option {name} must be true or false, not {value!r}")
+
+
+def _fingerprint(value: Any) -> str | None:
+    """Option tls_fingerprint: the server certificate's SHA-256, hex (colons allowed), or nothing."""
+    if value in (None, ""):
+        return None
+    text = str(value).replace(":", "").strip().lower()
+    if len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
+        raise ConfigError("carddav: option tls_fingerprint must be a certificate's SHA-256 fingerprint (64 hex digits)")
+    return text
 
 
 def _verify_tls(value: Any) -> bool | str:

@@ -1,9 +1,12 @@
 """The WebDAV/CardDAV wire layer: requests through caldav's DAVClient, checked and typed.
 
-caldav does the HTTP, the auth negotiation (basic, digest, bearer) and the
-sessions; it has no address-book classes, so this module builds the RFC 6352 /
-RFC 6578 request bodies and reads the multistatus replies itself. Replies are
-parsed with defusedxml (no entities, no DTDs): the server is not trusted.
+caldav makes the session and the auth objects (basic, digest, bearer); it has
+no address-book classes, so this module builds the RFC 6352 / RFC 6578 request
+bodies and reads the multistatus replies itself. Requests are sent on caldav's
+session by `Dav._send` (see there why not through DAVClient.request): replies
+are capped in size (option max_reply_mb) and parsed as a stream with defusedxml
+(no entities, no DTDs): the server is not trusted. Redirects are followed only
+while finding the address book, on the same server, keeping the method.
 
 Every request has a timeout; a lost connection is retried a bounded number of
 times with backoff; 429/503 wait for Retry-After (bounded) and then become
@@ -12,6 +15,7 @@ times with backoff; 429/503 wait for Retry-After (bounded) and then become
 
 from __future__ import annotations
 
+import io
 import logging
 import time
 from collections.abc import Iterable, Mapping
@@ -37,6 +41,10 @@ CONNECT_RETRIES = 3  # a lost connection or a timeout is retried this often
 BACKOFF = 0.5  # seconds before the first retry, doubled each time
 THROTTLE_RETRIES = 2  # a 429/503 is waited out this often before Throttled is raised
 MAX_THROTTLE_WAIT = 10.0  # seconds; a longer Retry-After is handed to the caller at once
+DEFAULT_MAX_REPLY = 64 * 2**20  # bytes: the largest reply read (option max_reply_mb)
+MAX_REDIRECTS = 5  # redirects followed in a row, while finding the address book only
+REDIRECTS = (301, 302, 303, 307, 308)
+CHUNK = 1 << 16  # bytes read from the socket at a time
 
 
 @dataclass
@@ -69,10 +77,15 @@ class Reply:
     headers: Mapping[str, str]
     body: bytes
     attempts: int = 1  # > 1: an earlier send was lost in transit and may have been applied
+    url: str = ""  # where the request ended (after the redirects followed)
 
 
 class Unreachable(TargetError):
     """The server could not be reached (after retries): the whole batch, not one item, failed."""
+
+
+class ReplyTooLarge(TargetError):
+    """The reply passed the size cap (option max_reply_mb): refused, not read on."""
 
 
 class BadReply(TargetError):
@@ -91,10 +104,13 @@ class Dav:
         auth_type: str | None = None,
         verify_tls: bool | str = True,
         timeout: float = 30.0,
+        max_reply: int = DEFAULT_MAX_REPLY,
         sleep=time.sleep,
+        tls_fingerprint: str | None = None,
     ) -> None:
         self.url = url
         self.timeout = timeout
+        self.max_reply = max_reply
         self.sleep = sleep
         self.client = DAVClient(
             url=url,
@@ -106,6 +122,8 @@ class Dav:
             enable_rfc6764=False,  # discovery is ours (discovery.py): no DNS look-ups behind our back
             rate_limit_handle=False,  # Retry-After is handled here, bounded
         )
+        if tls_fingerprint:
+            self.client.session.mount("https://", _PinnedAdapter(tls_fingerprint))
         split = urlsplit(url)
         self.origin = f"{split.scheme}://{split.netloc}"
 
@@ -130,16 +148,18 @@ class Dav:
         self,
         method: str,
         url: str,
-        body: str = "",
+        body: str | bytes = "",
         headers: Mapping[str, str] | None = None,
         *,
         what: str = "",
-        follow: bool = True,
+        follow: bool = False,
     ) -> Reply:
         """Send one request; returns the reply for any status the caller must judge (2xx, 404, 412 …).
 
-        Raises AuthError (401/403), Throttled (429/503 after waiting), TargetError
-        (unreachable after retries, 5xx).
+        Raises AuthError (401/403), Throttled (429/503 after waiting), ReplyTooLarge,
+        TargetError (unreachable after retries, 5xx, a redirect). With `follow`
+        (discovery only) a redirect on the same host is followed, the method kept,
+        at most MAX_REDIRECTS times; the reply's `url` is where it ended.
         """
         what = what or f"{method} {url}"
         headers = dict(headers or {})
@@ -147,17 +167,13 @@ class Dav:
             headers["Content-Type"] = XML_TYPE
         throttled = 0
         lost = 0
+        visited = [url]
         while True:
             try:
-                reply = self._send(method, url, body, headers) if follow else self._send_unfollowed(method, url, body, headers)
+                reply = self._send(method, url, body, headers, what)
             except dav_error.AuthorizationError as exc:
-                status = getattr(exc, "status", None) or 401
-                preconditions = list(getattr(exc, "preconditions", None) or [])
-                if status == 403 and preconditions:
-                    # A 403 that names a precondition (valid-sync-token …) is not about credentials.
-                    return Reply(403, {}, _as_bytes(getattr(exc, "body", b"")))
                 raise AuthError(
-                    f"carddav: {url} refused the credentials (HTTP {status}); check options username and password"
+                    f"carddav: {url} refused the credentials (HTTP {exc.status or 401}); check options username and password"
                 ) from None
             except dav_error.RateLimitError as exc:
                 wait = exc.retry_after_seconds
@@ -168,6 +184,8 @@ class Dav:
                     ) from None
                 self.sleep(wait if wait is not None else BACKOFF * 2**throttled)
                 continue
+            except TargetError:
+                raise
             except (http.exceptions.RequestException, OSError) as exc:
                 lost += 1
                 if lost > CONNECT_RETRIES:
@@ -175,10 +193,9 @@ class Dav:
                 log.info("carddav: %s: %s; retrying", what, _reason(exc))
                 self.sleep(BACKOFF * 2 ** (lost - 1))
                 continue
-            except dav_error.DAVError as exc:
-                raise TargetError(f"carddav: {what}: {exc.reason}") from None
-            except Exception as exc:  # caldav parses XML replies eagerly: a broken one lands here
-                raise BadReply(f"carddav: {what}: unreadable reply ({type(exc).__name__})") from None
+            if reply.status in REDIRECTS:
+                url = self._redirect(reply, visited, what, follow)
+                continue
             if reply.status == 503:  # without Retry-After (caldav raises for those with one)
                 throttled += 1
                 if throttled > THROTTLE_RETRIES:
@@ -188,39 +205,108 @@ class Dav:
             if reply.status >= 500 and reply.status != 507:
                 raise TargetError(f"carddav: {what}: server error HTTP {reply.status}")
             reply.attempts = lost + 1
+            reply.url = url
             return reply
 
-    def _send(self, method: str, url: str, body: str, headers: dict[str, str]) -> Reply:
-        response = self.client.request(url, method, body, headers)
-        return Reply(response.status, dict(response.headers), _raw_bytes(response))
+    def _redirect(self, reply: Reply, visited: list[str], what: str, follow: bool) -> str:
+        """The URL to follow a redirect to, or TargetError naming the redirect."""
+        location = reply.headers.get("Location") or reply.headers.get("location") or ""
+        target = urljoin(visited[-1], location)
+        moved = f"carddav: {what}: {visited[-1]} redirects (HTTP {reply.status}) to {target or 'nowhere'}"
+        if not location:
+            raise TargetError(moved)
+        if urlsplit(target).scheme + "://" + urlsplit(target).netloc != self.origin:
+            # The credentials are for this server only: another host never gets them.
+            raise TargetError(f"{moved}, another server: not followed; set option location to that URL if you trust it")
+        if not follow:
+            raise TargetError(f"{moved}; set option location to the address book's URL")
+        if target in visited:
+            raise TargetError(f"{moved}, which was asked before: a redirect loop")
+        if len(visited) > MAX_REDIRECTS:
+            raise TargetError(f"{moved}: more than {MAX_REDIRECTS} redirects in a row")
+        visited.append(target)
+        return target
 
-    def _send_unfollowed(self, method: str, url: str, body: str, headers: dict[str, str]) -> Reply:
-        """A request whose redirects are returned, not followed (DAVClient always follows them)."""
+    def _send(self, method: str, url: str, body: str | bytes, headers: dict[str, str], what: str) -> Reply:
+        """One HTTP exchange on DAVClient's session, with its auth.
+
+        Not DAVClient.request: it follows redirects (turning PROPFIND into GET
+        after a 302, credentials and all, to any host), and reads every reply
+        whole into an lxml tree (a 300 MB reply took 3.25 GB). Here a redirect is
+        returned to `request`, and the body is read capped at `max_reply`.
+        """
         client = self.client
-        response = client.session.request(
-            method, url, data=body.encode("utf-8"), headers={**client.headers, **headers}, auth=client.auth,
-            timeout=self.timeout, verify=client.ssl_verify_cert, allow_redirects=False,
+        data = body if isinstance(body, bytes) else body.encode("utf-8")
+        for _ in range(2):  # a second time once a 401 said which auth the server wants
+            response = client.session.request(
+                method, url, data=data, headers={**client.headers, **headers}, auth=client.auth,
+                timeout=self.timeout, verify=client.ssl_verify_cert, allow_redirects=False, stream=True,
+            )  # fmt: skip
+            try:
+                status = response.status_code
+                challenge = response.headers.get("WWW-Authenticate")
+                if status == 401 and challenge and client.auth is None and client.username and client.password:
+                    client.build_auth_object(list(client.extract_auth_types(challenge)))
+                    if client.auth is not None:
+                        continue
+                dav_error.raise_if_rate_limited(status, url, response.headers.get("Retry-After"))
+                content = b"" if status in REDIRECTS else self._read(response, what)
+                if status == 401 or (status == 403 and not error_tags(content)):
+                    # A 403 that names a precondition (valid-sync-token …) is not about credentials.
+                    raise dav_error.AuthorizationError(url=url, reason="refused", status=status)
+                return Reply(status, dict(response.headers), content)
+            finally:
+                response.close()
+        raise dav_error.AuthorizationError(url=url, reason="refused", status=401)
+
+    def _read(self, response, what: str) -> bytes:
+        """The reply body, refused once it passes `max_reply` bytes (the server is not trusted)."""
+        limit = self.max_reply
+        too_large = ReplyTooLarge(
+            f"carddav: {what}: the reply is larger than {limit / 2**20:g} MiB (option max_reply_mb); not read"
         )
-        dav_error.raise_if_rate_limited(response.status_code, url, response.headers.get("Retry-After"))
-        if response.status_code == 401:
-            raise dav_error.AuthorizationError(url=url, reason="unauthorized", status=401)
-        return Reply(response.status_code, dict(response.headers), response.content or b"")
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise too_large
+        content = bytearray()
+        for chunk in response.iter_content(CHUNK):
+            content += chunk
+            if len(content) > limit:
+                raise too_large
+        return bytes(content)
 
     def get(self, url: str) -> Reply:
-        """A plain GET, its body kept as bytes (DAVClient would try to read a card as XML)."""
-        return self.request("GET", url, "", {"Accept": "text/vcard"}, what=f"GET {url}", follow=False)
+        """A plain GET, its body kept as bytes."""
+        return self.request("GET", url, "", {"Accept": "text/vcard"}, what=f"GET {url}")
 
-    def multistatus(self, reply: Reply, base: str, what: str) -> list[Entry]:
+    def multistatus(self, reply: Reply, base: str, what: str) -> Entries:
         """The DAV:response entries of a 207 reply."""
         if reply.status != 207:
             raise TargetError(f"carddav: {what}: expected a multistatus reply, got HTTP {reply.status}")
         return parse_multistatus(reply.body, lambda href: self.path_of(href, base), what)
 
-    def propfind(self, url: str, props: Iterable[str], depth: int) -> list[Entry]:
-        reply = self.request("PROPFIND", url, propfind_body(props), {"Depth": str(depth)}, what=f"PROPFIND {url}")
+    def propfind(self, url: str, props: Iterable[str], depth: int, *, follow: bool = False) -> list[Entry]:
+        """The entries of a PROPFIND; with `follow` (discovery) redirects on the same host are followed."""
+        reply = self.request("PROPFIND", url, propfind_body(props), {"Depth": str(depth)}, what=f"PROPFIND {url}", follow=follow)
         if reply.status == 404:
             raise NotFound(f"carddav: {url} does not exist")
-        return self.multistatus(reply, url, f"PROPFIND {url}")
+        return self.multistatus(reply, reply.url or url, f"PROPFIND {url}")
+
+
+class _PinnedAdapter(http.adapters.HTTPAdapter):
+    """HTTPS that wants exactly the certificate with this SHA-256 fingerprint (option tls_fingerprint).
+
+    urllib3 then checks the fingerprint instead of the host name, the chain
+    still against verify_tls: `serve` reaches its own server by 127.0.0.1 with
+    a certificate made for the name the phones use.
+    """
+
+    def __init__(self, fingerprint: str) -> None:
+        self.fingerprint = fingerprint
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, assert_fingerprint=self.fingerprint, **kwargs)
 
 
 def check_write(reply: Reply, url: str, op: str) -> None:
@@ -276,35 +362,57 @@ def _props(props: Iterable[str]) -> str:
     return "".join(out)
 
 
-def parse_multistatus(body: bytes, path_of, what: str) -> list[Entry]:
+class Entries(list):
+    """The DAV:response entries of a multistatus, plus its DAV:sync-token ("" when none)."""
+
+    token: str = ""
+
+
+def parse_multistatus(body: bytes, path_of, what: str) -> Entries:
+    """Read a multistatus as a stream: each DAV:response is taken and let go of as it ends.
+
+    defusedxml's iterparse (no entities, no DTDs), not a whole tree: the tree of a
+    large sync-collection answer is many times its size.
+    """
+    entries = Entries()
+    root = None
     try:
-        root = SafeET.fromstring(body)
+        for event, element in SafeET.iterparse(io.BytesIO(body), events=("start", "end")):
+            if root is None:
+                root = element
+                if root.tag != f"{DAV}multistatus":
+                    raise TargetError(f"carddav: {what}: reply is not a DAV multistatus")
+            elif event == "end" and element.tag == f"{DAV}response" and element in root:
+                entry = _entry(element, path_of)
+                if entry is not None:
+                    entries.append(entry)
+                root.remove(element)  # its props live on in the entry; the rest goes
+            elif event == "end" and element.tag == f"{DAV}sync-token" and element in root:
+                entries.token = (element.text or "").strip()
+    except TargetError:
+        raise
     except Exception as exc:  # defusedxml refuses entities/DTDs; a broken reply is a server error
         raise BadReply(f"carddav: {what}: unreadable XML reply ({type(exc).__name__})") from None
-    if root.tag != f"{DAV}multistatus":
-        raise TargetError(f"carddav: {what}: reply is not a DAV multistatus")
-    entries = []
-    for response in root.findall(f"{DAV}response"):
-        href = response.findtext(f"{DAV}href")
-        if not href or not href.strip():
-            continue
-        status = _status(response.findtext(f"{DAV}status"))
-        props: dict[str, object] = {}
-        for propstat in response.findall(f"{DAV}propstat"):
-            if _status(propstat.findtext(f"{DAV}status")) == 200:
-                prop = propstat.find(f"{DAV}prop")
-                for element in prop if prop is not None else []:
-                    props[element.tag] = element
-                status = status or 200
-        error = response.find(f"{DAV}error")
-        tags = [child.tag for child in error] if error is not None else []
-        entries.append(Entry(path_of(href.strip()), status or 0, props, tags))
+    if root is None:
+        raise BadReply(f"carddav: {what}: empty reply")
     return entries
 
 
-def sync_token_of(body: bytes) -> str:
-    root = SafeET.fromstring(body)
-    return (root.findtext(f"{DAV}sync-token") or "").strip()
+def _entry(response, path_of) -> Entry | None:
+    href = response.findtext(f"{DAV}href")
+    if not href or not href.strip():
+        return None
+    status = _status(response.findtext(f"{DAV}status"))
+    props: dict[str, object] = {}
+    for propstat in response.findall(f"{DAV}propstat"):
+        if _status(propstat.findtext(f"{DAV}status")) == 200:
+            prop = propstat.find(f"{DAV}prop")
+            for element in prop if prop is not None else []:
+                props[element.tag] = element
+            status = status or 200
+    error = response.find(f"{DAV}error")
+    tags = [child.tag for child in error] if error is not None else []
+    return Entry(path_of(href.strip()), status or 0, props, tags)
 
 
 def error_tags(body: bytes) -> list[str]:
@@ -324,17 +432,6 @@ def _status(line: str | None) -> int:
 def _error_suffix(body: bytes) -> str:
     tags = error_tags(body)
     return f" ({', '.join(t.rpartition('}')[2] for t in tags)})" if tags else ""
-
-
-def _as_bytes(body) -> bytes:
-    if isinstance(body, str):
-        return body.encode("utf-8")
-    return body if isinstance(body, bytes) else b""
-
-
-def _raw_bytes(response) -> bytes:
-    # caldav keeps the body as received (CRLF folded to LF, which XML parsing does anyway).
-    return _as_bytes(getattr(response, "_raw", b"")) or _as_bytes(getattr(response, "_raw_body", b""))
 
 
 def _reason(exc: BaseException) -> str:

@@ -11,10 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from contacthub.connector import NotFound, TargetError
-from contacthub.connectors.carddav.dav import CARD, DAV, Dav, Entry
+from contacthub.connectors.carddav.dav import CARD, DAV, Dav, Entry, propfind_body
 
 PROBE = (f"{DAV}resourcetype", f"{DAV}current-user-principal", f"{CARD}addressbook-home-set", f"{DAV}displayname")
-MAX_REDIRECTS = 5
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ def addressbooks(dav: Dav) -> list[AddressBook]:
 
 
 def _at(dav: Dav, url: str, depth: int) -> list[Entry]:
-    return [e for e in dav.propfind(url, PROBE, depth) if e.status == 200]
+    return [e for e in dav.propfind(url, PROBE, depth, follow=True) if e.status == 200]
 
 
 def _home_sets(dav: Dav, entry: Entry | None, base: str) -> list[str]:
@@ -89,29 +88,13 @@ def _home_sets(dav: Dav, entry: Entry | None, base: str) -> list[str]:
 
 
 def _well_known(dav: Dav) -> Entry | None:
-    """PROPFIND /.well-known/carddav, following redirects by hand (a 302 must not turn it into GET)."""
+    """PROPFIND /.well-known/carddav (RFC 6764 section 5), following its redirect on the same server."""
     url = dav.origin + "/.well-known/carddav"
-    for _ in range(MAX_REDIRECTS):
-        reply = dav.request("PROPFIND", url, "", {"Depth": "0"}, what=f"PROPFIND {url}", follow=False)
-        if reply.status in (301, 302, 303, 307, 308) and reply.headers.get("Location"):
-            url = dav.url_of(dav.path_of(reply.headers["Location"], url)) if _same_origin(dav, reply.headers["Location"], url) else ""
-            if not url:
-                return None  # never follow discovery to another host with our credentials
-            continue
-        if reply.status != 207:
-            return None
-        try:
-            found = _at(dav, url, 0)
-        except NotFound:
-            return None
-        return found[0] if found else None
-    return None
-
-
-def _same_origin(dav: Dav, location: str, base: str) -> bool:
-    from urllib.parse import urljoin, urlsplit
-
-    return urlsplit(urljoin(base, location)).netloc == urlsplit(dav.origin).netloc
+    reply = dav.request("PROPFIND", url, propfind_body(PROBE), {"Depth": "0"}, what=f"PROPFIND {url}", follow=True)
+    if reply.status != 207:
+        return None  # no such service announced here (404, 405, an HTML page …)
+    found = [e for e in dav.multistatus(reply, reply.url, f"PROPFIND {url}") if e.status == 200]
+    return found[0] if found else None
 
 
 def _book(entry: Entry) -> AddressBook:

@@ -11,8 +11,9 @@ import json
 import logging
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from contacthub.connector import Marker
 from contacthub.connectors.vcard_marker import MARKER_PROPS
@@ -31,6 +32,8 @@ class CacheEntry:
     marker: Marker | None
     order: tuple[str, ...] = ()  # the unknown properties' names, in the order the hub wrote them
     written: int | None = None  # the hub wrote this card after change token number `written` was handed out
+    sent: dict[str, Any] = field(default_factory=dict)  # fields the server re-encoded -> the value sent (rewrites.py)
+    seen: int = 0  # this etag was read or written after change token number `seen` was handed out
 
 
 class MarkerCache:
@@ -42,7 +45,10 @@ class MarkerCache:
       equal the contact written or every pass would see a change;
     - which cards the hub wrote after which change token: a card created after
       a token and deleted since is, rightly, not in the server's changes for
-      that token (Xandikos leaves it out), yet the hub knows that card.
+      that token (Xandikos leaves it out), yet the hub knows that card;
+    - the values the hub sent where the server stored them re-encoded (S14);
+    - cards found gone while writing them (a PUT's 412, then 404), until a
+      change set has reported them deleted.
     """
 
     def __init__(self, folder: Path, collection: str) -> None:
@@ -50,6 +56,7 @@ class MarkerCache:
         self.collection = collection
         self.entries: dict[str, CacheEntry] = {}
         self.tokens: dict[str, int] = {}  # change token -> its number, in the order handed out
+        self.gone: set[str] = set()
         self._read()
         self.dirty = False
 
@@ -60,6 +67,21 @@ class MarkerCache:
             return True, entry.marker
         return False, None
 
+    def sent(self, path: str) -> dict[str, Any]:
+        entry = self.entries.get(path)
+        return entry.sent if entry is not None else {}
+
+    def lost(self, path: str) -> None:
+        """A card found gone while the hub wrote it: the next change set reports it deleted."""
+        self.drop(path)
+        self.gone.add(path)
+        self.dirty = True
+
+    def take_gone(self) -> set[str]:
+        gone, self.gone = self.gone, set()
+        self.dirty = self.dirty or bool(gone)
+        return gone
+
     def order(self, path: str) -> tuple[str, ...]:
         entry = self.entries.get(path)
         return entry.order if entry is not None else ()
@@ -67,12 +89,13 @@ class MarkerCache:
     def put(self, path: str, etag: str, marker: Marker | None) -> None:
         """Remember a card as read: its etag and marker (what the hub knew of it stays)."""
         old = self.entries.get(path)
-        entry = CacheEntry(etag, marker, old.order if old else (), old.written if old else None)
+        entry = CacheEntry(etag, marker, old.order if old else (), old.written if old else None, old.sent if old else {})
+        entry.seen = old.seen if old is not None and old.etag == etag else self._latest()
         self._set(path, entry)
 
-    def wrote(self, path: str, etag: str, marker: Marker | None, order: tuple[str, ...]) -> None:
-        """Remember a card the hub itself wrote."""
-        self._set(path, CacheEntry(etag, marker, order, max(self.tokens.values(), default=0)))
+    def wrote(self, path: str, etag: str, marker: Marker | None, order: tuple[str, ...], sent: dict[str, Any] | None = None) -> None:
+        """Remember a card the hub itself wrote (`sent`: the values the server re-encoded, as sent)."""
+        self._set(path, CacheEntry(etag, marker, order, self._latest(), sent or {}, self._latest()))
 
     def issued(self, token: str) -> None:
         """A change token handed to the engine: cards written from now on are written after it."""
@@ -85,6 +108,17 @@ class MarkerCache:
     def latest_token(self) -> str:
         """The change token handed out last ("" when none)."""
         return max(self.tokens, key=self.tokens.__getitem__, default="")
+
+    def known_before(self, path: str, etag: str, token: str) -> bool:
+        """Whether this etag of this card was known before `token` was handed out (so did not change since)."""
+        entry = self.entries.get(path)
+        number = self.tokens.get(token)
+        if entry is None or entry.etag != etag or number is None:
+            return False
+        return max(entry.seen, entry.written or 0) < number  # (a cache from before `seen` has it 0)
+
+    def _latest(self) -> int:
+        return max(self.tokens.values(), default=0)
 
     def written_since(self, token: str) -> list[str] | None:
         """Cards the hub wrote after `token` was handed out; None when the token is not one we know."""
@@ -110,11 +144,17 @@ class MarkerCache:
         if not self.dirty:
             return
         entries = {
-            p: {"e": e.etag, "m": [e.marker.database_id, e.marker.record_id] if e.marker else None, "o": list(e.order), "w": e.written}
+            p: {
+                "e": e.etag, "m": [e.marker.database_id, e.marker.record_id] if e.marker else None, "o": list(e.order),
+                "w": e.written, "n": e.seen, **({"s": e.sent} if e.sent else {}),
+            }  # fmt: skip
             for p, e in self.entries.items()
         }
         data = json.dumps(
-            {"version": CACHE_VERSION, "collection": self.collection, "tokens": self.tokens, "entries": entries},
+            {
+                "version": CACHE_VERSION, "collection": self.collection, "tokens": self.tokens, "entries": entries,
+                "gone": sorted(self.gone),
+            },  # fmt: skip
             separators=(",", ":"),
         )
         try:
@@ -144,13 +184,16 @@ class MarkerCache:
                     Marker(*entry["m"]) if entry["m"] else None,
                     tuple(map(str, entry["o"])),
                     int(entry["w"]) if entry["w"] is not None else None,
+                    dict(entry.get("s") or {}),
+                    int(entry.get("n") or 0),
                 )
                 for path, entry in data["entries"].items()
             }
             tokens = {str(t): int(n) for t, n in data["tokens"].items()}
+            gone = {str(p) for p in data.get("gone", [])}
         except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
             return  # a missing or damaged cache costs one full read (and a full listing)
-        self.entries, self.tokens = entries, tokens
+        self.entries, self.tokens, self.gone = entries, tokens, gone
 
 
 def extra_order(contact: Contact) -> tuple[str, ...]:

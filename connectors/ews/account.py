@@ -54,7 +54,22 @@ class _RedactAuthorization(logging.Filter):
         return True
 
 
+class _RetriesAreDebug(logging.Filter):
+    """exchangelib logs each back-off sleep as a warning and each failed request as an error, with its XML.
+
+    The connector waits within `max_wait` and hands what still fails to the engine, which
+    reports it once per pass: these lines are debug chatter, not news for the user.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith(("Server requested back off", "%s: %s\n%s\n%s")):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
+
+
 logging.getLogger("exchangelib.util").addFilter(_RedactAuthorization())
+logging.getLogger("exchangelib.util").addFilter(_RetriesAreDebug())
 
 AUTH_TYPES = {"ntlm": NTLM, "basic": BASIC, "oauth": OAUTH2}
 DEFAULT_FOLDER = "Contacts"

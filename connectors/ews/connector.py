@@ -30,6 +30,7 @@ from exchangelib.errors import (
     ErrorItemNotFound,
     ErrorServerBusy,
     ErrorStaleObject,
+    ErrorTimeoutExpired,
     EWSError,
     RateLimitError,
     ResponseMessageError,
@@ -249,7 +250,7 @@ class EwsConnector:
                     )
                 )
 
-            for index, outcome in zip(todo, self._call("creating contacts", run), strict=True):
+            for index, outcome in zip(todo, self._written("creating contacts", run, len(todo)), strict=True):
                 results[index] = self._result(requests[index], outcome, "create")
             self.journal.save()
         return iter(results)
@@ -286,7 +287,7 @@ class EwsConnector:
                     )
                 )
 
-            for index, outcome in zip(indexes, self._call("updating contacts", run), strict=True):
+            for index, outcome in zip(indexes, self._written("updating contacts", run, len(indexes)), strict=True):
                 results[index] = self._result(requests[index], outcome, "update")
             self.journal.save()
         return iter(results)
@@ -303,12 +304,16 @@ class EwsConnector:
         if todo:
             self._folder_or_open()
             # DeleteItem does not check a ChangeKey: read the current ones first.
-            current = self._call("checking contacts before deleting", lambda: self._changekeys([requests[i].remote_id for i in todo]))
+            checked = self._written("checking contacts before deleting",
+                                    lambda: [self._changekeys([requests[i].remote_id for i in todo])], 1)[0]
+            current = checked if isinstance(checked, dict) else {}
             ready = []
             for index in todo:
                 request = requests[index]
                 changekey = current.get(request.remote_id)
-                if changekey is None:
+                if isinstance(checked, ConnectorError):
+                    results[index] = Result(request, error=checked)
+                elif changekey is None:
                     results[index] = Result(request, error=_not_found(request.remote_id))
                 elif request.etag and request.etag != changekey:
                     results[index] = Result(request, error=WrongEtag(f"ews: contact {_short(request.remote_id)} changed since it was read"))
@@ -326,7 +331,7 @@ class EwsConnector:
                         )
                     )
 
-                for index, outcome in zip(ready, self._call("deleting contacts", run), strict=True):
+                for index, outcome in zip(ready, self._written("deleting contacts", run, len(ready)), strict=True):
                     results[index] = self._result(requests[index], outcome, "delete")
                 self.journal.save()
         return iter(results)
@@ -369,7 +374,23 @@ class EwsConnector:
     def _ref(self, item: Any) -> RemoteRef:
         return RemoteRef(item.id, item.changekey, parse_marker(getattr(item, MARKER_ATTR, None)))
 
+    def _written(self, what: str, run: Callable[[], list[Any]], count: int) -> list[Any]:
+        """One write request's outcomes, one per item; a refused or throttled request is every item's error.
+
+        The engine then reports them as failed writes and the next pass tries them
+        again; a refused login, a missing folder or an unreachable server stops the pass.
+        """
+        try:
+            return self._call(what, run)
+        except _Unreachable:
+            raise  # the server is gone for this pass: the engine stops it, the next one resumes
+        except (Throttled, TargetError) as exc:
+            log.debug("%s", exc)
+            return [exc] * count
+
     def _result(self, request: WriteRequest, outcome: Any, op: str) -> Result:
+        if isinstance(outcome, ConnectorError):
+            return Result(request, error=outcome)
         if isinstance(outcome, Exception):
             return Result(request, error=self._error(outcome, f"{op} of contact {_short(request.remote_id)}" if request.remote_id else op))
         if op == "delete":
@@ -412,9 +433,15 @@ class EwsConnector:
             return AuthError(f"{where}: the server refused the credentials of {self.settings.username} ({self.settings.auth})")
         if isinstance(exc, ErrorFolderNotFound):
             return NotFound(f"{where}: the folder does not exist")
-        if isinstance(exc, TransportError) and not isinstance(exc, ResponseMessageError):
-            return TargetError(f"{where}: {what}: cannot reach the server ({_one_line(exc)})")
+        # exchangelib turns a refused or dropped connection into ErrorTimeoutExpired("Reraised from …").
+        reraised = isinstance(exc, ErrorTimeoutExpired) and str(exc).startswith("Reraised from")
+        if reraised or (isinstance(exc, TransportError) and not isinstance(exc, ResponseMessageError)):
+            return _Unreachable(f"{where}: {what}: cannot reach the server ({_one_line(exc)})")
         return TargetError(f"{where}: {what}: {type(exc).__name__}: {_one_line(exc)}")
+
+
+class _Unreachable(TargetError):
+    """No answer from the server at all (not a refusal): the pass stops instead of failing every write in turn."""
 
 
 class _SyncStateRefused(Exception):

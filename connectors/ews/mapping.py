@@ -52,6 +52,7 @@ from exchangelib.indexed_properties import (
 from exchangelib.properties import HTMLBody
 
 from contacthub.connectors.ews.properties import DETAILS_ATTR, PREFIX_ATTR
+from contacthub.connectors.outlook_date import from_outlook_date, to_outlook_date
 from contacthub.model import Address, Contact, Name, Typed
 
 # The Contact fields an Exchange contact holds (S2, S11).
@@ -89,7 +90,6 @@ FALLBACK_PHONE = "OtherTelephone"
 
 ADDRESS_LABELS: dict[str, list[str]] = {"Business": ["work"], "Home": ["home"], "Other": []}
 
-NO_YEAR = 1604  # Outlook's year for "birthday without a year"
 DETAILS_VERSION = 1
 _INVALID_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -161,24 +161,6 @@ def clean(text: str) -> str:
     return _INVALID_XML.sub("", text or "")
 
 
-def _date(text: str) -> datetime.date | None:
-    text = (text or "").strip()
-    try:
-        if text.startswith("--") and len(text) == 6:
-            return datetime.date(NO_YEAR, int(text[2:4]), int(text[4:6]))
-        return datetime.date.fromisoformat(text[:10])
-    except ValueError:
-        return None  # not a date Exchange can hold; the details keep it
-
-
-def _read_date(value: Any) -> str:
-    if not isinstance(value, datetime.date):
-        return ""
-    if value.year == NO_YEAR:
-        return f"--{value.month:02d}{value.day:02d}"
-    return value.isoformat()
-
-
 def ews_values(contact: Contact) -> dict[str, Any]:
     """The exchangelib Contact attributes that hold `contact` (None clears a field)."""
     c = contact
@@ -221,8 +203,8 @@ def ews_values(contact: Contact) -> dict[str, Any]:
         or None,
         "postal_address_index": postal or "None",
         "business_homepage": urls[0] if urls else None,
-        "birthday": _date(c.birthday),
-        "wedding_anniversary": _date(c.anniversary),
+        "birthday": to_outlook_date(c.birthday),
+        "wedding_anniversary": to_outlook_date(c.anniversary),
         "body": Body(clean(c.note)) if c.note else None,
         "categories": [clean(x) for x in c.categories if clean(x)] or None,
         DETAILS_ATTR: details_json(c),
@@ -240,6 +222,10 @@ UPDATE_FIELDS = tuple(ews_values(Contact()).keys())
 
 
 # -- reading -----------------------------------------------------------------------
+
+
+def _date_of(value: Any) -> datetime.date | None:
+    return value if isinstance(value, datetime.date) else None
 
 
 def plain_contact(item: Any) -> Contact:
@@ -268,8 +254,8 @@ def plain_contact(item: Any) -> Contact:
         addresses=[read_address(label, addresses[label], postal) for label in ADDRESS_LABELS if label in addresses],
         urls=[Typed(get("business_homepage"), ["work"])] if get("business_homepage") else [],
         ims=[Typed(ims[k]) for k in ImAddress.LABEL_CHOICES if k in ims],
-        birthday=_read_date(item.birthday),
-        anniversary=_read_date(item.wedding_anniversary),
+        birthday=from_outlook_date(_date_of(item.birthday)),
+        anniversary=from_outlook_date(_date_of(item.wedding_anniversary)),
         note=str(body).replace("\r\n", "\n"),
         categories=list(item.categories or []),
     )

@@ -9,7 +9,13 @@ Options (on the `graph:` and `sharepoint:` targets):
   given, the app signs in as itself (client credentials) and needs `mailbox`
   (Outlook) or a site it was granted (SharePoint);
 - `authority` — the sign-in host, default ``https://login.microsoftonline.com``
-  (national clouds: ``https://login.microsoftonline.us``, ``https://login.chinacloudapi.cn`` …);
+  (national clouds: ``https://login.microsoftonline.us``, ``https://login.chinacloudapi.cn`` …),
+  or a whole authority URL with its path (``https://adfs.contoso.com/adfs``,
+  ``https://login.example.test/TENANT``), which is then used as it is and
+  `tenant` is not added. msal asks login.microsoftonline.com about any
+  authority it does not know (instance discovery); for a host that is not a
+  known Microsoft cloud that is switched off, so such a sign-in never leaves
+  the configured host;
 - `graph_url` — the Graph root, default ``https://graph.microsoft.com/v1.0``.
 
 The token cache lives in the target's private cache folder. It is encrypted
@@ -25,11 +31,14 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+import requests
 
 from contacthub.connector import AuthError, ConnectorContext
 from contacthub.connectors.graph.http import DEFAULT_GRAPH_URL
@@ -52,10 +61,21 @@ class AuthSettings:
     graph_url: str = DEFAULT_GRAPH_URL
     client_secret: Any = None  # a secret reference; set: the app signs in as itself
     permissions: tuple[str, ...] = DELEGATED["graph"]
+    target: str = "graph"  # "graph:FOLDER", for messages
 
     @property
     def authority(self) -> str:
+        """The authority msal signs in at: host/tenant, or the configured URL when it has a path (ADFS, a test server)."""
+        if urlsplit(self.authority_host).path.strip("/"):
+            return self.authority_host.rstrip("/")
         return f"{self.authority_host.rstrip('/')}/{self.tenant}"
+
+    @property
+    def known_cloud(self) -> bool:
+        """A Microsoft cloud msal knows (public, US government, China …): only then may it run instance discovery."""
+        from msal.authority import WELL_KNOWN_AUTHORITY_HOSTS
+
+        return (urlsplit(self.authority_host).hostname or "").lower() in WELL_KNOWN_AUTHORITY_HOSTS
 
     @property
     def app_only(self) -> bool:
@@ -88,6 +108,7 @@ def settings_from(options: Mapping[str, Any], connector: str = "graph") -> AuthS
         graph_url=graph_url,
         client_secret=options.get("client_secret"),
         permissions=DELEGATED.get(connector, DELEGATED["graph"]),
+        target=f"{connector}:{options.get('location') or options.get('folder') or ''}".rstrip(":"),
     )
 
 
@@ -123,7 +144,12 @@ class GraphAuth:
             import msal
 
             cache = token_cache(self.cache_path)
-            kwargs = dict(authority=self.settings.authority, token_cache=cache)
+            kwargs: dict[str, Any] = dict(authority=self.settings.authority, token_cache=cache)
+            if not self.settings.known_cloud:
+                # msal would ask login.microsoftonline.com about this authority first (msal's
+                # ClientApplication docs, `instance_discovery`): ADFS, a private cloud or a
+                # test server would then fail offline, and the sign-in would leave its host.
+                kwargs["instance_discovery"] = False
             if self._app_factory is not None:
                 self._app = self._app_factory(self.settings, cache)
             elif self.settings.app_only:
@@ -133,8 +159,29 @@ class GraphAuth:
                 self._app = msal.PublicClientApplication(self.settings.client_id, **kwargs)
         return self._app
 
+    @contextmanager
+    def _signing_in(self) -> Iterator[None]:
+        """msal's failures (no answer, an authority it cannot use) become one AuthError line naming the target."""
+        try:
+            yield
+        except AuthError:
+            raise
+        except requests.RequestException as exc:
+            raise AuthError(f"{self._where}: cannot reach the sign-in service ({type(exc).__name__})") from None
+        except (ValueError, KeyError, OSError) as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+            raise AuthError(f"{self._where}: the sign-in service cannot be used ({first})") from None
+
+    @property
+    def _where(self) -> str:
+        return f"{self.settings.target}: signing in at {self.settings.authority}"
+
     def token(self, force_refresh: bool = False) -> str:
         """An access token without asking the user; AuthError when a sign-in is needed."""
+        with self._signing_in():
+            return self._token(force_refresh)
+
+    def _token(self, force_refresh: bool) -> str:
         app = self._application()
         if self.settings.app_only:
             if force_refresh and hasattr(app, "remove_tokens_for_client"):
@@ -143,24 +190,28 @@ class GraphAuth:
         else:
             accounts = app.get_accounts()
             if not accounts:
-                raise AuthError("graph: not signed in; run `contacthub auth login TARGET` first")
+                raise AuthError(f"{self.settings.target}: not signed in; run `contacthub auth login TARGET` first")
             result = app.acquire_token_silent(self.settings.scopes, account=accounts[0], force_refresh=force_refresh)
             if not result:
-                raise AuthError("graph: the sign-in has expired; run `contacthub auth login TARGET` again")
-        return _access_token(result)
+                raise AuthError(f"{self.settings.target}: the sign-in has expired; run `contacthub auth login TARGET` again")
+        return _access_token(result, self._where)
 
     def login(self, prompt: Callable[[str], Any] = print) -> str:
         """Sign in (device code for a user, client credentials for an app); returns who signed in."""
+        with self._signing_in():
+            return self._login(prompt)
+
+    def _login(self, prompt: Callable[[str], Any]) -> str:
         app = self._application()
         if self.settings.app_only:
-            _access_token(app.acquire_token_for_client(scopes=self.settings.scopes))
+            _access_token(app.acquire_token_for_client(scopes=self.settings.scopes), self._where)
             return f"app {self.settings.client_id}"
         flow = app.initiate_device_flow(scopes=self.settings.scopes)
         if "user_code" not in flow:
-            raise AuthError(f"graph: the device sign-in could not start ({_reason(flow)})")
+            raise AuthError(f"{self._where}: the device sign-in could not start ({_reason(flow)})")
         prompt(flow["message"])  # "To sign in, use a web browser to open … and enter the code …"
         result = app.acquire_token_by_device_flow(flow)
-        _access_token(result)
+        _access_token(result, self._where)
         claims = result.get("id_token_claims") or {}
         return str(claims.get("preferred_username") or claims.get("name") or "the account")
 
@@ -184,9 +235,9 @@ def _reason(result: Mapping[str, Any]) -> str:
     return ": ".join(p for p in (str(result.get("error") or "error"), description[0] if description else "") if p)
 
 
-def _access_token(result: Mapping[str, Any] | None) -> str:
+def _access_token(result: Mapping[str, Any] | None, where: str) -> str:
     if not result or "access_token" not in result:
-        raise AuthError(f"graph: sign-in failed ({_reason(result or {})})")
+        raise AuthError(f"{where}: refused ({_reason(result or {})})")
     return str(result["access_token"])
 
 

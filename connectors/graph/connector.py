@@ -4,7 +4,8 @@ The remote id is the contact's Graph id, the etag its changeKey (sent back as
 ``If-Match: W/"changeKey"``). Changes come from the folder's delta query; the
 engine stores the whole @odata.deltaLink as the change token. The marker is a
 single-value extended property (mapping.py); writes go in $batch requests,
-each sub-response judged on its own (http.py).
+each sub-response judged on its own, at most 4 requests in flight for the
+mailbox counting sub-requests (http.py).
 
 Target: ``graph:FOLDER`` — a contact folder by name, made when missing. With
 option `mailbox` (and an app's `client_secret`) the folder is in that mailbox
@@ -18,7 +19,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from contacthub.connector import (
     Capabilities,
@@ -35,7 +36,15 @@ from contacthub.connector import (
 )
 from contacthub.connectors.graph.auth import auth_for
 from contacthub.connectors.graph.cache import MarkerCache
-from contacthub.connectors.graph.http import GraphClient, Reply, SubRequest, error_for, query, segment
+from contacthub.connectors.graph.http import (
+    MAILBOX_CONCURRENCY,
+    GraphClient,
+    Reply,
+    SubRequest,
+    error_for,
+    query,
+    segment,
+)
 from contacthub.connectors.graph.mapping import (
     EXPAND,
     EXPAND_MARKER,
@@ -62,7 +71,7 @@ class GraphConnector:
     capabilities = Capabilities(
         incremental=True,  # delta query; the deltaLink is the change token
         push=False,
-        batch_size=80,  # 4 $batch requests of 20, sent together
+        batch_size=80,  # per engine step; sent as $batch requests of 4, one at a time (the mailbox's limit)
         fields=HELD_FIELDS,
     )
 
@@ -83,7 +92,7 @@ class GraphConnector:
         mailbox = str(options.get("mailbox") or "").strip()
         if auth.settings.app_only and not mailbox:
             raise ConfigError("graph: an app signing in with client_secret needs option 'mailbox' (the user's address)")
-        client = GraphClient(auth.settings.graph_url, auth.token)
+        client = GraphClient(auth.settings.graph_url, auth.token, subrequest_limit=MAILBOX_CONCURRENCY)
         return cls(client, folder, context.cache_dir, mailbox)
 
     # -- the folder -------------------------------------------------------------------
@@ -147,7 +156,7 @@ class GraphConnector:
         changed: dict[str, str] = {}
         deleted: set[str] = set()
         delta_link = ""
-        for page in self.client.pages(url, f"reading the changes of {self.where}", PERMISSION):
+        for page in self._delta_pages(url, bool(token)):
             for row in page.get("value", []):
                 rid = str(row.get("id") or "")
                 if not rid:
@@ -256,12 +265,41 @@ class GraphConnector:
 
     # -- reads ----------------------------------------------------------------------------
 
+    def _delta_pages(self, url: str, stored: bool) -> Iterator[dict[str, Any]]:
+        """The pages of one delta round; a stored link the service refuses is TokenExpired (a full read follows).
+
+        Graph answers an expired link with 410 Gone (code syncStateNotFound / resyncRequired)
+        and one it cannot read with 400: either way the round starts again from the folder
+        (delta-query-overview, "Synchronization reset" and "Token duration").
+        """
+        what = f"reading the changes of {self.where}"
+        first = self.client.request("GET", url, what)
+        if stored and first.status in (400, 410):
+            detail = first.error_code() or f"HTTP {first.status}"
+            raise TokenExpired(f"graph: the service no longer knows the change token of {self.where} ({detail}); reading everything")
+        if not first.ok:
+            raise error_for(first, what, PERMISSION)
+        page = first.body or {}
+        yield page
+        if page.get("@odata.nextLink"):
+            yield from self.client.pages(page["@odata.nextLink"], what, PERMISSION)
+
     def _our_token(self, token: str) -> bool:
-        """A delta link for this folder on this Graph; anything else is never requested (the token goes there)."""
+        """A delta link on the configured Graph host; anything else is never requested (the token goes there).
+
+        The link itself is opaque: Graph spells it in its own way (e.g.
+        ``/users('{guid}')/contactFolders('{id}')/contacts/delta?$deltatoken=…``, not the path
+        the hub asked), so only its host and its being a delta link are checked. That it is
+        this folder's link is known from the cache, which remembers the links it handed out.
+        """
+        if len(token) > 8192 or not token.isprintable():
+            return False
+        link, graph = urlsplit(token), urlsplit(self.client.base)
         return (
-            len(token) <= 8192
-            and token.isprintable()
-            and unquote(token.partition("?")[0]).casefold() == unquote(self.client.url(self._contacts + "/delta")).casefold()
+            link.scheme == "https"
+            and link.netloc.casefold() == graph.netloc.casefold()
+            and unquote(link.path).rstrip("/").casefold().endswith(("/delta", "/microsoft.graph.delta()", "/delta()"))
+            and "$deltatoken=" in unquote(link.query).casefold()
         )
 
     def _add_own_writes(self, token: str, changed: dict[str, str], deleted: set[str]) -> None:

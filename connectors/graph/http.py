@@ -6,9 +6,17 @@
   bounded number of times; a longer wait, or too many, raises `Throttled`.
 - Errors become typed connector errors with one line naming what failed
   (never the token, never the request headers).
-- `batch()` sends JSON batches (20 sub-requests each, at most 4 batches in
-  flight per mailbox), checks each sub-response on its own and resends the
-  sub-requests that were throttled inside a 200 batch.
+- `batch()` sends JSON batches, checks each sub-response on its own and
+  resends the sub-requests that were throttled inside a 200 batch.
+- Requests in flight are bounded. By default (SharePoint lists): at most 4
+  HTTP requests, batches of 20. With `subrequest_limit=N` (Outlook, one client
+  per mailbox): at most N requests in flight counting every sub-request of a
+  batch, so batches hold at most N and go one at a time. Outlook runs at most
+  4 concurrent requests per app and mailbox and counts each sub-request of a
+  batch (throttling-limits page, "Outlook service limits" and "... for JSON
+  batching"; json-batching page: sub-requests are evaluated individually).
+- Waits and retries are logged at debug level: the engine reports what
+  finally failed, once.
 
 TLS verification is always on.
 """
@@ -21,6 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,7 +42,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_GRAPH_URL = "https://graph.microsoft.com/v1.0"
 BATCH_LIMIT = 20  # Graph takes at most 20 requests in one $batch
-MAX_IN_FLIGHT = 4  # Exchange serves at most 4 concurrent requests per app and mailbox
+MAX_IN_FLIGHT = 4  # HTTP requests in flight at once (batches of 20 for SharePoint lists)
+MAILBOX_CONCURRENCY = 4  # Outlook: concurrent requests per app and mailbox, each batch sub-request counted
 RETRY_STATUSES = (429, 503, 504)
 MAX_RETRIES = 4
 MAX_WAIT = 60.0  # seconds: a longer Retry-After is handed to the engine as Throttled
@@ -101,11 +111,34 @@ def error_for(reply: Reply, what: str, permission: str = "") -> ConnectorError:
     return TargetError(f"graph: {what}: HTTP {reply.status} ({detail})")
 
 
+class Slots:
+    """A counting gate: `taken(n)` waits until n of the limit are free (a batch takes one per sub-request)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self._free = threading.Condition()
+
+    @contextmanager
+    def taken(self, n: int) -> Iterator[None]:
+        n = min(max(n, 1), self.limit)
+        with self._free:
+            self._free.wait_for(lambda: self.used + n <= self.limit)
+            self.used += n
+        try:
+            yield
+        finally:
+            with self._free:
+                self.used -= n
+                self._free.notify_all()
+
+
 class GraphClient:
     """Graph calls for one signed-in account; `base` is the Graph version root (a setting, national clouds)."""
 
     def __init__(self, base: str, token: TokenSource, *, session: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep, timeout: float = TIMEOUT) -> None:
+                 sleep: Callable[[float], None] = time.sleep, timeout: float = TIMEOUT,
+                 subrequest_limit: int | None = None) -> None:
         self.base = base.rstrip("/")
         split = urlsplit(self.base)
         self._origin = f"{split.scheme}://{split.netloc}/"
@@ -114,7 +147,8 @@ class GraphClient:
         self._session.verify = True  # never switched off
         self._sleep = sleep
         self._timeout = timeout
-        self._gate = threading.BoundedSemaphore(MAX_IN_FLIGHT)
+        self._subrequest_limit = subrequest_limit
+        self._gate = Slots(subrequest_limit or MAX_IN_FLIGHT)
         self._lock = threading.Lock()
         self._access = ""
 
@@ -129,20 +163,26 @@ class GraphClient:
     def request(self, method: str, path: str, what: str, *, body: Any = None,
                 headers: dict[str, str] | None = None) -> Reply:
         """One request, with token refresh and throttling handled; the reply may be any status."""
+        return self._request(method, path, what, body, headers or {}, 1)
+
+    def _request(self, method: str, path: str, what: str, body: Any, headers: dict[str, str], weight: int,
+                 retries: int = MAX_RETRIES) -> Reply:
+        """`weight`: the requests this one counts as against the limit in flight (a batch: its sub-requests)."""
         refreshed = False
-        for attempt in range(MAX_RETRIES + 1):
-            reply = self._send(method, self.url(path), body, headers or {}, what, refreshed)
+        attempt = 0
+        while True:
+            reply = self._send(method, self.url(path), body, headers, what, refreshed, weight)
             if reply.status == 401 and not refreshed:
                 refreshed = True  # the token may have expired or been revoked: one fresh one
                 continue
-            if reply.status in RETRY_STATUSES and attempt < MAX_RETRIES:
+            if reply.status in RETRY_STATUSES and attempt < retries:
                 wait = reply.retry_after(attempt)
                 if wait <= MAX_WAIT:
-                    log.info("graph: %s: HTTP %s, retrying in %.0f s", what, reply.status, wait)
+                    log.debug("graph: %s: HTTP %s, retrying in %.1f s", what, reply.status, wait)
                     self._sleep(wait)
+                    attempt += 1
                     continue
             return reply
-        return reply
 
     def call(self, method: str, path: str, what: str, *, body: Any = None,
              headers: dict[str, str] | None = None, permission: str = "") -> Reply:
@@ -164,7 +204,8 @@ class GraphClient:
                 raise TargetError(f"graph: {what}: the service repeats a page link")
             seen.add(url or "")
 
-    def _send(self, method: str, url: str, body: Any, headers: dict[str, str], what: str, fresh: bool) -> Reply:
+    def _send(self, method: str, url: str, body: Any, headers: dict[str, str], what: str, fresh: bool,
+              weight: int = 1) -> Reply:
         if not url.startswith(self._origin):
             raise TargetError(f"graph: {what}: the service pointed outside {self.base}")  # never send the token elsewhere
         token = self._bearer(fresh)
@@ -173,7 +214,7 @@ class GraphClient:
         if body is not None:
             sent["Content-Type"] = "application/json"
             data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        with self._gate:
+        with self._gate.taken(weight):
             try:
                 response = self._session.request(method, url, data=data, headers=sent, timeout=self._timeout)
             except requests.Timeout:
@@ -199,13 +240,18 @@ class GraphClient:
 
         A sub-request throttled inside a 200 batch is resent after its
         Retry-After; one still throttled after that gets its 429 Reply back.
+        A batch refused as a whole (429, 5xx, 400 …) is each of its
+        sub-requests' answer, so every write gets its own failed result;
+        only a refused sign-in (401, 403) is raised for the whole call.
         """
         replies: list[Reply | None] = [None] * len(requests_)
         pending = list(range(len(requests_)))
+        size = min(BATCH_LIMIT, self._subrequest_limit or BATCH_LIMIT)
+        parallel = max(1, (self._subrequest_limit or MAX_IN_FLIGHT * size) // size)  # batches in flight
         for attempt in range(MAX_RETRIES + 1):
-            chunks = [pending[i : i + BATCH_LIMIT] for i in range(0, len(pending), BATCH_LIMIT)]
-            if len(chunks) > 1:
-                with ThreadPoolExecutor(max_workers=MAX_IN_FLIGHT) as pool:
+            chunks = [pending[i : i + size] for i in range(0, len(pending), size)]
+            if len(chunks) > 1 and parallel > 1:
+                with ThreadPoolExecutor(max_workers=min(parallel, len(chunks))) as pool:
                     answers = list(pool.map(lambda c: self._one_batch([requests_[i] for i in c], what), chunks))
             else:
                 answers = [self._one_batch([requests_[i] for i in c], what) for c in chunks]
@@ -219,14 +265,19 @@ class GraphClient:
                         wait = max(wait, reply.retry_after(attempt))
             if not throttled or attempt == MAX_RETRIES or wait > MAX_WAIT:
                 break
-            log.info("graph: %s: %d of the batch throttled, retrying in %.0f s", what, len(throttled), wait)
+            log.debug("graph: %s: %d of the batch throttled, retrying in %.1f s", what, len(throttled), wait)
             self._sleep(wait)
             pending = throttled
         return [r for r in replies if r is not None]
 
     def _one_batch(self, subs: list[SubRequest], what: str) -> list[Reply]:
         body = {"requests": [_sub_json(str(i + 1), sub) for i, sub in enumerate(subs)]}
-        reply = self.call("POST", "/$batch", what, body=body)
+        # No retries here: a throttled batch is resent with its sub-requests by batch().
+        reply = self._request("POST", "/$batch", what, body, {}, len(subs) if self._subrequest_limit else 1, retries=0)
+        if reply.status in (401, 403):
+            raise error_for(reply, what)
+        if not reply.ok:
+            return [reply] * len(subs)
         answers = {}
         for item in (reply.body or {}).get("responses", []):
             if isinstance(item, dict) and "id" in item:

@@ -27,10 +27,12 @@ alone (details.py).
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from contacthub.connector import Marker
 from contacthub.connectors.graph.details import details_json, parse_details, restore
+from contacthub.connectors.outlook_date import from_outlook_date, to_outlook_date
 from contacthub.connectors.outlook_marker import DETAILS_NAME, MARKER_GUID, MARKER_NAME, marker_text, parse_marker
 from contacthub.model import Address, Contact, Name, Typed
 
@@ -48,7 +50,6 @@ HELD_FIELDS = frozenset(
     }
 )  # fmt: skip
 
-NO_YEAR = "1604"  # Outlook's year for "birthday without a year"
 ADDRESS_SLOTS = (("businessAddress", ["work"]), ("homeAddress", ["home"]), ("otherAddress", []))
 WORK_VOICE, HOME_VOICE, CELL = ["work", "voice"], ["home", "voice"], ["cell"]
 
@@ -108,11 +109,8 @@ def _physical(address: Address | None) -> dict[str, str]:
 
 
 def _birthday(value: str) -> str | None:
-    if len(value) == 10 and value[4] == "-" and value[7] == "-":
-        return f"{value}T11:59:00Z"
-    if len(value) == 6 and value.startswith("--"):
-        return f"{NO_YEAR}-{value[2:4]}-{value[4:6]}T11:59:00Z"
-    return None  # not a date Graph can hold: the details keep it
+    date = to_outlook_date(value)  # a year-less birthday is stored in 1604, as Outlook does
+    return f"{date.isoformat()}T11:59:00Z" if date else None  # None: not a date; the details keep it
 
 
 def to_graph(contact: Contact) -> dict[str, Any]:
@@ -169,10 +167,10 @@ def _strings(item: dict[str, Any], key: str) -> list[str]:
 
 
 def _read_birthday(value: str) -> str:
-    date = value[:10]
-    if len(date) != 10:
+    try:
+        return from_outlook_date(datetime.date.fromisoformat(value[:10]))  # 1604: no year
+    except ValueError:
         return ""
-    return f"--{date[5:7]}{date[8:10]}" if date.startswith(NO_YEAR) else date
 
 
 def _read_address(item: dict[str, Any], slot: str, types: list[str]) -> Address | None:

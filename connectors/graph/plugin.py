@@ -9,7 +9,8 @@ AUTH_OPTIONS = {
     "client_id": "the app registration's Application (client) ID in Entra ID",
     "tenant": "directory (tenant) ID or domain (default: organizations; consumers for Outlook.com)",
     "client_secret": 'for an app signing in as itself: a secret reference, {env = "VAR"} or a keyring entry',
-    "authority": "sign-in host (default https://login.microsoftonline.com; national clouds differ)",
+    "authority": "sign-in host (default https://login.microsoftonline.com; national clouds differ), or a whole "
+    "authority URL such as https://adfs.contoso.com/adfs (then tenant is not added; msal's instance discovery is off)",
     "graph_url": "Graph root (default https://graph.microsoft.com/v1.0; national clouds differ)",
 }
 

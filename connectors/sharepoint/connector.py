@@ -2,10 +2,13 @@
 
 Target: ``sharepoint:https://contoso.sharepoint.com/sites/sales/Lists/Contacts``
 — the site is resolved by host and path, the list by its name. The remote id
-is the list item id, the etag its eTag (sent back as If-Match). Changes come
-from the list's item delta; the whole @odata.deltaLink is the change token, and
-a 410 (resyncRequired) makes the engine read everything again. The marker is a
-hidden text column the connector adds when the list lacks it (mapping.py).
+is the list item id, the etag the listItem's eTag (sent back as If-Match; read
+again after a PATCH, whose answer carries another form). Changes come from the
+list's item delta; the whole @odata.deltaLink is the change token, and a 410
+(resyncRequired) makes the engine read everything again. The marker is a hidden
+text column the connector adds when the list lacks it (mapping.py); hidden
+columns and their values come back only when asked for by name. A write the
+service refuses or throttles is a failed Result; the next pass retries it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from contacthub.connector import (
+    AuthError,
     Capabilities,
     ChangeSet,
     ConnectorContext,
@@ -105,17 +109,42 @@ class SharePointConnector:
         lists = f"/sites/{segment(self._site)}/lists/{segment(self.list_name)}"
         found = self.client.call("GET", lists + query({"$select": "id,displayName"}), f"finding {self.where}", permission=PERMISSION)
         self._list = str(found.body["id"])
-        columns_path = f"/sites/{segment(self._site)}/lists/{segment(self._list)}/columns"
-        columns = set()
-        for page in self.client.pages(columns_path + query({"$select": "name"}), f"reading the columns of {self.where}", PERMISSION):
-            columns |= {str(c.get("name")) for c in page.get("value", [])}
+        columns = self._column_names()
         for name, definition in HIDDEN_COLUMNS.items():
             if name not in columns:
-                self.client.call("POST", columns_path, f"adding the hidden column {name} to {self.where}", body=definition, permission=PERMISSION)
-                log.info("sharepoint: added the hidden column %s to %s", name, self.where)
+                columns = self._add_column(name, definition, columns)
         self._columns = columns & set(CONTACT_COLUMNS)
         if "Title" not in self._columns:
             raise TargetError(f"sharepoint: {self.where} has no Title column; is it a list?")
+
+    def _columns_path(self) -> str:
+        return f"/sites/{segment(self._site)}/lists/{segment(self._list)}/columns"
+
+    def _column_names(self) -> set[str]:
+        # Hidden columns (the hub's two) are listed only when `hidden` is selected (Graph:
+        # columnDefinition resource type); without it they look missing and are added twice.
+        names: set[str] = set()
+        path = self._columns_path() + query({"$select": "name,hidden"})
+        for page in self.client.pages(path, f"reading the columns of {self.where}", PERMISSION):
+            names |= {str(c.get("name")) for c in page.get("value", [])}
+        return names
+
+    def _add_column(self, name: str, definition: dict[str, Any], columns: set[str]) -> set[str]:
+        """Add one hidden column; the list's column names afterwards."""
+        what = f"adding the hidden column {name} to {self.where}"
+        reply = self.client.request("POST", self._columns_path(), what, body=definition)
+        if reply.ok:
+            log.info("sharepoint: added the hidden column %s to %s", name, self.where)
+            return columns | {name}
+        now = self._column_names()
+        if name in now:  # another hub added it meanwhile (the POST was refused as a duplicate): it is there
+            return now
+        raise error_for(reply, what, PERMISSION)
+
+    def _fields_expand(self) -> str:
+        """`fields($select=…)`: every column the hub reads, by name, since hidden ones come only when named."""
+        names = [c for c in CONTACT_COLUMNS if c in self._columns] + [MARKER_COLUMN, DETAILS_COLUMN]
+        return f"fields($select={','.join(names)})"
 
     # -- the contract ---------------------------------------------------------------------
 
@@ -133,8 +162,7 @@ class SharePointConnector:
     def changes(self, token: str) -> ChangeSet:
         delta = self._items() + "/delta"
         if token:
-            if not (len(token) <= 8192 and token.isprintable()
-                    and unquote(token.partition("?")[0]).casefold() == unquote(self.client.url(delta)).casefold()):  # fmt: skip
+            if not self._our_delta_link(token):
                 raise TokenExpired(f"sharepoint: the change token for {self.where} is not one this hub holds; reading everything")
             url = token
         else:
@@ -162,7 +190,7 @@ class SharePointConnector:
     def fetch(self, ids: Iterable[str]) -> Iterator[RemoteItem]:
         wanted = [rid for rid in dict.fromkeys(ids) if _valid(rid)]
         base = self._items()
-        subs = [SubRequest("GET", f"{base}/{rid}" + query({"$expand": "fields"})) for rid in wanted]
+        subs = [SubRequest("GET", f"{base}/{rid}" + query({"$select": "id,eTag", "$expand": self._fields_expand()})) for rid in wanted]
         items = []
         for rid, reply in zip(wanted, self.client.batch(subs, f"reading items of {self.where}"), strict=True):
             if reply.status == 404:
@@ -207,16 +235,17 @@ class SharePointConnector:
     def _write(self, requests_: list[WriteRequest], op: str) -> Iterator[Result]:
         planned = [self._sub(op, r) for r in requests_]
         sendable = [i for i, s in enumerate(planned) if isinstance(s, SubRequest)]
-        replies = dict(zip(sendable, self.client.batch([planned[i] for i in sendable], f"{op} in {self.where}"), strict=True))
+        try:
+            replies = dict(zip(sendable, self.client.batch([planned[i] for i in sendable], f"{op} in {self.where}"), strict=True))
+        except AuthError:
+            raise  # the sign-in itself was refused: no write can work, the pass stops with one line
+        except ConnectorError as exc:  # the $batch itself failed (throttled, unreachable): each write failed with it
+            replies, planned = {}, [p if isinstance(p, ConnectorError) else exc for p in planned]
         results = []
         for index, request in enumerate(requests_):
             sub = planned[index]
             results.append(Result(request, error=sub) if not isinstance(sub, SubRequest) else self._result(op, request, replies[index]))
-        missing = [r for r in results if r.ok and r.ref is not None and not r.ref.etag]
-        if missing:  # a PATCH answer without an etag: ask for it (one batched GET)
-            etags = self._etags([r.ref.remote_id for r in missing])
-            for r in missing:
-                r.ref = RemoteRef(r.ref.remote_id, etags.get(r.ref.remote_id, ""), r.ref.marker)
+        self._read_etags([(r, replies[i]) for i, r in enumerate(results) if r.ok and r.ref is not None and not r.ref.etag])
         return iter(results)
 
     def _result(self, op: str, request: WriteRequest, reply: Reply) -> Result:
@@ -227,14 +256,50 @@ class SharePointConnector:
             return Result(request)
         body = reply.body or {}
         rid = str(body.get("id") or request.remote_id) if op == "create" else request.remote_id
-        etag = str(body.get("eTag") or body.get("@odata.etag") or "")
         if not rid:
             return Result(request, error=TargetError(f"sharepoint: {op} in {self.where}: no item id in the answer"))
+        # A create answers with the listItem and its eTag (Graph: Create listItem). An update answers with a
+        # fieldValueSet (Update listItem), whose @odata.etag is not the listItem's eTag that delta and reads
+        # report ("guid,3" against "{GUID},3"): the eTag is read again after the writes (_read_etags).
+        etag = str(body.get("eTag") or "") if op == "create" else ""
         return Result(request, ref=RemoteRef(rid, etag, request.marker))
 
-    def _etags(self, ids: list[str]) -> dict[str, str]:
-        subs = [SubRequest("GET", f"{self._items()}/{rid}" + query({"$select": "id,eTag"})) for rid in ids]
-        return {rid: str((r.body or {}).get("eTag") or "") for rid, r in zip(ids, self.client.batch(subs, f"reading etags in {self.where}"), strict=True) if r.ok}
+    def _read_etags(self, written: list[tuple[Result, Reply]]) -> None:
+        """The listItem eTag of written items whose answer did not give it, in one batched read.
+
+        If the item moved past the version our PATCH made (someone edited it in between), no eTag is
+        kept: the next pass then reads the item and sees that edit instead of taking it for ours.
+        """
+        if not written:
+            return
+        subs = [SubRequest("GET", f"{self._items()}/{r.ref.remote_id}" + query({"$select": "id,eTag"})) for r, _ in written]
+        try:
+            answers = self.client.batch(subs, f"reading etags in {self.where}")
+        except ConnectorError as exc:  # the writes are done; the next pass reads these items again
+            log.info("sharepoint: %s", exc)
+            return
+        for (result, reply), answer in zip(written, answers, strict=True):
+            etag = str((answer.body or {}).get("eTag") or "") if answer.ok else ""
+            ours = _version((reply.body or {}).get("@odata.etag"))
+            if ours is not None and _version(etag) not in (None, ours):
+                etag = ""
+            result.ref = RemoteRef(result.ref.remote_id, etag, result.ref.marker)
+
+    def _our_delta_link(self, link: str) -> bool:
+        """A stored deltaLink is opaque (Graph: delta query overview, "State tokens"): it is taken when it is
+        a delta link of this list on the Graph host, however the service spells the rest."""
+        if len(link) > 8192 or not link.isprintable():
+            return False
+        split, base = urlsplit(link), urlsplit(self.client.base)
+        path = unquote(split.path).casefold()
+        return ((split.scheme, split.netloc.casefold()) == (base.scheme, base.netloc.casefold())
+                and path.rstrip("/").endswith("/items/delta") and self._list.casefold() in path)  # fmt: skip
+
+
+def _version(etag: object) -> int | None:
+    """The version at the end of a SharePoint etag ("{GUID},3" or "guid,3"); None when it has none."""
+    found = re.search(r",(\d+)\"?\s*$", etag) if isinstance(etag, str) else None
+    return int(found.group(1)) if found else None
 
 
 def _valid(remote_id: object) -> bool:

@@ -40,7 +40,7 @@ from contacthub.connector import (
     WriteRequest,
     WrongEtag,
 )
-from contacthub.connectors.vcard_marker import scan_marker, strip_marker, vcard_text
+from contacthub.connectors.vcard_marker import scan_marker, scan_revision, strip_marker, vcard_text
 from contacthub.errors import ConfigError
 from contacthub.model import Contact
 from contacthub.vcard import read_vcards
@@ -154,7 +154,7 @@ class VcfConnector:
                 log.warning("vcf: %s: holds %d vCards; only the first is synced", path, len(result.contacts))
             contact = result.contacts[0]
             strip_marker(contact)
-            items.append(RemoteItem(RemoteRef(name, _etag(st), scan_marker(data)), contact))
+            items.append(RemoteItem(RemoteRef(name, _etag(st), scan_marker(data)), contact, scan_revision(data)))
         return iter(items)
 
     def create(self, items: Iterable[WriteRequest]) -> Iterator[Result]:

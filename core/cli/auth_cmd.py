@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from contacthub.cli.output import echo
 from contacthub.errors import ConfigError
 
 
@@ -39,10 +40,10 @@ def login(hub, target: str, dry_run: bool) -> None:
     """Sign in for TARGET (a [targets.NAME] or CONNECTOR:LOCATION); follow the instructions shown."""
     chosen, function, context = _signing_in(hub, target, "login")
     if dry_run:
-        click.echo(f"Would sign in to {chosen} ({chosen.connector})")
+        echo(f"Would sign in to {chosen} ({chosen.connector})")
         return
-    who = function(chosen.options, context, lambda message: click.echo(message, err=True))
-    click.echo(f"Signed in to {chosen} as {who}")
+    who = function(chosen.options, context, lambda message: echo(message, err=True, newlines=True))
+    echo(f"Signed in to {chosen} as {who}")
 
 
 @auth.command("logout")
@@ -53,7 +54,7 @@ def logout(hub, target: str, dry_run: bool) -> None:
     """Forget the sign-in (cached tokens) of TARGET."""
     chosen, function, context = _signing_in(hub, target, "logout")
     if dry_run:
-        click.echo(f"Would forget the sign-in of {chosen}")
+        echo(f"Would forget the sign-in of {chosen}")
         return
     function(chosen.options, context)
-    click.echo(f"Signed out of {chosen}")
+    echo(f"Signed out of {chosen}")

@@ -1,4 +1,4 @@
-"""`contacthub contact …`: add, list, show, edit, delete, restore, purge, history, revert."""
+"""`contacthub contact …`: add, list, show, edit, delete, restore, purge, history, revert, duplicates, merge."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from contacthub.cli.output import print_json, table
+from contacthub.cli.output import echo, print_json, table
 from contacthub.model import Contact, Record
 
 DRY_RUN = click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
@@ -47,8 +47,12 @@ def _field_options(func):
 
 def _apply(contact: Contact, values: dict[str, Any]) -> Contact:
     """Set the fields the user gave; everything else stays as it was."""
-    from contacthub.contact_input import address_value, iso_date, phone_value, split_name, typed_value
+    from contacthub.contact_input import address_value, check_text, iso_date, phone_value, split_name, typed_value
 
+    for key, value in values.items():
+        for text in value if isinstance(value, tuple) else [value]:
+            if isinstance(text, str):
+                check_text(text, _option_name(key))
     contact = contact.copy()
     if values["name"]:
         contact.display_name = " ".join(values["name"].split())
@@ -80,6 +84,15 @@ def _apply(contact: Contact, values: dict[str, Any]) -> Contact:
     if not contact.best_name():
         raise click.UsageError("a contact needs at least a name, a company or an email")
     return contact
+
+
+_OPTIONS = {"nicknames": "nickname", "departments": "department", "emails": "email", "phones": "phone",
+            "addresses": "address", "urls": "url", "ims": "im", "categories": "category"}  # fmt: skip
+
+
+def _option_name(key: str) -> str:
+    """The option a value came from, as typed: --nickname for the list `nicknames`."""
+    return "--" + _OPTIONS.get(key, key)
 
 
 def _record_json(record: Record) -> dict[str, Any]:
@@ -116,7 +129,7 @@ def add(hub, type_name: str, dry_run: bool, **values: Any) -> None:
         record = tx.records.add(new, type_name=type_name, source="user")
         if dry_run:
             tx.session.rollback()
-    click.echo(f"{'Would add' if dry_run else 'Added'} {record.type.name} {record.id[:8]}: {new.best_name()}")
+    echo(f"{'Would add' if dry_run else 'Added'} {record.type.name} {record.id[:8]}: {new.best_name()}")
 
 
 @contact.command("list")
@@ -186,7 +199,7 @@ def show(hub, record_id: str, as_json: bool) -> None:
     ]
     for label, value in lines:
         if value:
-            click.echo(f"{label + ':':<13}{value}")
+            echo(f"{label + ':':<13}{value}", newlines=label == "Note")
 
 
 def _typed_text(item) -> str:
@@ -249,14 +262,14 @@ def edit(hub, record_id: str, type_name: str | None, dry_run: bool, **values: An
         if dry_run:
             tx.session.rollback()
     if updated.version == record.version:
-        click.echo(f"No change to {record.id[:8]}.")
+        echo(f"No change to {record.id[:8]}.")
         return
-    click.echo(f"{'Would update' if dry_run else 'Updated'} {record.id[:8]}: {changed.best_name()}")
+    echo(f"{'Would update' if dry_run else 'Updated'} {record.id[:8]}: {changed.best_name()}")
     if dry_run:
         if type_name and updated.type.name != record.type.name:
-            click.echo(f"  type: {record.type.name} → {updated.type.name}")
+            echo(f"  type: {record.type.name} → {updated.type.name}")
         for change in contact_diff(record.contact, changed):
-            click.echo(f"  {change}")
+            echo(f"  {change}")
 
 
 def _lifecycle(verb: str, done: str, help_text: str):
@@ -272,7 +285,7 @@ def _lifecycle(verb: str, done: str, help_text: str):
             getattr(tx.records, verb)(record.id)
             if dry_run:
                 tx.session.rollback()
-        click.echo(f"{'Would have ' + done if dry_run else done.capitalize()} {record.id[:8]}: {record.contact.best_name()}")
+        echo(f"{'Would have ' + done if dry_run else done.capitalize()} {record.id[:8]}: {record.contact.best_name()}")
 
     return command
 
@@ -315,7 +328,7 @@ def history(hub, record_id: str, as_json: bool) -> None:
         )
         return
     rows = [
-        [str(e.version), str(e.changed_at)[:19], e.action, e.source, "\n".join(str(c) for c in diff), e.note]
+        [str(e.version), str(e.changed_at)[:19], e.action, e.source, "; ".join(str(c) for c in diff), e.note]
         for e, diff in zip(entries, diffs, strict=True)
     ]
     table(f"History of {record.id[:8]} {record.contact.best_name()}", ["Ver", "When", "Change", "By", "What changed", "Note"], rows)
@@ -339,9 +352,85 @@ def revert(hub, record_id: str, version: int, dry_run: bool) -> None:
         if dry_run:
             tx.session.rollback()
     if after.version == before.version:
-        click.echo(f"No change to {before.id[:8]}: it is as version {version} already.")
+        echo(f"No change to {before.id[:8]}: it is as version {version} already.")
         return
     done = "Would bring back" if dry_run else "Brought back"
-    click.echo(f"{done} version {version} of {before.id[:8]} as version {after.version}: {after.contact.best_name()}")
+    echo(f"{done} version {version} of {before.id[:8]} as version {after.version}: {after.contact.best_name()}")
     for change in diff:
-        click.echo(f"  {change}")
+        echo(f"  {change}")
+
+
+
+@contact.command("duplicates")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def duplicates(hub, as_json: bool) -> None:
+    """List likely twins among live records, best first, each pair with its score and why.
+
+    Compared on name, e-mail, phone (normalised with phonenumbers) and company.
+    Merge a pair with `contacthub contact merge A B`.
+    """
+    from contacthub.duplicates import find_duplicates
+
+    with hub.database().transaction(readonly=True) as tx:
+        twins = find_duplicates(tx.records.list())
+    if as_json:
+        print_json(
+            [
+                {
+                    "a": {"id": t.a.id, "name": t.a.contact.best_name()},
+                    "b": {"id": t.b.id, "name": t.b.contact.best_name()},
+                    "score": t.score,
+                    "reasons": t.reasons,
+                }
+                for t in twins
+            ]
+        )
+        return
+    rows = [[str(t.score), t.a.id[:8], t.a.contact.best_name(), t.b.id[:8], t.b.contact.best_name(), "; ".join(t.reasons)] for t in twins]
+    table(f"{len(twins)} likely twin{'s' if len(twins) != 1 else ''}", ["Score", "A", "Name", "B", "Name", "Why"], rows)
+
+
+@contact.command("merge")
+@click.argument("keep_id")
+@click.argument("other_id")
+@DRY_RUN
+@click.pass_obj
+def merge(hub, keep_id: str, other_id: str, dry_run: bool) -> None:
+    """Merge record OTHER_ID into KEEP_ID, field by field.
+
+    KEEP_ID keeps its id and type and gains every e-mail, phone, address,
+    category ... of OTHER_ID; where both have one value (title, birthday ...)
+    KEEP_ID's stays and the other is kept in its history. Both histories are
+    kept; OTHER_ID then finds KEEP_ID (show, edit, merge). A synced copy of
+    OTHER_ID is removed from the target by the next sync pass.
+    """
+    from contacthub.record_merge import merge_records
+
+    with hub.database().transaction() as tx:
+        outcome = merge_records(tx, keep_id, other_id, source="user")
+        if dry_run:
+            tx.session.rollback()
+    record, other = outcome.record, outcome.merged
+    verb = "Would merge" if dry_run else "Merged"
+    echo(f"{verb} {other.id[:8]} ({other.contact.best_name()}) into {record.id[:8]} ({record.contact.best_name()})")
+    for line in outcome.dropped:
+        echo(f"  {line}; the other value stays in the history")
+    if dry_run:
+        echo("The merged record would be:")
+    _show_contact(record)
+
+
+def _show_contact(record: Record) -> None:
+    c = record.contact
+    for label, value in (
+        ("Name", c.best_name()),
+        ("Company", c.organization),
+        ("Title", c.title),
+        *[("Email", _typed_text(t)) for t in c.emails],
+        *[("Phone", _typed_text(t)) for t in c.phones],
+        *[("Address", _address_text(a)) for a in c.addresses],
+        ("Categories", ", ".join(c.categories)),
+    ):
+        if value:
+            echo(f"  {label + ':':<12}{value}")

@@ -6,8 +6,9 @@ import sys
 
 import click
 
-from contacthub.cli.output import print_json, table, warn
+from contacthub.cli.output import echo, print_json, table
 from contacthub.errors import ConfigError
+from contacthub.sync.outcome import EXIT_CODES_HELP
 
 
 @click.group()
@@ -46,7 +47,7 @@ def create(hub, name: str, url: str | None, password_env: str | None, switch: bo
     if password_env:
         entry.password = {"env": password_env}
     if dry_run:
-        click.echo(f"Would create database {name} at {_display(entry.url)}")
+        echo(f"Would create database {name} at {_display(entry.url)}")
         return
     move_password_out_of_url(entry)
     config.databases[name] = entry
@@ -54,7 +55,7 @@ def create(hub, name: str, url: str | None, password_env: str | None, switch: bo
     if switch:
         config.current_database = name
     config.save()
-    click.echo(f"Created database {name} at {database.url_display}{' (now current)' if switch else ''}")
+    echo(f"Created database {name} at {database.url_display}{' (now current)' if switch else ''}")
 
 
 def _display(url: str) -> str:
@@ -77,7 +78,7 @@ def list_(hub, as_json: bool) -> None:
     table(None, ["", "Database", "URL"], rows)
 
 
-@db.command("use")
+@db.command("use", epilog=EXIT_CODES_HELP)
 @click.argument("name")
 @click.option(
     "--synced",
@@ -86,35 +87,45 @@ def list_(hub, as_json: bool) -> None:
     "delete them, or import them into NAME (asked on a terminal when needed).",
 )
 @click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
+@click.option("--verbose", "-v", is_flag=True, help="Print every write that failed, not only the summary line.")
 @click.pass_obj
-def use(hub, name: str, synced: str | None, dry_run: bool) -> None:
-    """Make NAME the current database. Sync, if on, goes on with the same target (W1, W2)."""
+def use(hub, name: str, synced: str | None, dry_run: bool, verbose: bool) -> None:
+    """Make NAME the current database. Sync, if on, goes on with the same target (W1, W2).
+
+    With sync on, the switch ends with a pass; its exit code is the command's.
+    """
     from contacthub.sync.target import sync_settings
 
     config = hub.config
     config.database(name)  # unknown name: one clear line
     previous_name = config.current_database
     if name == previous_name:
-        click.echo(f"{name} is already the current database")
+        echo(f"{name} is already the current database")
         return
     settings = sync_settings(config)
     new_db = hub.database(name)  # it must open before it becomes current
+    left = None
     if settings is not None:
-        _leave_copies(hub, settings, hub.database(previous_name), new_db, synced, dry_run)
+        left = _leave_copies(hub, settings, hub.database(previous_name), new_db, synced, dry_run, verbose)
     if dry_run:
-        click.echo(f"Would switch from {previous_name} to {name}")
+        echo(f"Would switch from {previous_name} to {name}")
         return
     config.current_database = name
     config.save()
-    click.echo(f"Current database: {name}")
+    echo(f"Current database: {name}")
     if settings is not None:
-        from contacthub.cli.sync_cmd import one_pass
+        from contacthub.cli.sync_cmd import exit_with, one_pass
 
-        one_pass(hub, settings)
+        result = one_pass(hub, settings, verbose=verbose)
+        exit_with(result if result.exit_code or left is None else left)
 
 
-def _leave_copies(hub, settings, previous_db, new_db, synced: str | None, dry_run: bool) -> None:
-    """W1: the target holds copies of the database being left; keep, delete or import them."""
+def _leave_copies(hub, settings, previous_db, new_db, synced: str | None, dry_run: bool, verbose: bool):
+    """W1: the target holds copies of the database being left; keep, delete or import them.
+
+    Returns what was done (its `exit_code` is 3 when some copies could not be handled), or None.
+    """
+    from contacthub.cli.sync_cmd import print_problems
     from contacthub.sync.lifecycle import copies_of, import_copies, remove_copies
     from contacthub.sync.lock import pass_lock
 
@@ -122,7 +133,7 @@ def _leave_copies(hub, settings, previous_db, new_db, synced: str | None, dry_ru
     try:
         count = len(copies_of(connector, previous_db.id))
         if count == 0:
-            return
+            return None
         if synced is None:
             if not sys.stdin.isatty():
                 raise ConfigError(
@@ -139,11 +150,11 @@ def _leave_copies(hub, settings, previous_db, new_db, synced: str | None, dry_ru
             elif synced == "import":
                 outcome = import_copies(previous_db, new_db, connector, settings, dry_run=dry_run)
             else:
-                click.echo(f"Keeping {count} copies of the previous database in {settings.target}")
-                return
+                echo(f"Keeping {count} copies of the previous database in {settings.target}")
+                return None
     finally:
         connector.close()
-    for problem in outcome.problems:
-        warn(problem)
     verb = {"delete": "deleted", "import": "imported"}[synced]
-    click.echo(f"{'Would have ' + verb if dry_run else verb.capitalize()} {outcome.count} copies of the previous database")
+    echo(f"{'Would have ' + verb if dry_run else verb.capitalize()} {outcome.count} copies of the previous database")
+    print_problems(outcome, f"copies of the previous database in {settings.target} could not be {verb}", verbose)
+    return outcome

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from contacthub.cli.output import echo
+
 
 @click.command()
 @click.option("--dry-run", is_flag=True, help="Show what would be created, create nothing.")
@@ -14,11 +16,11 @@ def init(hub, dry_run: bool) -> None:
     created = not config.exists
     if dry_run:
         entry = config.database()
-        click.echo(f"Config:   {hub.paths.config_file}{' (would be created)' if created else ''}")
-        click.echo(f"Database: {entry.name} at {entry.url} (created when missing)")
+        echo(f"Config:   {hub.paths.config_file}{' (would be created)' if created else ''}")
+        echo(f"Database: {entry.name} at {entry.url} (created when missing)")
         return
     if created:
         config.save()
     database = hub.database()
-    click.echo(f"Config:   {hub.paths.config_file}{' (created)' if created else ''}")
-    click.echo(f"Database: {config.current_database} at {database.url_display}")
+    echo(f"Config:   {hub.paths.config_file}{' (created)' if created else ''}")
+    echo(f"Database: {config.current_database} at {database.url_display}")

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 
 import click
 
 from contacthub import __version__
 from contacthub.cli.context import Hub
+from contacthub.cli.output import safe
 from contacthub.errors import ContactHubError
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -39,7 +41,8 @@ COMMANDS = {
 
 class HubGroup(click.Group):
     """Loads each command when it is asked for; turns expected failures into
-    click's one-line "Error: …" and exit 1, with no traceback."""
+    click's one-line "Error: …" with the exit code the error carries (U4: 1 error, 2 usage,
+    3 partly done, 4 stopped by a safety check), with no traceback."""
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands:
@@ -63,12 +66,20 @@ class HubGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ContactHubError as exc:
-            failure = click.ClickException(str(exc))
-            failure.exit_code = getattr(exc, "exit_code", 1)  # a config that breaks its schema: 2 (usage)
-            raise failure from None
+            raise _failure(str(exc), exc.exit_code, newlines=getattr(exc, "one_line_each", False)) from None
         except OSError as exc:  # a path that cannot be read or written: name it
             where = f"{exc.filename}: " if exc.filename else ""
-            raise click.ClickException(f"{where}{exc.strerror or exc}") from None
+            raise _failure(f"{where}{exc.strerror or exc}", 1) from None
+
+
+def _failure(message: str, exit_code: int, newlines: bool = False) -> click.ClickException:
+    """click's one "Error: …" line, with the exit code SPEC U4 gives the failure, made safe to print.
+
+    `newlines`: an error listing several problems, one line each (a config that breaks its schema).
+    """
+    failure = click.ClickException(safe(message, newlines))
+    failure.exit_code = exit_code
+    return failure
 
 
 class _WarningsToStderr(logging.Handler):
@@ -76,7 +87,7 @@ class _WarningsToStderr(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         prefix = "Warning: " if record.levelno >= logging.WARNING else ""
-        click.echo(prefix + record.getMessage(), err=True)
+        click.echo(prefix + safe(record.getMessage()), err=True)
 
 
 def _setup_logging() -> None:
@@ -104,7 +115,12 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
     `contacthub COMMAND --help`. Set CONTACTHUB_HOME to keep all state in one folder.
     """
     _setup_logging()
+    # U5: everything this process makes (databases and SQLite's side files, caches, plugins'
+    # files, exports) is for the owner alone, whatever the user's umask; put back at the end.
+    umask = os.umask(0o077)
+    ctx.call_on_close(lambda: os.umask(umask))
     ctx.obj = Hub(config_file)
+    ctx.obj.paths.make_private()
 
 
 def main() -> None:

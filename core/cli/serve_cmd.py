@@ -38,7 +38,9 @@ def serve(hub, host, port, tls_cert, tls_key, interval, new_password, dry_run, w
     """Run a CardDAV server (Radicale, its own process) holding the business address book.
 
     Sets up target `phone` pointing at it and prints what to type on an iPhone
-    or in DAVx5. Ctrl-C or SIGTERM stop it (and Radicale) cleanly.
+    or in DAVx5. Ctrl-C or SIGTERM stop it (and Radicale) cleanly. With --sync
+    and `adopt_new = "TYPE"` in [targets.phone], contacts made on a phone
+    become records of that type.
     """
     from contacthub.server import ServerOptions
 
@@ -86,6 +88,7 @@ def _missing(hint: str):
 
 def _run(hub, options, with_sync: bool, interval: float | None, renew: bool, dry_run: bool = False) -> None:
     from contacthub import server as srv
+    from contacthub.server_process import Radicale, ensure_addressbook
 
     if srv.radicale_missing():
         _missing(srv.INSTALL_HINT)
@@ -97,7 +100,9 @@ def _run(hub, options, with_sync: bool, interval: float | None, renew: bool, dry
     if dry_run:
         click.echo(f"Would run Radicale on {options.host}:{options.port}, storage in {files.collections}")
         click.echo(f"Would set [targets.{srv.TARGET}] to {options.addressbook_url}" + (" and sync with it" if with_sync else ""))
-        for line in srv.instructions(options, None if files.password.is_file() and not renew else "(made at the first real start)"):
+        made = files.password.is_file() and not renew
+        shown = None if made and not files.password_unshown.exists() else "(shown by the next start that works)"
+        for line in srv.instructions(options, shown):
             click.echo(line)
         return
     password = srv.ensure_password(files, renew)
@@ -108,23 +113,26 @@ def _run(hub, options, with_sync: bool, interval: float | None, renew: bool, dry
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-    radicale = srv.Radicale(files, options)
+    radicale = Radicale(files, options)
     try:
         radicale.start()
-        srv.ensure_addressbook(options, srv.read_password(files))
+        ensure_addressbook(options, srv.read_password(files))
         settings = _sync_settings(hub) if with_sync else None
+        adopting = _adopt_new_type(hub, settings) if settings else None
         click.echo(f"Radicale is running (process {radicale.pid}), storage in {files.collections}")
         for line in srv.instructions(options, password):
             click.echo(line)
+        srv.password_shown(files)
         click.echo("")
         click.echo(f"Syncing the business contacts with target {srv.TARGET}; Ctrl-C stops." if settings else "Ctrl-C stops the server.")
+        if adopting:
+            click.echo(f"Contacts made on a phone become records of type {adopting} ([targets.{srv.TARGET}] adopt_new).")
         # Radicale dying (port taken later, crash) ends the command instead of failing every pass.
         threading.Thread(target=lambda: (radicale.process.wait(), stop.set()), daemon=True).start()
         if settings is not None:
-            from contacthub.cli.sync_cmd import one_pass
             from contacthub.sync.watch import watch
 
-            watch(hub, settings, interval or settings.interval, lambda **kw: one_pass(hub, settings, quiet=True, **kw), stop)
+            watch(hub, settings, interval or settings.interval, _passes(hub, settings, adopting), stop)
         else:
             stop.wait()
     finally:
@@ -133,6 +141,55 @@ def _run(hub, options, with_sync: bool, interval: float | None, renew: bool, dry
     if died:
         raise srv.ServerError(f"serve: Radicale stopped unexpectedly; see {files.log}")
     click.echo("Stopped.")
+
+
+def _adopt_new_type(hub, settings) -> str | None:
+    """The record type of option adopt_new, checked once at start (it must be a business-contact type)."""
+    from contacthub.sync.adopt import adopt_new_type
+
+    name = adopt_new_type(settings)
+    if name is None:
+        return None
+    with hub.database().transaction(readonly=True) as tx:
+        record_type = tx.types.get(name)  # an unknown type: one line naming the known ones
+    if not record_type.is_business_contact:
+        raise ConfigError(
+            f"[targets.{settings.target.name}] adopt_new = {name!r}: it must be a type based on business-contact; "
+            "other records are not synced, so the phone would lose the contact"
+        )
+    if settings.filters:
+        warn(f"adopt_new: only phone contacts with a category of [sync] filter ({', '.join(settings.filters)}) are adopted")
+    return record_type.name
+
+
+def _passes(hub, settings, adopting: str | None):
+    """One pass of the sync loop, then (with adopt_new) the phone's new plain contacts moved in.
+
+    New ones show as plain contacts in the pass's changes; the first pass of a
+    run also looks at every plain contact, so one missed earlier is taken then.
+    """
+    from contacthub.cli.sync_cmd import one_pass
+
+    first = [True]
+
+    def run(**kw):
+        result = one_pass(hub, settings, quiet=True, **kw)
+        if adopting and (first[0] or result.plan.plain):
+            _adopt_new(hub, settings, adopting, kw.get("connector"))
+        first[0] = False
+        return result
+
+    return run
+
+
+def _adopt_new(hub, settings, type_name: str, connector) -> None:
+    from contacthub.sync.adopt import adopt_new
+
+    outcome = adopt_new(hub.database(), connector, settings, type_name, hub.paths.data_dir)
+    for problem in outcome.problems:
+        warn(problem)
+    if outcome.records:
+        click.echo(f"Adopted {len(outcome.records)} new phone contact{'s' if len(outcome.records) != 1 else ''} as {type_name}")
 
 
 def _sync_settings(hub):

@@ -7,19 +7,22 @@ import sys
 import click
 
 from contacthub.cli.context import no_gc_while_loading
-from contacthub.cli.output import print_json, table, warn
-from contacthub.errors import ConfigError
+from contacthub.cli.output import echo, print_json, table, warn
+from contacthub.errors import ConfigError, ContactHubError
+from contacthub.sync.outcome import EXIT_CODES_HELP
 
 DRY_RUN = click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
+VERBOSE = click.option("--verbose", "-v", is_flag=True, help="Print every write that failed, not only the summary line.")
 
 
 CREATE = click.option("--create", is_flag=True, help="Make the target folder when it does not exist (default: refuse it).")
 
 
-def _check_target(hub, target, create: bool, dry_run: bool) -> bool:
-    """Check the new target; a missing folder is refused unless --create (the connector's `create` option).
+def _open_checked(hub, target, create: bool, dry_run: bool):
+    """The new target's connector, opened and checked (the caller closes it).
 
-    False when the folder is missing and --create --dry-run only says it would be made.
+    A missing folder is refused unless --create (the connector's `create`
+    option); with --create --dry-run it is not made: None, after saying so.
     """
     import dataclasses
 
@@ -31,19 +34,21 @@ def _check_target(hub, target, create: bool, dry_run: bool) -> bool:
     try:
         connector.check()
     except NotFound as exc:
+        connector.close()
         from contacthub.plugins import load_plugins
 
         if "create" not in load_plugins().get(target.connector).options:
             raise
         if create and dry_run:
-            click.echo(f"Would make the missing folder ({exc}) and copy every selected business contact there")
-            return False
+            echo(f"Would make the missing folder ({exc}) and copy every selected business contact there")
+            return None
         if create:
             raise
         raise NotFound(f"{exc}; give --create to make it") from None
-    finally:
+    except BaseException:
         connector.close()
-    return True
+        raise
+    return connector
 
 
 def _settings(hub):
@@ -79,16 +84,18 @@ class _Progress:
             self.bar.stop()
 
 
-def one_pass(hub, settings, *, dry_run=False, force=False, wait=False, quiet=False, connector=None):
-    """Run one pass and print what it did (or would do); returns the PassResult.
+def one_pass(hub, settings, *, dry_run=False, force=False, wait=False, quiet=False, verbose=False, connector=None):
+    """Run one pass and print what it did (or would do); returns the PassResult (its `exit_code`: U4).
 
     With `connector` (sync watch's, kept open between passes) that one is used and left open.
+    A pass whose target failed as a whole mid-way is a result too (partly done), not an error.
     """
     own = connector is None
     connector = hub.open_target(settings.target) if own else connector
     if own and hasattr(connector, "prefetch"):
         connector.prefetch()  # the target works on its answer while the engine and database load
     with no_gc_while_loading():
+        from contacthub.sync.apply import SyncAborted
         from contacthub.sync.engine import run_pass
 
     progress = _Progress()
@@ -97,20 +104,30 @@ def one_pass(hub, settings, *, dry_run=False, force=False, wait=False, quiet=Fal
             hub.database(), settings, connector, lock_dir=hub.paths.data_dir, dry_run=dry_run, force=force,
             wait=wait, progress=None if quiet else progress,
         )  # fmt: skip
+    except SyncAborted as exc:
+        if exc.result is None:
+            raise
+        result = exc.result
     finally:
         progress.stop()
         if own:
             connector.close()
     if dry_run:
         _print_plan(result.plan)
-    elif not quiet or result.report.changed_anything or result.report.problems:
-        _print_report(settings, result.report)
+    elif not quiet or result.report.changed_anything or result.report.problems or result.exit_code:
+        _print_report(settings, result.report, verbose)
     return result
+
+
+def exit_with(result) -> None:
+    """End the command with the pass's exit code (U4) when it is not 0."""
+    if result.exit_code:
+        click.get_current_context().exit(result.exit_code)
 
 
 def _print_plan(plan) -> None:
     if not plan.actions and not plan.problems:
-        click.echo("Nothing to do.")
+        echo("Nothing to do.")
     for action in plan.actions:
         sides = []
         if action.writes_target:
@@ -118,18 +135,31 @@ def _print_plan(plan) -> None:
         if action.writes_database:
             sides.append("database")
         if sides:
-            click.echo(f"would {action.kind:<13} {' + '.join(sides):<17} {action.name}")
+            echo(f"would {action.kind:<13} {' + '.join(sides):<17} {action.name}")
     for problem in plan.problems:
         warn(problem)
 
 
-def _print_report(settings, report) -> None:
+MAX_NOTES = 10  # per-item notes printed without --verbose; the rest are counted
+
+
+def _print_report(settings, report, verbose: bool = False) -> None:
+    """One line of what was done; failed writes as one summary line (each with --verbose); notes."""
+    from contacthub.sync.outcome import summary_line
+
     done = ", ".join(f"{n} {kind}" for kind, n in sorted(report.done.items()) if n) or "no changes"
-    click.echo(f"Synced with {settings.target}: {done}")
+    echo(f"Synced with {settings.target}: {done}")
     for line in report.conflicts:
-        click.echo(f"Conflict: {line}")
-    for problem in report.problems:
+        echo(f"Conflict: {line}")
+    failed = {f.line for f in report.failures}
+    lines = report.problems if verbose else [p for p in report.problems if p not in failed]
+    for problem in lines if verbose else lines[:MAX_NOTES]:
         warn(problem)
+    if len(lines) > MAX_NOTES and not verbose:
+        warn(f"… and {len(lines) - MAX_NOTES} more (--verbose shows them all)")
+    summary = summary_line(report, str(settings.target))
+    if summary:
+        echo(summary, err=True)
 
 
 @click.group()
@@ -141,7 +171,7 @@ def sync() -> None:
     """
 
 
-@sync.command("start")
+@sync.command("start", epilog=EXIT_CODES_HELP)
 @click.argument("target")
 @click.option("--category", default="", help="Label added to every synced copy, to see them as a group in the target.")
 @click.option("--filter", "filters", multiple=True, help="Only sync business contacts with this category (repeatable; default: all).")
@@ -154,8 +184,11 @@ def sync() -> None:
 )
 @CREATE
 @DRY_RUN
+@VERBOSE
 @click.pass_obj
-def start(hub, target: str, category: str, filters: tuple[str, ...], conflict: str, create: bool, dry_run: bool) -> None:
+def start(
+    hub, target: str, category: str, filters: tuple[str, ...], conflict: str, create: bool, dry_run: bool, verbose: bool
+) -> None:
     """Start syncing to TARGET: copies every selected business contact there.
 
     A folder that does not exist is refused (a typo must not become a new,
@@ -169,48 +202,90 @@ def start(hub, target: str, category: str, filters: tuple[str, ...], conflict: s
     if current is not None:
         raise ConfigError(f"sync already runs with {current.target}: use `contacthub sync change {target}`")
     settings = SyncSettings(parse_target(target, hub.config), category=category, filters=filters, conflict=conflict)
-    usable = _check_target(hub, settings.target, create, dry_run)
+    connector = _open_checked(hub, settings.target, create, dry_run)  # the pass uses it (one discovery)
     for problem in unmatched_filters(hub.database(), filters):
         warn(problem)
-    if not dry_run:
-        save_sync_settings(hub.config, settings)
-    if usable:
-        one_pass(hub, settings, dry_run=dry_run)
+    if connector is None:
+        return
+    try:
+        if not dry_run:
+            save_sync_settings(hub.config, settings)
+        result = one_pass(hub, settings, dry_run=dry_run, verbose=verbose, connector=connector)
+    finally:
+        connector.close()
+    exit_with(result)
 
 
-@sync.command("run")
+@sync.command("run", epilog=EXIT_CODES_HELP)
 @DRY_RUN
 @click.option("--force", is_flag=True, help="Go on even when the pass would delete many copies or the target looks empty.")
 @click.option("--wait", is_flag=True, help="Wait for a pass already running on this target instead of exiting.")
+@VERBOSE
 @click.pass_obj
-def run(hub, dry_run: bool, force: bool, wait: bool) -> None:
-    """Run one pass, both ways. --dry-run lists the actions per side."""
-    one_pass(hub, _settings(hub), dry_run=dry_run, force=force, wait=wait)
+def run(hub, dry_run: bool, force: bool, wait: bool, verbose: bool) -> None:
+    """Run one pass, both ways. --dry-run lists the actions per side.
+
+    Writes that fail are summed up in one line (the first reasons; every one
+    with --verbose) and kept for `contacthub sync status`; the next pass
+    retries them.
+    """
+    exit_with(one_pass(hub, _settings(hub), dry_run=dry_run, force=force, wait=wait, verbose=verbose))
+
+
+def _interval(ctx, param, value):
+    """--interval: a number of seconds above 0 (0, negative or NaN would spin the CPU)."""
+    from contacthub.sync.target import check_interval
+
+    if value is None:
+        return None
+    try:
+        return check_interval(value, "--interval")
+    except ContactHubError as exc:
+        raise click.BadParameter(str(exc).removeprefix("--interval ")) from None
 
 
 @sync.command("watch")
-@click.option("--interval", type=float, help="Seconds between passes (default: [sync] interval, or 60).")
+@click.option("--interval", metavar="SECONDS", callback=_interval, help="Seconds between passes, above 0 (default: [sync] interval, or 60).")
+@VERBOSE
 @click.pass_obj
-def watch_command(hub, interval: float | None) -> None:
+def watch_command(hub, interval: float | None, verbose: bool) -> None:
     """Keep syncing until stopped (Ctrl-C or SIGTERM end it cleanly).
 
     On targets that announce changes (a .vcf folder, the address book of
     `contacthub serve`) a pass starts at once after a change. The connection to
     the target stays open between passes, so a pass that finds nothing costs
     little more than the target's answer. One line is logged per pass that did
-    something.
+    something; a pass whose writes failed logs one summary line (and is kept
+    for `sync status`), and the next pass retries. While another pass holds
+    the target, watch says so once and waits.
+
+    Exit codes: 0 when stopped by Ctrl-C or SIGTERM (whatever the last pass
+    did: see `sync status`); 1 when it cannot start (sync not started, the
+    target cannot be opened); 2 for a bad --interval or [sync] interval.
     """
     from contacthub.sync.watch import watch
 
     settings = _settings(hub)
-    watch(hub, settings, interval or settings.interval, lambda **kw: one_pass(hub, settings, quiet=True, **kw))
+    run_pass = lambda **kw: one_pass(hub, settings, quiet=True, verbose=verbose, **kw)  # noqa: E731
+    watch(hub, settings, interval or settings.interval, run_pass)
+
+
+SHOWN_FAILURES = 5  # failed writes `sync status` lists without --verbose
 
 
 @sync.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@VERBOSE
 @click.pass_obj
-def status(hub, as_json: bool) -> None:
-    """The target, counts, last pass, pending changes and conflicts."""
+def status(hub, as_json: bool, verbose: bool) -> None:
+    """The target, counts, last pass and its outcome, pending changes and conflicts.
+
+    The outcome is one of: done; partly done (some writes failed, listed here;
+    the next pass retries them); error (nothing changed); stopped by the safety
+    check (run `sync run --force` if the removals are wanted). In --json it is
+    last_pass.outcome: done, partly-done, error or stopped.
+    """
+    from contacthub.sync.outcome import describe
     from contacthub.sync.status import sync_status
 
     info = sync_status(hub.database(), _settings(hub))
@@ -221,22 +296,29 @@ def status(hub, as_json: bool) -> None:
         ("Target", "target"), ("Database", "database"), ("Records to sync", "selected"),
         ("Synced copies", "synced"), ("Pending changes", "pending"), ("Last pass", "last_pass_at"),
     ):  # fmt: skip
-        click.echo(f"{label + ':':<17}{info[key] if info[key] is not None else 'never'}")
-    if info["last_pass"]:
-        last = info["last_pass"]
-        done = ", ".join(f"{n} {kind}" for kind, n in sorted(last["done"].items())) or "no changes"
-        click.echo(f"{'Last result:':<17}{done}; {last['problems']} problems, {last['conflicts']} conflicts")
+        echo(f"{label + ':':<17}{info[key] if info[key] is not None else 'never'}")
+    last = info["last_pass"]
+    if last:
+        echo(f"{'Last result:':<17}{describe(last)}")
+        failures = last.get("failures", [])
+        for what, why in failures if verbose else failures[:SHOWN_FAILURES]:
+            echo(f"  failed: {what}: {why}")
+        hidden = last.get("failed", 0) - (len(failures) if verbose else min(len(failures), SHOWN_FAILURES))
+        if hidden > 0:
+            more = " (--verbose lists more)" if not verbose and len(failures) > SHOWN_FAILURES else ""
+            echo(f"  … and {hidden:,} more{more}")
     if info["conflicts"]:
         rows = [[c["at"][:19], c["record"], c["field"], c["winner"]] for c in info["conflicts"]]
         table("Recent conflicts", ["When", "Record", "Field", "Kept"], rows)
 
 
-@sync.command("change")
+@sync.command("change", epilog=EXIT_CODES_HELP)
 @click.argument("target")
 @CREATE
 @DRY_RUN
+@VERBOSE
 @click.pass_obj
-def change(hub, target: str, create: bool, dry_run: bool) -> None:
+def change(hub, target: str, create: bool, dry_run: bool, verbose: bool) -> None:
     """Switch to another target: copies leave the old one, and go to the new one (C2)."""
     import dataclasses
 
@@ -244,15 +326,20 @@ def change(hub, target: str, create: bool, dry_run: bool) -> None:
 
     old = _settings(hub)
     new = dataclasses.replace(old, target=parse_target(target, hub.config))
-    usable = _check_target(hub, new.target, create, dry_run)
-    _remove_copies(hub, old, dry_run)
+    checked = _open_checked(hub, new.target, create, dry_run)
+    if checked is not None:
+        checked.close()
+    removed = _remove_copies(hub, old, dry_run, verbose)
     if not dry_run:
         save_sync_settings(hub.config, new)
-    if usable:
-        one_pass(hub, new, dry_run=dry_run)
+    if checked is None:
+        return
+    result = one_pass(hub, new, dry_run=dry_run, verbose=verbose)
+    exit_with(result if result.exit_code else removed)
 
 
-def _remove_copies(hub, settings, dry_run: bool) -> None:
+def _remove_copies(hub, settings, dry_run: bool, verbose: bool):
+    """Remove this database's copies from the target; the outcome (its `exit_code`: 3 when some stayed)."""
     from contacthub.sync.lifecycle import remove_copies
     from contacthub.sync.lock import pass_lock
 
@@ -263,24 +350,39 @@ def _remove_copies(hub, settings, dry_run: bool) -> None:
             outcome = remove_copies(database, connector, settings.target.key, dry_run=dry_run)
     finally:
         connector.close()
-    for problem in outcome.problems:
-        warn(problem)
-    click.echo(f"{'Would remove' if dry_run else 'Removed'} {outcome.count} synced copies from {settings.target}")
+    echo(f"{'Would remove' if dry_run else 'Removed'} {outcome.count} synced copies from {settings.target}")
+    print_problems(outcome, f"copies could not be removed from {settings.target}", verbose)
+    return outcome
 
 
-@sync.command("stop")
+def print_problems(outcome, what: str, verbose: bool) -> None:
+    """A lifecycle step's problems: one summary line, or each with --verbose."""
+    if not outcome.problems:
+        return
+    if verbose:
+        for problem in outcome.problems:
+            warn(problem)
+    first = "; ".join(outcome.problems[:3]) + ("; …" if len(outcome.problems) > 3 else "")
+    echo(f"sync: {len(outcome.problems):,} {what} (first: {first}); they keep their marker", err=True)
+
+
+@sync.command("stop", epilog=EXIT_CODES_HELP)
 @DRY_RUN
+@VERBOSE
 @click.pass_obj
-def stop(hub, dry_run: bool) -> None:
+def stop(hub, dry_run: bool, verbose: bool) -> None:
     """Stop syncing: removes every synced copy of this database from the target (C1).
 
     Plain contacts in the target and the records in the database are untouched.
+    Copies that could not be removed keep their marker: `sync start` and `sync
+    stop` again remove them (exit code 3 says some stayed).
     """
     from contacthub.sync.target import save_sync_settings
 
-    _remove_copies(hub, _settings(hub), dry_run)
+    outcome = _remove_copies(hub, _settings(hub), dry_run, verbose)
     if not dry_run:
         save_sync_settings(hub.config, None)
+    exit_with(outcome)
 
 
 @sync.command("purge-deleted")
@@ -291,7 +393,7 @@ def purge_deleted(hub, dry_run: bool) -> None:
     from contacthub.sync.lifecycle import purge_deleted_by_target
 
     count = purge_deleted_by_target(hub.database(), dry_run=dry_run)
-    click.echo(f"{'Would purge' if dry_run else 'Purged'} {count} record{'s' if count != 1 else ''} deleted from the target")
+    echo(f"{'Would purge' if dry_run else 'Purged'} {count} record{'s' if count != 1 else ''} deleted from the target")
 
 
 @click.group("target")
@@ -338,15 +440,18 @@ def target_list(hub, as_json: bool) -> None:
 @DRY_RUN
 @click.pass_obj
 def adopt_command(hub, remote_id: str, type_name: str, move: bool, dry_run: bool) -> None:
-    """Take a plain contact of the target into the database (A1–A3). See `target list` for ids."""
-    from contacthub.sync.lifecycle import adopt
+    """Take a plain contact of the target into the database (A1–A3).
+
+    REMOTE_ID is the id `target list` shows, the contact's URL, or its file name alone.
+    """
+    from contacthub.sync.adopt import adopt
 
     settings = _settings(hub)
     connector = hub.open_target(settings.target)
     try:
-        record, synced = adopt(hub.database(), connector, settings, remote_id, type_name, move, dry_run=dry_run)
+        record, synced = adopt(hub.database(), connector, settings, remote_id, type_name, move, hub.paths.data_dir, dry_run=dry_run)
     finally:
         connector.close()
     how = "moved" if move else "copied"
     after = "it is synced" if synced else "it is not synced"
-    click.echo(f"{'Would have ' + how if dry_run else how.capitalize()} {remote_id} into {record.type.name} {record.id[:8]}; {after}")
+    echo(f"{'Would have ' + how if dry_run else how.capitalize()} {remote_id} into {record.type.name} {record.id[:8]}; {after}")

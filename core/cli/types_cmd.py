@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from contacthub.cli.output import print_json, table
+from contacthub.cli.output import echo, print_json, table
 from contacthub.model import ACCOUNT, BUSINESS_CONTACT
 
 
@@ -32,7 +32,7 @@ def add(hub, name: str, based_on: str, dry_run: bool) -> None:
         created = tx.types.add(name, based_on)
         if dry_run:
             tx.session.rollback()
-    click.echo(f"{'Would add' if dry_run else 'Added'} type {created.name} (based on {created.based_on})")
+    echo(f"{'Would add' if dry_run else 'Added'} type {created.name} (based on {created.based_on})")
 
 
 @type_group.command("list")

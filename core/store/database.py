@@ -121,17 +121,29 @@ def _create_engine(url: URL) -> Engine:
         return create_engine(url, pool_pre_ping=True)
     database = url.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
-        folder = Path(database).parent
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            shown = url.render_as_string(hide_password=True)
-            raise DatabaseError(
-                f"cannot open database {shown}: cannot create folder {folder} ({exc.strerror or exc})"
-            ) from None
+        _private_sqlite_file(url, Path(database))
     engine = create_engine(url)
     _configure_sqlite(engine)
     return engine
+
+
+def _private_sqlite_file(url: URL, path: Path) -> None:
+    """U5: the file (and its folder) owner-only before SQLite opens it.
+
+    SQLite gives its -wal, -shm and -journal files the database file's mode, so
+    they are owner-only too; ones an older contacthub left open are tightened.
+    """
+    from contacthub.private import notice, private_dir, private_file, tighten
+
+    what = f"folder {path.parent}"
+    try:
+        private_dir(path.parent)
+        what = f"file {path}"
+        private_file(path)
+    except OSError as exc:
+        shown = url.render_as_string(hide_password=True)
+        raise DatabaseError(f"cannot open database {shown}: cannot create {what} ({exc.strerror or exc})") from None
+    notice(tighten(path.with_name(path.name + suffix) for suffix in ("", "-wal", "-shm", "-journal")))
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from contacthub.model import Contact
 from contacthub.store.schema import HistoryRow
 
-Action = Literal["create", "update", "delete", "restore", "retype", "conflict"]
-ACTIONS: tuple[str, ...] = ("create", "update", "delete", "restore", "retype", "conflict")
+Action = Literal["create", "update", "delete", "restore", "retype", "conflict", "merge"]
+# "merge": another record was merged into this one (I3); `data` is that record's last version.
+ACTIONS: tuple[str, ...] = ("create", "update", "delete", "restore", "retype", "conflict", "merge")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from contacthub.errors import ContactHubError, NotFoundError
 from contacthub.model import BUSINESS_CONTACT, Contact, Record
 from contacthub.store import history
 from contacthub.store.history import HistoryEntry
+from contacthub.store.identity import IdentityStore
 from contacthub.store.schema import RecordCategory, RecordRow, RecordTypeRow, utcnow
 from contacthub.store.seq import current_seq, next_seq
 from contacthub.store.types import TypeStore, to_model
@@ -273,6 +274,9 @@ class RecordStore:
         row = self._session.get(RecordRow, key)
         if row is not None:
             return row
+        merged = IdentityStore(self._session).resolve(key)
+        if merged is not None:  # I3: a merged-away id finds the record it was merged into
+            return self._find(merged)
         if len(key) < PREFIX_MIN:
             raise NotFoundError(
                 f"record id {id_or_prefix!r} is too short: give at least {PREFIX_MIN} characters"
@@ -283,12 +287,19 @@ class RecordStore:
             select(RecordRow).where(RecordRow.id.startswith(key)).order_by(RecordRow.id).limit(4)
         ).all()
         if not rows:
+            rows = self._merged_into(key)
+        if not rows:
             raise NotFoundError(f"no record with id {id_or_prefix!r}")
         if len(rows) > 1:
             shown = ", ".join(f"{r.id[:12]} ({r.display_name or 'no name'})" for r in rows[:3])
             more = ", ..." if len(rows) > 3 else ""
             raise NotFoundError(f"record id {id_or_prefix!r} is ambiguous: matches {shown}{more}; give more characters")
         return rows[0]
+
+    def _merged_into(self, prefix: str) -> list[RecordRow]:
+        """The records that merged-away ids starting with `prefix` now stand for (I3)."""
+        ids = IdentityStore(self._session).resolve_prefix(prefix)
+        return [row for row in (self._session.get(RecordRow, i) for i in ids) if row is not None]
 
     def _lock(self, record_id: str) -> tuple[int, RecordRow]:
         """Take the next seq, then re-read the row under a lock.

@@ -201,3 +201,25 @@ class SyncConflictRow(Base):
     local: Mapped[Any] = mapped_column(JsonData, nullable=True)
     remote: Mapped[Any] = mapped_column(JsonData, nullable=True)
     winner: Mapped[str] = mapped_column(String(16))
+
+
+# -- merged ids and imported cards (contacthub.store.identity) --
+
+
+class RecordAliasRow(Base):
+    """A merged-away record's id, redirecting to the record it was merged into (I3)."""
+
+    __tablename__ = "record_aliases"
+
+    alias_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
+    merged_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RecordFingerprintRow(Base):
+    """The fingerprint of a card an import matched to a record (I1: the same card again is "unchanged")."""
+
+    __tablename__ = "record_fingerprints"
+
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)

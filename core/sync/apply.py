@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from contacthub.connector import Connector, ConnectorError, Marker, NotFound, Result, Throttled, WriteRequest, WrongEtag
 from contacthub.errors import ContactHubError
@@ -28,14 +29,31 @@ MAX_THROTTLE_WAIT = 120.0  # seconds; a longer Retry-After ends the pass instead
 
 
 class SyncAborted(ContactHubError):
-    """The target failed as a whole mid-pass; what was done is committed, the rest waits for the next pass."""
+    """The target failed as a whole mid-pass; what was done is committed, the rest waits for the next pass.
+
+    Partly done (U4). The engine attaches the pass's `result` (plan and report so far) when it has one.
+    """
+
+    exit_code = 3
+    result = None
+
+
+class Failure(NamedTuple):
+    """A target write that failed: which copy, why, and its line among the report's problems."""
+
+    what: str
+    why: str
+    line: str
 
 
 @dataclass
 class PassReport:
     done: dict[str, int] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # one line per item left undone, failures included
     conflicts: list[str] = field(default_factory=list)
+    writes: int = 0  # target writes the plan asked for
+    failures: list[Failure] = field(default_factory=list)  # each failed target write (U4)
+    ended_early: str = ""  # why the pass stopped before its end (the target failed as a whole, or kept throttling)
 
     def count(self, kind: str, n: int = 1) -> None:
         self.done[kind] = self.done.get(kind, 0) + n
@@ -185,7 +203,7 @@ class Applier:
 
     def _created(self, tx, state: TargetState, action: Action, result: Result) -> None:
         if not result.ok:
-            self._problem(action, "could not create its copy", result.error)
+            self._failed(action, "could not create its copy", result.error)
             return
         state.put_link(action.record_id, result.ref, copy_hash(action.copy, self.fields), action.base)
         self.report.count(CREATE)
@@ -193,9 +211,9 @@ class Applier:
     def _synced(self, tx, state: TargetState, action: Action, result: Result) -> None:
         if not result.ok:
             if isinstance(result.error, WrongEtag):
-                self._problem(action, "its copy changed during the pass; it will be merged on the next pass", None)
+                self._failed(action, "its copy changed during the pass; it will be merged on the next pass", None)
             else:
-                self._problem(action, "could not update its copy", result.error)
+                self._failed(action, "could not update its copy", result.error)
             return
         if self._write_record(tx, state, action):
             state.put_link(action.record_id, result.ref, copy_hash(action.copy, self.fields), action.base)
@@ -203,7 +221,7 @@ class Applier:
 
     def _deleted(self, tx, state: TargetState, action: Action, result: Result) -> None:
         if not result.ok and not isinstance(result.error, NotFound):
-            self._problem(action, "could not delete its copy", result.error)
+            self._failed(action, "could not delete its copy", result.error)
             return
         self._write_record(tx, state, action)  # edits to the copy are kept even if the record moved on
         state.drop_link(action.record_id)
@@ -220,7 +238,9 @@ class Applier:
         if action.record is None and not action.conflicts:
             return True
         tx.lock()  # PostgreSQL: no other writer between this check and the write
-        if tx.records.get(action.record_id).version != action.record_version:
+        current = tx.records.get(action.record_id)
+        # A record merged into another since the plan (I3) is found under the other's id: not this step's record.
+        if current.id != action.record_id or current.version != action.record_version:
             self._problem(action, "the record changed during the pass; it will be merged on the next pass", None)
             return False
         for conflict in action.conflicts:
@@ -244,6 +264,11 @@ class Applier:
     def _problem(self, action: Action, what: str, error: ConnectorError | None) -> None:
         detail = f": {error}" if error else ""
         self.report.problems.append(f"{action.name} ({action.record_id[:8]}): {what}{detail}")
+
+    def _failed(self, action: Action, what: str, error: ConnectorError | None) -> None:
+        """A target write that did not happen: a problem line, and counted for the pass's outcome (U4)."""
+        self._problem(action, what, error)
+        self.report.failures.append(Failure(f"the copy of {action.name!r}", str(error) if error else what, self.report.problems[-1]))
 
 
 def _forget_copies(actions: list[Action]) -> None:

@@ -1,16 +1,14 @@
 """Starting and ending sync, switching databases, and taking target contacts in.
 
 C1 stop, C2 change target, W1 switch database (keep / delete / import),
-W3 purge what the target deleted, A1–A3 adopt a plain contact.
+W3 purge what the target deleted (A1–A3, adopting a plain contact, is adopt.py).
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 
 from contacthub.connector import Connector, Marker, NotFound, RemoteRef, WriteRequest
-from contacthub.errors import ContactHubError, NotFoundError
 from contacthub.sync.apply import retrying
 from contacthub.sync.batching import batches
 from contacthub.sync.copies import copy_hash, from_copy, from_linked_copy, to_copy
@@ -27,6 +25,11 @@ class Outcome:
 
     count: int = 0
     problems: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """U4: 3 (partly done) when some copies could not be handled, else 0."""
+        return 3 if self.problems else 0
 
 
 def copies_of(connector: Connector, database_id: str) -> list[RemoteRef]:
@@ -101,48 +104,6 @@ def import_copies(previous_db, db, connector: Connector, settings: SyncSettings,
         with db.transaction() as tx:
             TargetState.get(tx.session, key).set_etag(record.id, result.ref.etag)
     return outcome
-
-
-def adopt(db, connector: Connector, settings: SyncSettings, remote_id: str, type_name: str, move: bool, dry_run: bool = False):
-    """A1–A3: copy or move a plain target contact into the database as any record type.
-
-    Copy: the plain contact stays; the record gets a new UID, so a synced copy
-    of it can sit beside the plain one. Move: a business contact that will be
-    synced turns the plain contact into its synced copy in place; any other
-    record type removes the plain contact.
-    """
-    items = list(connector.fetch([remote_id]))
-    if not items:
-        raise NotFoundError(f"no contact {remote_id!r} in target {settings.target}")
-    item = items[0]
-    if item.ref.marker is not None:
-        raise ContactHubError(f"{remote_id} in target {settings.target} is a synced copy, not a plain contact")
-    contact = item.contact if move else item.contact.copy(uid=str(uuid.uuid4()))
-    key = settings.target.key
-    with db.transaction() as tx:
-        record_type = tx.types.get(type_name)
-        synced = record_type.is_business_contact and settings.selects(contact.categories)
-        record = tx.records.add(contact, type_name=record_type.name, source=f"adopt:{settings.target}")
-        if move and synced:
-            state = TargetState.get_or_create(tx.session, key, settings.target.connector)
-            state.put_link(record.id, item.ref, copy_hash(item.contact, connector.capabilities.fields), contact)
-        if dry_run:
-            tx.session.rollback()
-            return record, synced
-    if move:
-        marker = Marker(db.id, record.id)
-        if synced:
-            request = WriteRequest(to_copy(contact, settings.category), marker, remote_id, item.ref.etag)
-            [result] = retrying(lambda: list(connector.update([request])), "target: marking the moved contact")
-            if result.ok:
-                with db.transaction() as tx:
-                    TargetState.get(tx.session, key).set_etag(record.id, result.ref.etag)
-        else:
-            request = WriteRequest(remote_id=remote_id, etag=item.ref.etag)
-            [result] = retrying(lambda: list(connector.delete([request])), "target: removing the moved contact")
-        if not result.ok:
-            raise ContactHubError(f"record {record.id[:8]} was created, but {remote_id} could not be changed: {result.error}")
-    return record, synced
 
 
 def purge_deleted_by_target(db, dry_run: bool = False) -> int:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from contacthub.connector import Connector, Marker, RemoteItem, RemoteRef, TokenExpired
-from contacthub.errors import ContactHubError
+from contacthub.errors import SafetyStop
 from contacthub.model import Contact, Record
 from contacthub.sync.batching import batches
 from contacthub.sync.copies import copy_hash, from_copy, from_linked_copy, to_copy
@@ -29,7 +29,7 @@ from contacthub.sync.target import SyncSettings
 WEIGH_CHUNK = 200  # records read and weighed at a time when every record is weighed
 
 
-class TargetLooksEmpty(ContactHubError):
+class TargetLooksEmpty(SafetyStop):
     """A full listing came back empty while copies are known: never read as "all deleted"."""
 
 
@@ -214,9 +214,11 @@ class Planner:
         from contacthub.errors import NotFoundError
 
         try:
-            return self.tx.records.get(record_id)
+            record = self.tx.records.get(record_id)
         except NotFoundError:
             return None
+        # A merged-away id finds the record it was merged into (I3); for sync that record is gone.
+        return record if record.id == record_id else None
 
     def qualifies(self, record: Record | None) -> bool:
         return qualifies(record, self.settings)
@@ -314,21 +316,6 @@ class Planner:
             fields=self.fields,
             policy=self.settings.conflict,
             local_changed_at=record.updated_at,
-            remote_changed_at=revision_time(remote),
+            remote_changed_at=item.changed_at,
         )
         return result.merged, result.conflicts
-
-
-def revision_time(contact: Contact) -> datetime | None:
-    """The copy's vCard REV, when the target keeps one: what newest-wins compares."""
-    from datetime import UTC
-
-    for prop in contact.extra:
-        if prop.name.upper() == "REV":
-            text = prop.value.strip().replace("-", "").replace(":", "")
-            for pattern in ("%Y%m%dT%H%M%SZ", "%Y%m%dT%H%M%S", "%Y%m%d"):
-                try:
-                    return datetime.strptime(text, pattern).replace(tzinfo=UTC)
-                except ValueError:
-                    continue
-    return None

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,8 @@ from contacthub.config import Config, resolve_secret
 from contacthub.config_schema import CONFLICT_POLICIES as POLICIES
 from contacthub.config_schema import check_target_options
 from contacthub.connector import Connector, ConnectorContext
-from contacthub.errors import ConfigError
+from contacthub.errors import ConfigError, UsageError
+from contacthub.private import private_dir
 
 DEFAULT_INTERVAL = 60
 DEFAULT_MAX_DELETE_SHARE = 0.5
@@ -107,7 +109,7 @@ def sync_settings(config: Config) -> SyncSettings | None:
         return None
     conflict = table.get("conflict", "database-wins")
     if conflict not in POLICIES:
-        raise ConfigError(f"[sync] conflict = {conflict!r} in {config.paths.config_file}: use one of {', '.join(POLICIES)}")
+        raise UsageError(f"[sync] conflict = {conflict!r} in {config.paths.config_file}: use one of {', '.join(POLICIES)}")
     filters = table.get("filter", [])
     if isinstance(filters, str):
         filters = [filters]
@@ -116,9 +118,30 @@ def sync_settings(config: Config) -> SyncSettings | None:
         category=str(table.get("category", "")),
         filters=tuple(str(f) for f in filters),
         conflict=conflict,
-        interval=float(table.get("interval", DEFAULT_INTERVAL)),
-        max_delete_share=float(table.get("max_delete_share", DEFAULT_MAX_DELETE_SHARE)),
+        interval=check_interval(table.get("interval", DEFAULT_INTERVAL), f"[sync] interval in {config.paths.config_file}"),
+        max_delete_share=_share(table.get("max_delete_share", DEFAULT_MAX_DELETE_SHARE), config),
     )
+
+
+def check_interval(value: Any, where: str) -> float:
+    """Seconds between passes: a number above 0. Zero, a negative number or NaN would spin the CPU."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if isinstance(value, bool) or not (seconds > 0 and math.isfinite(seconds)):
+        raise UsageError(f"{where} must be a number of seconds above 0, not {value!r}")
+    return seconds
+
+
+def _share(value: Any, config: Config) -> float:
+    try:
+        share = float(value)
+    except (TypeError, ValueError):
+        share = math.nan
+    if isinstance(value, bool) or not 0 <= share <= 1:
+        raise UsageError(f"[sync] max_delete_share in {config.paths.config_file} must be a number from 0 to 1, not {value!r}")
+    return share
 
 
 def save_sync_settings(config: Config, settings: SyncSettings | None) -> None:
@@ -144,7 +167,7 @@ def save_sync_settings(config: Config, settings: SyncSettings | None) -> None:
 def connector_context(target: Target, cache_root: Path) -> ConnectorContext:
     """The target's private cache folder and secret resolver, the same for every use of the target."""
     cache_dir = cache_root / "targets" / hashlib.sha256(target.key.encode()).hexdigest()[:16]
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(cache_dir)  # U5: token caches and copies' markers, for the owner alone
     return ConnectorContext(cache_dir=cache_dir, secret=lambda ref: resolve_secret(ref, f"target {target}"))
 
 

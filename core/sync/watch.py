@@ -7,8 +7,12 @@ import signal
 import threading
 
 from contacthub.errors import ContactHubError
+from contacthub.sync.lock import Busy
+from contacthub.sync.target import check_interval
 
 log = logging.getLogger("contacthub.watch")
+
+BUSY_RETRY = 1.0  # seconds between looks at the lock while another pass holds it
 
 
 def watch(hub, settings, interval: float, run_pass, stop: threading.Event | None = None) -> None:
@@ -17,7 +21,10 @@ def watch(hub, settings, interval: float, run_pass, stop: threading.Event | None
     One connector serves every pass (`run_pass(connector=...)`): what it learnt
     (the address book's URL, the HTTP session, its marker cache) stays warm, so a
     pass that finds nothing costs little more than the target's own answer.
+    While another pass (a `sync run`, another machine) holds the target, watch
+    says so once and looks again every second, quietly, until it can pass.
     """
+    interval = check_interval(interval, "the interval")  # 0, negative or NaN would spin the CPU
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -27,12 +34,20 @@ def watch(hub, settings, interval: float, run_pass, stop: threading.Event | None
     try:
         if connector.capabilities.push and hasattr(connector, "notify"):
             connector.notify(changed.set)
+        waiting = False
         while not stop.is_set():
             changed.clear()  # before the pass: a change announced during it starts the next one at once
             try:
                 run_pass(connector=connector)
+            except Busy:
+                if not waiting:
+                    log.info("waiting for another pass on %s to finish …", settings.target)
+                    waiting = True
+                stop.wait(BUSY_RETRY)
+                continue
             except ContactHubError as exc:
                 log.warning("pass failed: %s", exc)
+            waiting = False
             _wait(stop, changed, interval)
     finally:
         connector.close()

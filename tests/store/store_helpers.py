@@ -37,3 +37,22 @@ def rich_contact() -> Contact:
         photo=Photo(data=bytes(range(256)), media_type="image/png"),
         extra=[ExtraProperty("X-CUSTOM", "a\\,b", [("TYPE", "x"), ("X-Y", "1")], group="item1")],
     )
+
+
+def database_at(url: str, revision: str):
+    """A new database at an older schema `revision` (as an older contacthub left it); returns its engine."""
+    from pathlib import Path
+
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from contacthub.store.migrate import alembic_config
+
+    if url.startswith("sqlite"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+    return engine

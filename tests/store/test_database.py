@@ -6,21 +6,20 @@ import sqlite3
 from datetime import UTC, datetime
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, func, insert, select, text
-from store_helpers import contact
+from store_helpers import contact, database_at
 
 from contacthub.errors import DatabaseError
 from contacthub.store import open_database
-from contacthub.store.migrate import alembic_config, current_revision, head_revision
+from contacthub.store.migrate import current_revision, head_revision
 from contacthub.store.schema import Base, HistoryRow, RecordRow, RecordTypeRow
 
 
 def test_new_database_is_at_head_and_matches_the_models(db):
     with db.engine.connect() as conn:
-        assert current_revision(conn) == head_revision() == "0002"
+        assert current_revision(conn) == head_revision() == "0005"
         # the migrations and schema.py describe the same tables
         diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
         assert diffs == []
@@ -45,15 +44,7 @@ def test_reopening_is_idempotent_and_keeps_id_and_builtins(db):
 def test_database_at_0001_with_data_is_upgraded_on_open(new_url):
     """A database an older contacthub left at revision 0001, with records in it, opens at head intact."""
     url = new_url()
-    if url.startswith("sqlite"):
-        from pathlib import Path
-
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        cfg = alembic_config()
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0001")
+    engine = database_at(url, "0001")
     with engine.begin() as conn:
         db_id = conn.execute(text("SELECT db_id FROM meta")).scalar_one()
         conn.execute(text("UPDATE meta SET seq = 1"))

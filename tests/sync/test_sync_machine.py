@@ -1,8 +1,8 @@
 """A Hypothesis state machine over the whole sync (vdirsyncer's idea, on contacthub's engine).
 
 Two real SQLite business databases (A and B) and one `MemoryConnector` target.
-Random steps on both sides: records added, edited, deleted, restored, purged and
-retyped in the current database; the user on the phone creating, editing and
+Random steps on both sides: records added, edited, deleted, restored, purged,
+retyped and merged (I3) in the current database; the user on the phone creating, editing and
 deleting plain contacts and synced copies; the filter and the category label
 changing; sync stopped and started again (C1); switching to the other database
 with keep / delete / import (W1) and back; injected failures (`fail_next`,
@@ -47,6 +47,7 @@ from hypothesis.stateful import (
 from contacthub.connector import TargetError
 from contacthub.errors import ContactHubError
 from contacthub.model import Contact, Name, Typed
+from contacthub.record_merge import merge_records
 from contacthub.store import open_database
 from contacthub.store import records as records_module
 from contacthub.sync import lifecycle
@@ -261,6 +262,20 @@ class SyncMachine(RuleBasedStateMachine):
         self.purged[self.current].add(record_id)
         self.pending_edits.pop(record_id, None)
         self.pending_deletes.discard(record_id)
+
+    @precondition(lambda self: sum(not r.is_deleted for r in self._records().values()) >= 2)
+    @rule(keep=PICK, other=PICK)
+    def merge_records(self, keep, other) -> None:
+        """I3: B merged into A; B's row goes (like a purge, with its history moved to A), its copy must leave."""
+        live = [rid for rid, r in self._records().items() if not r.is_deleted]
+        keep_id = _pick(live, keep)
+        other_id = _pick([rid for rid in live if rid != keep_id], other)
+        with self.db.transaction() as tx:
+            merge_records(tx, keep_id, other_id)
+        self.purged[self.current].add(other_id)
+        for record_id in (keep_id, other_id):  # the merge changed A: a phone edit meanwhile may now conflict
+            self.pending_edits.pop(record_id, None)
+        self.pending_deletes.discard(other_id)
 
     @precondition(lambda self: self._records())
     @rule(pick=PICK, type_name=st.sampled_from(TYPES))
@@ -539,7 +554,7 @@ class SyncMachine(RuleBasedStateMachine):
 
 
 class TestSyncMachine(SyncMachine.TestCase):
-    """S1–S7, S9–S12, T3, C1, W1, W3 (and D3/D4 under sync): the whole sync, random steps on both sides."""
+    """S1–S7, S9–S12, T3, C1, W1, W3, I3 (and D3/D4 under sync): the whole sync, random steps on both sides."""
 
     settings = settings(
         max_examples=500 if SLOW else 40,

@@ -1,7 +1,10 @@
-"""Real CardDAV servers for the tests: Radicale and Xandikos as subprocesses on 127.0.0.1.
+"""Real CardDAV servers for the tests: Radicale, Xandikos and Cyrus IMAP on 127.0.0.1.
 
 Each server gets a free port and its storage in a temp folder, is waited for
-until it answers, and is killed at teardown. `Server.new_addressbook()` makes a
+until it answers, and is stopped at teardown. Cyrus (Debian's `cyrus-imapd`
+3.6, the server family Fastmail runs) is started by `cyrus/start.sh`, copied
+from ../shared/tools/cyrus-carddav/ where it was tested: it rewrites cards on
+store (refolds lines, splits TYPE lists) but returns the stored card's ETag. `Server.new_addressbook()` makes a
 fresh, empty address book (with plain `requests`, not the connector), so tests
 sharing one server process never see each other's contacts.
 """
@@ -9,10 +12,12 @@ sharing one server process never see each other's contacts.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -40,12 +45,12 @@ def free_port() -> int:
 
 @dataclass
 class Server:
-    kind: str  # "radicale" or "xandikos"
+    kind: str  # "radicale", "xandikos" or "cyrus"
     url: str  # the server root, e.g. http://127.0.0.1:5232/
     home: str  # the user's address-book home path, e.g. /alice/
     username: str | None
     password: str | None
-    process: subprocess.Popen
+    process: subprocess.Popen | None  # None for Cyrus: its master daemonizes
     log: Path
     made: list[str] = field(default_factory=list)
 
@@ -65,6 +70,9 @@ class Server:
         return url
 
     def stop(self) -> None:
+        if self.process is None:
+            stop_cyrus(self.log.parent.parent)
+            return
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -144,3 +152,47 @@ def start_xandikos(folder: Path) -> Server:
     url = f"http://127.0.0.1:{port}/"
     _wait_until_up(process, url, log)
     return Server("xandikos", url, "/user/contacts/", None, None, process, log)
+
+
+CYRUS_SCRIPTS = Path(__file__).parent / "cyrus"
+CYRUS_BIN = Path("/usr/lib/cyrus/bin")
+CYRUS_PACKAGES = "cyrus-imapd cyrus-caldav sasl2-bin"
+
+
+def cyrus_missing() -> str | None:
+    """What is missing to run Cyrus here (None: it can run). `.ci/run` installs the packages."""
+    if os.name != "posix" or not hasattr(os, "geteuid"):
+        return "Cyrus IMAP runs on Linux only"
+    if not all((CYRUS_BIN / program).is_file() for program in ("master", "httpd", "imapd")) or not shutil.which("saslpasswd2"):
+        return f"Cyrus IMAP is not installed (apt-get install -y {CYRUS_PACKAGES})"
+    return None
+
+
+def start_cyrus() -> Server:
+    """Cyrus IMAP's CardDAV (httpd) with one user; each test makes its own address book (extended MKCOL).
+
+    The folder comes from tempfile.mkdtemp, not pytest's tmp_path: as root, Cyrus
+    drops to the `cyrus` user, which cannot enter /tmp/pytest-of-root (0700).
+    Its path stays short: it holds a unix socket (about 100 characters at most).
+    """
+    folder = Path(tempfile.mkdtemp(prefix="cyrus-"))
+    folder.chmod(0o755)
+    port = free_port()
+    try:
+        done = subprocess.run([str(CYRUS_SCRIPTS / "start.sh"), str(folder), str(port)],
+                              capture_output=True, text=True, timeout=300)  # fmt: skip
+    except subprocess.TimeoutExpired:
+        stop_cyrus(folder)
+        raise RuntimeError("Cyrus did not start within 300 s") from None
+    if done.returncode != 0:
+        stop_cyrus(folder)
+        raise RuntimeError(f"Cyrus did not start (exit {done.returncode}):\n{done.stderr[-2000:]}")
+    book = done.stdout.strip().splitlines()[-1]  # .../dav/addressbooks/user/test/Default/
+    url = f"http://127.0.0.1:{port}/"
+    home = book[len(url) - 1 :].rsplit("/", 2)[0] + "/"
+    return Server("cyrus", url, home, "test", "test-pass", None, folder / "log" / "master.log")
+
+
+def stop_cyrus(folder: Path) -> None:
+    subprocess.run([str(CYRUS_SCRIPTS / "stop.sh"), str(folder)], capture_output=True, timeout=60, check=False)
+    shutil.rmtree(folder, ignore_errors=True)

@@ -1,11 +1,12 @@
-"""CardDAV fixtures: one Radicale and one Xandikos per test session, a fresh address book per test."""
+"""CardDAV fixtures: one Radicale, one Xandikos and one Cyrus per test session, a fresh address book per test."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
-from carddav_servers import Server, start_radicale, start_xandikos
+from carddav_servers import Server, cyrus_missing, start_cyrus, start_radicale, start_xandikos
 
 from contacthub.connector import ConnectorContext
 from contacthub.connectors.carddav.connector import CardDavConnector
@@ -25,6 +26,19 @@ def xandikos(tmp_path_factory) -> Server:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def cyrus() -> Server:
+    """Cyrus IMAP's CardDAV: skipped on a machine without the Debian packages, never in CI."""
+    missing = cyrus_missing()
+    if missing:
+        if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
+            pytest.fail(f"{missing}; in CI every CardDAV server must run (.ci/run installs it)", pytrace=False)
+        pytest.skip(missing)
+    server = start_cyrus()
+    yield server
+    server.stop()
+
+
 def open_connector(server: Server, location: str, cache_dir: Path, **options) -> CardDavConnector:
     """A connector as the hub opens one: the password goes through the secret resolver."""
     secrets = {"ref": server.password}
@@ -36,7 +50,7 @@ def open_connector(server: Server, location: str, cache_dir: Path, **options) ->
     return CardDavConnector.open(opts, context)
 
 
-@pytest.fixture(params=["radicale", "xandikos"])
+@pytest.fixture(params=["radicale", "xandikos", "cyrus"])
 def server(request) -> Server:
     return request.getfixturevalue(request.param)
 
@@ -52,3 +66,26 @@ def conn(server: Server, book: str, tmp_path: Path) -> CardDavConnector:
     connector.check()
     yield connector
     connector.close()
+
+
+@pytest.fixture
+def proxy(server):
+    """A fault proxy in front of the server (fault_proxy.py): faults and server behaviours on request."""
+    from fault_proxy import FaultProxy
+
+    proxy = FaultProxy(server.url, slow_seconds=2.5)
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def proxied_hub(tmp_path, server, book, proxy, monkeypatch):
+    """A hub whose target is the book seen through the proxy (the phone still talks to the server)."""
+    from carddav_hub import CardDavHub
+
+    from contacthub.connectors.carddav import dav as dav_module
+
+    monkeypatch.setattr(dav_module, "BACKOFF", 0.05)  # keep retries quick; Retry-After is still honoured
+    hub = CardDavHub(tmp_path, server, book, location=proxy.url + book[len(server.url.rstrip("/")):], timeout=5)
+    yield hub
+    hub.db.dispose()

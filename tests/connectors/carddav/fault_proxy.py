@@ -3,12 +3,25 @@
 `proxy.inject(method, fault)` arms one fault for the next request with that
 method: "503" (with Retry-After: 1), "429", "reset" (the request reaches the
 server, the reply is cut mid-body by a TCP reset), "slow" (the reply comes
-after `slow_seconds`), or a callable run just before forwarding (to stage a race).
+after `slow_seconds`), "500" (answered by the proxy), or a callable run just
+before forwarding (to stage a race).
+
+Modes, each a server behaviour seen in the field (attributes, off by default):
+- `rewriting`: a server that changes cards on store (DAViCal, SabreDAV/Nextcloud,
+  Baïkal): CATEGORIES unescaped (`VIP\\, Gold` -> `VIP, Gold`), NICKNAME's commas
+  escaped (`Bob,Bobby` -> `Bob\\,Bobby`), lines refolded, REV added; and, as
+  RFC 6352 section 6.3.2 asks of such a server, no ETag on the PUT's reply.
+- `forget_tokens`: every sync-collection token is one the server knows not of,
+  and it answers 207 with the full listing (DAViCal), not 403/412 (RFC 6578 3.2).
+- `hide_deletions`: sync-collection answers leave the removed cards out.
+- `pad_bytes`: REPORT replies are padded with an XML comment of that many bytes.
+- `redirects`: path -> Location, answered 302 for any method.
 """
 
 from __future__ import annotations
 
 import http.client
+import re
 import socket
 import struct
 import threading
@@ -26,6 +39,12 @@ class FaultProxy:
         self.slow_seconds = slow_seconds
         self.faults: list[tuple[str, object]] = []
         self.seen: list[tuple[str, str, int]] = []  # (method, path, status sent)
+        self.bodies: list[tuple[str, str, bytes]] = []  # (method, path, reply body) as sent
+        self.rewriting = False
+        self.forget_tokens = False
+        self.hide_deletions = False
+        self.pad_bytes = 0
+        self.redirects: dict[str, str] = {}
         self.lock = threading.Lock()
         proxy = self
 
@@ -65,19 +84,29 @@ class FaultProxy:
         method = handler.command
         body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
         fault = self._take(method)
-        if fault in ("503", "429"):
-            handler.send_response(int(fault))
-            handler.send_header("Retry-After", "1")
-            handler.send_header("Content-Length", "0")
-            handler.end_headers()
-            self.seen.append((method, handler.path, int(fault)))
+        if handler.path in self.redirects:
+            self._answer(handler, method, 302, {"Location": self.redirects[handler.path]})
+            return
+        if fault in ("503", "429", "500"):
+            self._answer(handler, method, int(fault), {"Retry-After": "1"} if fault != "500" else {})
             return
         if callable(fault):
             fault()
         if fault == "slow":
             time.sleep(self.slow_seconds)
+        if method == "PUT" and self.rewriting:
+            body = rewrite_card(body)
+        if method == "REPORT" and self.forget_tokens:
+            body = re.sub(rb"<([\w:]*)sync-token>[^<]+</", rb"<\1sync-token></", body)
         status, headers, data = self._forward(method, handler.path, handler.headers, body)
+        if method == "PUT" and self.rewriting and status in (200, 201, 204):
+            headers = [(k, v) for k, v in headers if k.lower() != "etag"]
+        if method == "REPORT" and self.hide_deletions and b"sync-collection" in body:
+            data = re.sub(rb"<([\w:]*)response>(?:(?!</\1response>).)*?HTTP/1\.1 404.*?</\1response>", b"", data, flags=re.S)
+        if method == "REPORT" and self.pad_bytes and status == 207:
+            data = re.sub(rb"(<[\w:]*multistatus[^>]*>)", lambda m: m.group(1) + b"<!--" + b" " * self.pad_bytes + b"-->", data, count=1)
         self.seen.append((method, handler.path, status))
+        self.bodies.append((method, handler.path, data))
         if fault == "reset":
             # The server has done the work; its reply is cut after a few bytes by a TCP reset.
             handler.wfile.write(b"HTTP/1.1 2")
@@ -97,11 +126,20 @@ class FaultProxy:
         except OSError:
             pass  # the client gave up (the slow fault)
 
+    def _answer(self, handler, method: str, status: int, headers: dict[str, str]) -> None:
+        self.seen.append((method, handler.path, status))  # before the reply: the test may look at once
+        handler.send_response(status)
+        for name, value in headers.items():
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
     def _forward(self, method, path, headers, body):
         conn = http.client.HTTPConnection(*self.upstream, timeout=30)
         try:
-            out = {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP and k.lower() != "host"}
+            out = {k: v for k, v in headers.items() if k.lower() not in (*HOP_BY_HOP, "host", "content-length")}
             out["Host"] = f"{self.upstream[0]}:{self.upstream[1]}"
+            out["Accept-Encoding"] = "identity"  # bodies the modes can read and change (Radicale gzips)
             conn.request(method, path, body=body, headers=out)
             reply = conn.getresponse()
             return reply.status, reply.getheaders(), reply.read()
@@ -111,3 +149,27 @@ class FaultProxy:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def rewrite_card(body: bytes) -> bytes:
+    """The card as a rewriting server stores it (see the module doc); other bodies as they are."""
+    text = body.decode("utf-8")
+    if "BEGIN:VCARD" not in text:
+        return body
+    lines = re.sub(r"\r\n[ \t]", "", text).split("\r\n")
+    out = []
+    for line in lines:
+        if line.upper().startswith("CATEGORIES:"):
+            line = line.replace("\\,", ",")
+        elif line.upper().startswith("NICKNAME:"):
+            line = re.sub(r"(?<!\\),", r"\\,", line)
+        elif line.upper() == "END:VCARD":
+            out.append("REV:20200101T000000Z")  # the server's clock (an old one, to test newest-wins)
+        out.append(line)
+    folded = []
+    for line in out:
+        while len(line) > 40:  # refolded at 40 octets (ASCII here), not the writer's 75
+            folded.append(line[:40])
+            line = " " + line[40:]
+        folded.append(line)
+    return "\r\n".join(folded).encode("utf-8")

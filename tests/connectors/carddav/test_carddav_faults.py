@@ -6,18 +6,10 @@ from __future__ import annotations
 import pytest
 from carddav_hub import CardDavHub, person
 from carddav_phone import Phone
-from fault_proxy import FaultProxy
 
 from contacthub.connector import ConnectorError
 from contacthub.connectors.carddav import dav as dav_module
 from contacthub.errors import ContactHubError
-
-
-@pytest.fixture
-def proxy(server):
-    proxy = FaultProxy(server.url, slow_seconds=2.5)
-    yield proxy
-    proxy.stop()
 
 
 @pytest.fixture

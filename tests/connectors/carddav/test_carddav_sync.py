@@ -1,4 +1,4 @@
-"""The sync engine through the CardDAV connector, against Radicale and Xandikos (S1, S3, S4, S5, S7, S12)."""
+"""The sync engine through the CardDAV connector, against Radicale and Xandikos (S1, S3, S4, S5, S7, S12, I3)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import pytest
 from carddav_hub import CardDavHub, person
 
 from contacthub.connectors.carddav import dav as dav_module
+from contacthub.model import Typed
+from contacthub.record_merge import merge_records
 from contacthub.sync.state import TargetState
 
 
@@ -128,3 +130,22 @@ def test_s12_an_invalid_stored_token_falls_back_to_a_full_listing(hub):
     assert hub.record(ann).contact.display_name == "Ann Changed"
     assert not hub.record(ben).is_deleted  # a full listing, never "everything was deleted"
     hub.assert_converged([ann, ben])
+
+
+def test_i3_after_a_merge_b_copy_is_removed_and_a_copy_carries_the_merged_fields(hub):
+    a = hub.add(person("Ann", title="Buyer"))
+    twin = person("Ann", emails=[Typed("ann@home.example", ["home"])], phones=[Typed("+47 22 33 44 55", ["cell"])])
+    b = hub.add(twin.copy(uid="uid-ann-2"))  # a server keeps one card per UID
+    hub.sync()
+    assert set(hub.copies()) == {a, b}
+    with hub.db.transaction() as tx:
+        merge_records(tx, a, b)
+    result = hub.sync()
+    assert result.report.done.get("delete-copy") == 1 and not result.report.problems
+    assert set(hub.copies()) == {a}
+    _href, card = hub.copy_card(a)
+    assert sorted(e.value for e in card.contents["email"]) == ["ann@example.com", "ann@home.example"]
+    assert card.tel.value == "+47 22 33 44 55"
+    with hub.db.transaction(readonly=True) as tx:
+        assert tx.records.list(deleted=True) == []
+    hub.assert_converged([a])

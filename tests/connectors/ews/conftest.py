@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from ews_helpers import open_ews
+from ews_hub import EwsHub
 from fake_ews import FakeMailbox
 
 from contacthub.connectors.ews import properties
@@ -29,3 +30,11 @@ def conn(fake, tmp_path):
     connector.check()
     yield connector
     connector.close()
+
+
+@pytest.fixture
+def hub(tmp_path, fake):
+    """A business database synced with the fake mailbox's folder."""
+    hub = EwsHub(tmp_path, fake)
+    yield hub
+    hub.db.dispose()

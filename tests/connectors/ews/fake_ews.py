@@ -11,7 +11,9 @@ attribute names follow the EWS schema (messages.xsd / types.xsd).
 
 `replay(operation, file)` answers the next request for that operation with a
 recorded exchange from data/ (throttling, per-item errors, a refused sync
-state); `user_*` act as the user in Outlook on the web.
+state); `refuse_items(operation, code, text)` refuses single items of the
+next requests with their own error message; `user_*` act as the user in
+Outlook on the web.
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ class FakeMailbox:
         self.folders: dict[str, Folder] = {}
         self.requests: list[str] = []  # SOAP operation names, in order
         self._replays: dict[str, list[tuple[int, str]]] = {}
+        self._refusals: dict[str, list[tuple[str, str]]] = {}
         root = self._folder("Root", "", "IPF.Note", "root")
         top = self._folder("Top of Information Store", root.id, "IPF.Note", "msgfolderroot")
         self.contacts = self._folder("Contacts", top.id, "IPF.Contact", "contacts")
@@ -112,6 +115,12 @@ class FakeMailbox:
         for name in path.split("/"):
             current = next(f for f in self.folders.values() if f.parent == current.id and f.name.lower() == name.lower())
         return current
+
+    def refuse_items(self, operation: str, code: str, text: str, count: int = 1) -> None:
+        """The next `count` items of `operation` (CreateItem, UpdateItem) get an error response message of
+        their own (messages.xsd ResponseMessageType, ResponseClass="Error") and are not written; the
+        other items of the same request are."""
+        self._refusals.setdefault(operation, []).extend([(code, text)] * count)
 
     def forget_sync_states(self) -> None:
         self.epoch += 1
@@ -305,6 +314,9 @@ class FakeMailbox:
         folder = self._resolve_folder(op.find(m("SavedItemFolderId"))[0])
         messages = []
         for contact in op.find(m("Items")):
+            if self._refusals.get("CreateItem"):
+                messages.append(_error("CreateItem", *self._refusals["CreateItem"].pop(0), "Items"))
+                continue
             item_id = self._create(folder, contact)
             msg = _success("CreateItem")
             out = ET.SubElement(ET.SubElement(msg, m("Items")), t("Contact"))
@@ -317,6 +329,9 @@ class FakeMailbox:
         messages = []
         for change in op.find(m("ItemChanges")):
             ref = change.find(t("ItemId"))
+            if self._refusals.get("UpdateItem"):
+                messages.append(_error("UpdateItem", *self._refusals["UpdateItem"].pop(0), "Items"))
+                continue
             try:
                 _check_id(ref.get("Id"))
                 folder, item = self._find(ref.get("Id"))

@@ -4,51 +4,10 @@ from __future__ import annotations
 
 import pytest
 from ews_helpers import FOLDER, open_ews
+from ews_hub import person
 
-from contacthub.model import Contact, ExtraProperty, Name, Photo, Typed
+from contacthub.model import ExtraProperty, Photo, Typed
 from contacthub.sync.state import TargetState
-from contacthub.sync.target import Target
-from contacthub.testing import SyncHarness
-
-
-def person(given: str, **fields) -> Contact:
-    fields.setdefault("emails", [Typed(f"{given.lower()}@example.com", ["work"], pref=True)])
-    fields.setdefault("phones", [Typed("+44 20 7946 0001", ["work", "voice"]), Typed("+44 7700 900001", ["cell"])])
-    return Contact(uid=f"uid-{given.lower()}", display_name=f"{given} Tester", name=Name(family="Tester", given=given), **fields)
-
-
-class EwsHub(SyncHarness):
-    """One database, one Exchange folder."""
-
-    def __init__(self, tmp_path, fake) -> None:
-        super().__init__(tmp_path, Target("ews", {"location": f"ann@example.com/{FOLDER}"}), lambda: open_ews(tmp_path))
-        self.fake = fake
-
-
-    def copies(self) -> dict[str, list[str]]:
-        """record id -> item ids of this database's marked copies in the folder (several = twins)."""
-        found: dict[str, list[str]] = {}
-        for item_id in self.fake.folder(FOLDER).items:
-            database_id, _, record_id = (self.fake.marker(item_id) or "::").partition(":")
-            if database_id == self.db.id:
-                found.setdefault(record_id, []).append(item_id)
-        return found
-
-    def copy_id(self, record_id: str) -> str:
-        (item_id,) = self.copies()[record_id]
-        return item_id
-
-    def assert_converged(self, ids) -> None:
-        assert {r: len(c) for r, c in self.copies().items()} == {r: 1 for r in ids}
-        result = self.sync()
-        assert not result.report.problems and result.report.done == {}, (result.report.done, result.report.problems)
-
-
-@pytest.fixture
-def hub(tmp_path, fake):
-    hub = EwsHub(tmp_path, fake)
-    yield hub
-    hub.db.dispose()
 
 
 def test_s1_start_copies_every_business_contact_with_its_marker(hub, fake):
@@ -157,3 +116,22 @@ def test_incremental_passes_use_sync_folder_items_not_a_listing(hub, fake):
     hub.sync()
     assert "SyncFolderItems" in fake.requests and "FindItem" not in fake.requests, fake.requests
     assert hub.record(ann).contact.title == "Chief buyer"
+
+
+@pytest.mark.parametrize("written", ["--04-16", "--0416"])
+def test_s2_a_birthday_without_a_year_is_stored_in_1604_and_reads_back_without_a_year(hub, fake, written):
+    """Outlook keeps a year-less birthday in the year 1604; the model says --MM-DD (RFC 6350 §4.3.1)."""
+    ann = hub.add(person("Ann", birthday=written, anniversary="--06-07"))
+    hub.sync()
+    item = hub.copy_id(ann)
+    assert fake.value(item, "Birthday").startswith("1604-04-16")
+    assert fake.value(item, "WeddingAnniversary").startswith("1604-06-07")
+    conn = open_ews(hub.tmp_path)
+    (fetched,) = conn.fetch([item])
+    conn.close()
+    assert fetched.contact.birthday == written  # as the record holds it
+    hub.assert_converged([ann])
+    fake.user_edit(item, Birthday="1604-12-24T11:59:00Z")  # another day, still no year
+    hub.sync()
+    assert hub.record(ann).contact.birthday == "--12-24"  # Exchange's own 1604 date, read as "no year"
+

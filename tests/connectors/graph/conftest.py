@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from graph_fake import FakeGraph
 from graph_helpers import open_graph
+from graph_hub import GraphHub
 
 
 @pytest.fixture
@@ -19,3 +20,11 @@ def conn(fake, tmp_path):
     connector.check()
     yield connector
     connector.close()
+
+
+@pytest.fixture
+def hub(tmp_path, fake):
+    """A business database synced with the fake mailbox's folder."""
+    hub = GraphHub(tmp_path, fake)
+    yield hub
+    hub.db.dispose()

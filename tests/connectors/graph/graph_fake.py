@@ -4,7 +4,20 @@ Answers are shaped like the published Graph JSON (contact resource, delta rows
 with @removed, @odata.nextLink / @odata.deltaLink paging, $batch responses,
 the error envelope). Nothing reaches the network: any other URL fails.
 
+Links are spelt as Graph spells them, not as the client asked: a deltaLink is
+``{root}/users('{user guid}')/contactFolders('{folder id}')/contacts/delta?$deltatoken=...``
+(contact-delta and delta-query-messages pages); path segment names are
+case-insensitive and key segments (``contactFolders('id')``) are understood.
+A delta token the service never wrote is refused with 400, one it no longer
+knows (expired, or dropped from its cache) with 410 Gone, SyncStateNotFound.
+
+Outlook's concurrency limit is enforced (mailbox_limit.py): at most 4 requests
+in flight per mailbox, each batch sub-request counted; the excess gets 429
+ApplicationThrottled with a Retry-After (inside the batch for sub-requests).
+`limit.most` / `limit.refused` say what the client did.
+
 Failure injection: `throttle_subrequests(n)` (429 inside a 200 batch),
+`fail_batches(n, status)` (the next n $batch requests refused as a whole),
 `expire_tokens()` (delta links answer 410), `revoke_token()` (next request 401),
 `forget_deletes_after_token` (a copy created after a delta link and deleted since
 is left out of that link's changes, as Exchange may do).
@@ -12,6 +25,7 @@ is left out of that link's changes, as Exchange may do).
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import re
@@ -21,6 +35,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import responses
+from mailbox_limit import MailboxLimit, throttled_answer
 
 from contacthub.connectors.graph.mapping import to_graph
 from contacthub.model import Contact
@@ -45,26 +60,31 @@ NOT_FOUND = (404, "ErrorItemNotFound", "The specified object was not found in th
 
 
 class FakeGraph:
-    def __init__(self, base: str = BASE, page_size: int = 3) -> None:
+    def __init__(self, base: str = BASE, page_size: int = 3, strict: bool = True, service_time: float = 0.0) -> None:
         self.base = base
         self.page_size = page_size
+        self.limit = MailboxLimit(strict, service_time)  # Outlook's 4 requests in flight per mailbox
         self.owners: dict[str, dict[str, dict]] = {}  # owner -> folder id -> {"displayName", "contacts"}
         self.log: list[tuple[str, str]] = []  # (folder id, contact id) touched, in order: delta positions
         self.created_at: dict[str, int] = {}  # contact id -> log position when created
         self.epoch = 0
         self.calls: list[tuple[str, str]] = []  # (method, path) of every request, sub-requests included
         self.batches: list[int] = []  # sub-requests per $batch
+        self.http: list[tuple[str, str]] = []  # (method, URL) of every HTTP request (a $batch counts once)
         self.seen_headers: list[dict[str, str]] = []
         self.forget_deletes_after_token = False
         self._throttle = 0
         self._throttle_after = "1"
+        self._fail_batches: tuple[int, int, str, str] = (0, 503, "", "")
         self._revoked = False
         self._ids = itertools.count(1)
         self._pages: dict[str, tuple[list, int]] = {}  # skiptoken -> rows still to send, log position
+        self._issued: set[str] = set()  # delta tokens handed out
+        self._user_ids: dict[str, str] = {}  # owner -> the user's GUID, as Graph spells it in links
         self._lock = threading.RLock()
         self.mock = responses.RequestsMock(assert_all_requests_are_fired=False)
         for method in ("GET", "POST", "PATCH", "DELETE"):
-            self.mock.add_callback(method, re.compile(re.escape(base) + r"/.*"), callback=self._http)
+            self.mock.add_callback(method, re.compile(re.escape(base) + r"/.*"), callback=self._http, content_type="application/json")
 
     def __enter__(self) -> FakeGraph:
         self.mock.start()
@@ -80,11 +100,24 @@ class FakeGraph:
         self._throttle = count
         self._throttle_after = retry_after
 
+    def fail_batches(self, count: int, status: int = 503, code: str = "serviceNotAvailable",
+                     message: str = "The service is temporarily unavailable.") -> None:
+        """The next `count` $batch requests are refused as a whole (Graph errors page: 503, 504, 500 …)."""
+        self._fail_batches = (count, status, code, message)
+
     def expire_tokens(self) -> None:
         self.epoch += 1
 
     def revoke_token(self) -> None:
         self._revoked = True
+
+    def user_id(self, owner: str) -> str:
+        return self._user_ids.setdefault(owner, str(uuid.uuid5(uuid.NAMESPACE_URL, f"fake-graph-user:{owner}")))
+
+    def _owner(self, segment: str) -> str:
+        """users/{id | userPrincipalName} or users('{id}'): the owner key (GUIDs map back to their owner)."""
+        key = segment.strip("'")
+        return next((owner for owner, guid in self._user_ids.items() if guid == key), key)
 
     # -- the user in Outlook --------------------------------------------------------
 
@@ -116,6 +149,7 @@ class FakeGraph:
     def _http(self, request) -> tuple[int, dict, str]:
         headers = {k.lower(): v for k, v in request.headers.items()}
         self.seen_headers.append(headers)
+        self.http.append((request.method, unquote(request.url)))
         if headers.get("authorization") != f"Bearer {TOKEN}" or self._revoked:
             self._revoked = False
             status, hdrs, body = graph_error(401, "InvalidAuthenticationToken", "Access token has expired or is not yet valid.")
@@ -124,28 +158,54 @@ class FakeGraph:
         path = split.path[len(urlsplit(self.base).path):]
         body = json.loads(request.body) if request.body else None
         if request.method == "POST" and path == "/$batch":
+            count, status, code, message = self._fail_batches
+            if count > 0:
+                self._fail_batches = (count - 1, status, code, message)
+                status, hdrs, answer = graph_error(status, code, message)
+                return status, hdrs, json.dumps(answer)
             return 200, {"Content-Type": "application/json"}, json.dumps(self._batch(body))
-        status, hdrs, answer = self._route(request.method, path, split.query, headers, body)
+        mailbox = [self._mailbox(path)]
+        if not self.limit.admit(mailbox)[0]:
+            status, hdrs, answer = throttled_answer()
+            return status, hdrs, json.dumps(answer)
+        try:
+            self.limit.work(1)
+            status, hdrs, answer = self._route(request.method, path, split.query, headers, body)
+        finally:
+            self.limit.release(mailbox)
         return status, hdrs, json.dumps(answer) if answer is not None else ""
+
+    def _mailbox(self, path: str) -> str:
+        parts = _segments(urlsplit(path).path)
+        return "me" if parts[:1] == ["me"] else self._owner(parts[1]) if parts[:1] == ["users"] and len(parts) > 1 else ""
 
     def _batch(self, body: dict) -> dict:
         assert len(body["requests"]) <= 20, "Graph takes at most 20 requests per batch"
+        assert not any(sub.get("dependsOn") for sub in body["requests"]), "dependsOn chains are not modelled here"
         self.batches.append(len(body["requests"]))
+        mailboxes = [self._mailbox(sub["url"]) for sub in body["requests"]]
+        admitted = self.limit.admit(mailboxes)  # every sub-request counts against its mailbox's limit
         answers = []
-        for sub in body["requests"]:
-            if self._throttle > 0:
-                self._throttle -= 1
-                status, hdrs, answer = graph_error(429, "ApplicationThrottled", "Application is over its MailboxConcurrency limit.")
-                hdrs = {**hdrs, "Retry-After": self._throttle_after}
-            else:
-                split = urlsplit(sub["url"])
-                status, hdrs, answer = self._route(
-                    sub["method"], split.path, split.query, {k.lower(): v for k, v in (sub.get("headers") or {}).items()}, sub.get("body")
-                )
-            entry = {"id": sub["id"], "status": status, "headers": hdrs}
-            if answer is not None:
-                entry["body"] = answer
-            answers.append(entry)
+        try:
+            self.limit.work(sum(admitted))
+            for sub, runs in zip(body["requests"], admitted, strict=True):
+                if self._throttle > 0:
+                    self._throttle -= 1
+                    status, hdrs, answer = graph_error(429, "ApplicationThrottled", "Application is over its MailboxConcurrency limit.")
+                    hdrs = {**hdrs, "Retry-After": self._throttle_after}
+                elif not runs:
+                    status, hdrs, answer = throttled_answer()
+                else:
+                    split = urlsplit(sub["url"])
+                    status, hdrs, answer = self._route(
+                        sub["method"], split.path, split.query, {k.lower(): v for k, v in (sub.get("headers") or {}).items()}, sub.get("body")
+                    )
+                entry = {"id": sub["id"], "status": status, "headers": hdrs}
+                if answer is not None:
+                    entry["body"] = answer
+                answers.append(entry)
+        finally:
+            self.limit.release([m for m, runs in zip(mailboxes, admitted, strict=True) if runs])
         answers.reverse()  # Graph may answer in any order: the client must match by id
         return {"responses": answers}
 
@@ -153,15 +213,15 @@ class FakeGraph:
         with self._lock:
             self.calls.append((method, path))
             params = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
-            parts = [unquote(p) for p in path.strip("/").split("/")]
-            if parts[0] == "me":
+            parts = _segments(path)
+            if parts[:1] == ["me"]:
                 owner, rest = "me", parts[1:]
-            elif parts[0] == "users" and len(parts) > 1:
-                owner, rest = parts[1], parts[2:]
+            elif parts[:1] == ["users"] and len(parts) > 2:
+                owner, rest = self._owner(parts[1]), parts[2:]
             else:
                 return graph_error(400, "BadRequest", "Resource not found for the segment.")
             folders = self.owners.setdefault(owner, {})
-            if rest == ["contactFolders"]:
+            if rest == ["contactfolders"]:
                 if method == "POST":
                     fid = f"AAMkAGFolder{next(self._ids)}AAA="
                     folders[fid] = {"displayName": body["displayName"], "contacts": {}}
@@ -170,7 +230,7 @@ class FakeGraph:
                 name = wanted.group(1).replace("''", "'") if wanted else None
                 value = [{"id": fid, "displayName": f["displayName"]} for fid, f in folders.items() if name in (None, f["displayName"])]
                 return 200, {}, {"value": value}
-            if len(rest) < 2 or rest[0] != "contactFolders" or rest[1] not in folders:
+            if len(rest) < 2 or rest[0] != "contactfolders" or rest[1] not in folders:
                 return graph_error(*NOT_FOUND)
             fid, folder = rest[1], folders[rest[1]]
             if len(rest) == 2:
@@ -180,7 +240,7 @@ class FakeGraph:
             if rest[2:] == ["contacts"] and method == "POST":
                 cid = self._create(folder, fid, body)
                 return 201, {}, self._shape(folder["contacts"][cid], params)
-            if rest[2:] == ["contacts", "delta"]:
+            if rest[2:] in (["contacts", "delta"], ["contacts", "microsoft.graph.delta()"]):
                 return self._delta(owner, fid, folder, params)
             if len(rest) == 4 and rest[2] == "contacts":
                 return self._one(method, fid, folder, rest[3], params, headers, body)
@@ -198,14 +258,24 @@ class FakeGraph:
         return 200, {}, page
 
     def _delta(self, owner: str, fid: str, folder: dict, params: dict) -> tuple[int, dict, Any]:
-        link = f"{self.base}/{_owner_path(owner)}/contactFolders/{fid}/contacts/delta"
+        # Links come back in the service's own spelling, not the one asked: the user by its
+        # GUID and the folder as a key segment (contact-delta and delta-query-messages pages:
+        # ".../users('{guid}')/contactFolders('{id}')/contacts/delta?$deltatoken=...").
+        link = f"{self.base}/users('{self.user_id(owner)}')/contactFolders('{fid}')/contacts/delta"
         if "$skiptoken" in params:
+            if params["$skiptoken"] not in self._pages:
+                return graph_error(400, "BadRequest", "The skip token is not valid.")
             rows, position = self._pages.pop(params["$skiptoken"])
         elif "$deltatoken" in params:
-            epoch, _, position = params["$deltatoken"].partition(".")
-            if epoch != str(self.epoch) or not position.isdigit() or int(position) > len(self.log):
-                return graph_error(410, "SyncStateNotFound", "The sync state could not be found or is no longer valid.")
-            position = int(position)
+            state = self._delta_state(params["$deltatoken"])
+            if state is None:  # not a token this service wrote
+                return graph_error(400, "BadRequest", "The delta token is malformed.")
+            epoch, token_folder, position = state
+            if (epoch, token_folder) != (self.epoch, fid) or position > len(self.log) or params["$deltatoken"] not in self._issued:
+                # delta-query-overview, "Synchronization reset" / "Token duration": 410 Gone, code
+                # syncStateNotFound, and a Location with an empty $deltatoken (the initial query).
+                status, hdrs, body = graph_error(410, "SyncStateNotFound", "The sync state generation is not found. The delta token is expired and data must be synchronized again.")
+                return status, {**hdrs, "Location": f"{link}?$deltatoken="}, body
             touched = dict.fromkeys(cid for f, cid in self.log[position:] if f == fid)
             rows = []
             for cid in touched:
@@ -223,8 +293,18 @@ class FakeGraph:
             self._pages[token] = (rows[self.page_size :], position)
             page["@odata.nextLink"] = f"{link}?$skiptoken={token}"
         else:
-            page["@odata.deltaLink"] = f"{link}?$deltatoken={self.epoch}.{position}"
+            token = base64.urlsafe_b64encode(f"{self.epoch}.{fid}.{position}".encode()).decode().rstrip("=")
+            self._issued.add(token)
+            page["@odata.deltaLink"] = f"{link}?$deltatoken={token}"
         return 200, {}, page
+
+    @staticmethod
+    def _delta_state(token: str) -> tuple[int, str, int] | None:
+        try:
+            epoch, fid, position = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode().split(".")
+            return int(epoch), fid, int(position)
+        except ValueError:
+            return None
 
     def _delta_row(self, item: dict) -> dict:
         return {"@odata.type": "#microsoft.graph.contact", "@odata.etag": item["@odata.etag"], "id": item["id"], "changeKey": item["changeKey"]}
@@ -288,6 +368,22 @@ class FakeGraph:
                 {"id": pid, "value": value} for pid, value in item["_props"].items() if any(pid.casefold() == w.casefold() for w in wanted)
             ]
         return shown
+
+
+def _segments(path: str) -> list[str]:
+    """Path segments, names case-folded (Graph's are case-insensitive) and key segments split:
+    "contactFolders('AAM=')" -> "contactfolders", "AAM="; "users('guid')" -> "users", "guid"."""
+    parts: list[str] = []
+    for raw in path.strip("/").split("/"):
+        segment = unquote(raw)
+        keyed = re.fullmatch(r"([A-Za-z]+)\('(.*)'\)", segment)
+        if keyed:
+            parts += [keyed.group(1).casefold(), keyed.group(2).replace("''", "'")]
+        elif parts and parts[-1] in ("users", "contactfolders", "contacts") and segment not in ("delta",):
+            parts.append(segment)  # an id keeps its case
+        else:
+            parts.append(segment.casefold())
+    return parts
 
 
 def _owner_path(owner: str) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 from graph_fake import BASE, TOKEN
 
 from contacthub.connectors.graph.connector import GraphConnector
-from contacthub.connectors.graph.http import GraphClient
+from contacthub.connectors.graph.http import MAILBOX_CONCURRENCY, GraphClient
 
 FOLDER = "Business"
 
@@ -20,5 +20,6 @@ class Sleeps(list):
 
 
 def open_graph(cache_dir: Path, folder: str = FOLDER, mailbox: str = "", token=None, sleeps=None) -> GraphConnector:
-    client = GraphClient(BASE, token or (lambda force: TOKEN), sleep=sleeps if sleeps is not None else Sleeps())
+    client = GraphClient(BASE, token or (lambda force: TOKEN), sleep=sleeps if sleeps is not None else Sleeps(),
+                         subrequest_limit=MAILBOX_CONCURRENCY)  # as GraphConnector.open makes it
     return GraphConnector(client, folder, cache_dir, mailbox)

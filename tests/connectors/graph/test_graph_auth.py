@@ -160,3 +160,75 @@ def test_the_file_cache_is_made_owner_only_even_if_it_was_not(tmp_path):
                "response": {"access_token": "a", "expires_in": 60, "token_type": "Bearer"}})  # fmt: skip
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert json.loads(path.read_text())  # written
+
+
+# -- a custom authority (ADFS, a private cloud, a test server) ---------------------------------
+
+CUSTOM = "https://login.example.test/tenant"
+USER = {"client_id": "00000000-1111-2222-3333-444444444444", "authority": CUSTOM, "location": "Business"}
+
+
+def _b64(data: dict) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+def custom_authority(rsps) -> None:
+    """The custom authority's OpenID configuration and endpoints, in the shape msal reads (OpenID Connect
+    Discovery 1.0 §4; RFC 8628 §3.2 device authorization response; RFC 6749 §5.1 token response).
+    Nothing for login.microsoftonline.com: responses refuses any request to it."""
+    rsps.get(f"{CUSTOM}/v2.0/.well-known/openid-configuration", json={
+        "token_endpoint": f"{CUSTOM}/oauth2/v2.0/token",
+        "authorization_endpoint": f"{CUSTOM}/oauth2/v2.0/authorize",
+        "device_authorization_endpoint": f"{CUSTOM}/oauth2/v2.0/devicecode",
+        "issuer": f"{CUSTOM}/v2.0",
+    })  # fmt: skip
+    rsps.post(f"{CUSTOM}/oauth2/v2.0/devicecode", json={
+        "user_code": "WDJB-MJHT", "device_code": "GmRhmhcxhwAzkoEqiMEg_DnyEysNkuNhszIySk9eS",
+        "verification_uri": "https://login.example.test/device", "expires_in": 900, "interval": 5,
+        "message": "To sign in, open https://login.example.test/device and enter the code WDJB-MJHT.",
+    })  # fmt: skip
+    claims = {"iss": f"{CUSTOM}/v2.0", "aud": USER["client_id"], "sub": "ann", "oid": "11111111-2222-3333-4444-555555555555",
+              "tid": "tenant", "preferred_username": "ann@example.test", "iat": 1700000000, "exp": 4102444800}  # fmt: skip
+    rsps.post(f"{CUSTOM}/oauth2/v2.0/token", json={
+        "token_type": "Bearer", "scope": "https://graph.microsoft.com/Contacts.ReadWrite", "expires_in": 3599,
+        "access_token": ACCESS, "refresh_token": "refresh-token-value",
+        "id_token": f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}.",
+        "client_info": _b64({"uid": claims["oid"], "utid": "tenant"}),
+    })  # fmt: skip
+
+
+@pytest.mark.parametrize("connector", ["graph", "sharepoint"])
+def test_u2_a_custom_authority_signs_in_with_a_device_code_without_reaching_login_microsoftonline_com(context, connector):
+    shown: list[str] = []
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        custom_authority(rsps)
+        assert auth.login(USER, context, prompt=shown.append, connector=connector) == "ann@example.test"
+        assert auth.auth_for(USER, context, connector).token() == ACCESS  # later passes: from the cache, silently
+        hosts = {c.request.url.split("/")[2] for c in rsps.calls}
+    assert hosts == {"login.example.test"}
+    assert "WDJB-MJHT" in shown[0]
+
+
+def test_u2_a_custom_authority_signs_in_an_app_without_reaching_login_microsoftonline_com(context):
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        custom_authority(rsps)
+        assert auth.login({**APP, "authority": CUSTOM}, context, prompt=lambda text: None) == f"app {APP['client_id']}"
+        hosts = {c.request.url.split("/")[2] for c in rsps.calls}
+    assert hosts == {"login.example.test"}
+
+
+def test_u2_an_unreachable_sign_in_service_is_one_graph_line_naming_the_target(context):
+    with responses.RequestsMock() as rsps, pytest.raises(AuthError) as caught:  # nothing answers: ConnectionError
+        auth.login(USER, context, prompt=lambda text: None)
+    message = str(caught.value)
+    assert message.startswith("graph:Business: signing in at https://login.example.test/tenant")
+    assert "cannot reach" in message and "\n" not in message and "HTTPSConnectionPool" not in message
+    assert not rsps.calls or all("microsoftonline" not in c.request.url for c in rsps.calls)
+
+
+def test_a_known_microsoft_cloud_keeps_msals_instance_discovery():
+    assert auth.settings_from({"client_id": "x", "authority": "https://login.microsoftonline.us"}).known_cloud
+    custom = auth.settings_from({"client_id": "x", "authority": CUSTOM, "tenant": "ignored"})
+    assert not custom.known_cloud and custom.authority == CUSTOM  # a URL with a path is the whole authority

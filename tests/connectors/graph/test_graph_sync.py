@@ -4,45 +4,10 @@ from __future__ import annotations
 
 import pytest
 from graph_helpers import FOLDER, open_graph
+from graph_hub import person
 
-from contacthub.connectors.graph.mapping import MARKER_PROPERTY
-from contacthub.model import Contact, Name, Photo, Typed
-from contacthub.sync.target import Target
-from contacthub.testing import SyncHarness
-
-
-def person(given: str, family: str = "Tester", **fields) -> Contact:
-    fields.setdefault("emails", [Typed(f"{given.lower()}@example.com", ["work"], pref=True)])
-    return Contact(uid=f"uid-{given.lower()}", display_name=f"{given} {family}", name=Name(family=family, given=given), **fields)
-
-
-class GraphHub(SyncHarness):
-    """One database, one Outlook folder."""
-
-    def __init__(self, tmp_path, fake) -> None:
-        super().__init__(tmp_path, Target("graph", {"location": FOLDER}), lambda: open_graph(tmp_path / "cache"))
-        self.fake = fake
-
-
-    def copies(self) -> dict[str, list[str]]:
-        """record id -> ids of the marked copies in the folder (several = twins)."""
-        found: dict[str, list[str]] = {}
-        for cid, item in self.fake.contacts(FOLDER).items():
-            marker = item["_props"].get(MARKER_PROPERTY, "")
-            if marker:
-                found.setdefault(marker.partition(":")[2], []).append(cid)
-        return found
-
-    def copy(self, record_id: str) -> tuple[str, dict]:
-        (cid,) = self.copies()[record_id]
-        return cid, self.fake.contacts(FOLDER)[cid]
-
-
-@pytest.fixture
-def hub(tmp_path, fake):
-    hub = GraphHub(tmp_path, fake)
-    yield hub
-    hub.db.dispose()
+from contacthub.connectors.graph.mapping import MARKER_PROPERTY, plain_contact
+from contacthub.model import Photo, Typed
 
 
 def test_s1_start_copies_every_business_contact_with_its_marker(hub):
@@ -145,8 +110,35 @@ def test_s12_an_expired_delta_link_reads_everything_again_without_duplicates(hub
     assert {k: len(v) for k, v in hub.copies().items()} == {ann: 1}
 
 
-def test_many_records_go_in_batches_of_at_most_20(hub, fake):
+def test_s1_many_records_go_in_batches_the_mailbox_can_run_at_once(hub, fake):
     ids = [hub.add(person(f"P{i:02d}")) for i in range(45)]
     hub.sync()
     assert set(hub.copies()) == set(ids)
-    assert fake.batches and max(fake.batches) <= 20
+    assert fake.batches and max(fake.batches) <= 4  # Outlook runs 4 requests per mailbox at once
+    assert fake.limit.refused == 0
+
+
+@pytest.mark.parametrize("written", ["--04-16", "--0416"])
+def test_s2_a_birthday_without_a_year_is_stored_in_1604_and_reads_back_without_a_year(hub, fake, written):
+    """Outlook keeps a year-less birthday in the year 1604; the model says --MM-DD (RFC 6350 §4.3.1)."""
+    ann = hub.add(person("Ann", birthday=written))
+    hub.sync()
+    cid, item = hub.copy(ann)
+    assert item["birthday"] == "1604-04-16T11:59:00Z"
+    (fetched,) = open_graph(hub.tmp_path / "cache").fetch([cid])
+    assert fetched.contact.birthday == written  # as the record holds it (the details say which spelling)
+    assert plain_contact(item).birthday == "--04-16"  # what Outlook itself says
+    assert hub.sync().plan.actions == []  # the copy reads back as the record holds it
+    fake.user_edit(FOLDER, cid, birthday="1604-12-24T11:59:00Z")  # the user picks another day, still no year
+    hub.sync()
+    assert hub.record(ann).contact.birthday == "--12-24"
+
+
+def test_s4_a_birthday_with_a_year_keeps_its_year(hub, fake):
+    ann = hub.add(person("Ann", birthday="1980-04-16"))
+    hub.sync()
+    cid, item = hub.copy(ann)
+    assert item["birthday"] == "1980-04-16T11:59:00Z"
+    fake.user_edit(FOLDER, cid, birthday="1981-04-16T11:59:00Z")
+    hub.sync()
+    assert hub.record(ann).contact.birthday == "1981-04-16"

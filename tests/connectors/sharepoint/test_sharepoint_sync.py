@@ -1,13 +1,13 @@
-"""The sync engine through the SharePoint connector, against the fake list (S1, S3, S4, S5, S7, S11, S12)."""
+"""The sync engine through the SharePoint connector, against the fake list (S1, S3, S4, S5, S7, S11, S12, U4)."""
 
 from __future__ import annotations
 
 import pytest
-from sharepoint_fake import LOCATION
+from sharepoint_fake import HUB_COLUMNS, LIST_ID, LOCATION, SITE_ID, FakeSharePoint
 from sharepoint_helpers import open_sharepoint
 
 from contacthub.connectors.sharepoint.mapping import MARKER_COLUMN
-from contacthub.model import Contact, Name, Typed
+from contacthub.model import Address, Contact, Name, Typed
 from contacthub.sync.target import Target
 from contacthub.testing import SyncHarness
 
@@ -20,10 +20,9 @@ def person(given: str, family: str = "Tester", **fields) -> Contact:
 class ListHub(SyncHarness):
     """One database, one SharePoint contacts list."""
 
-    def __init__(self, tmp_path, fake) -> None:
-        super().__init__(tmp_path, Target("sharepoint", {"location": LOCATION}), open_sharepoint)
+    def __init__(self, tmp_path, fake, sleeps=None) -> None:
+        super().__init__(tmp_path, Target("sharepoint", {"location": LOCATION}), lambda: open_sharepoint(sleeps=sleeps))
         self.fake = fake
-
 
     def copies(self) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
@@ -115,3 +114,94 @@ def test_s12_a_410_on_the_stored_token_reads_everything_again(hub, fake):
     hub.sync()
     assert hub.record(ann).contact.title == "Buyer"
     assert {k: len(v) for k, v in hub.copies().items()} == {ann: 1}
+
+
+# -- issue 11: the list as Microsoft's docs describe it ---------------------------------------------
+
+
+def test_s1_start_on_a_list_that_already_has_the_hidden_columns_adds_none(tmp_path):
+    with FakeSharePoint(hidden_columns=HUB_COLUMNS) as fake:
+        hub = ListHub(tmp_path, fake)
+        ann = hub.add(person("Ann"))
+        result = hub.sync()
+        assert not result.report.problems and set(hub.copies()) == {ann}
+        assert [c for c in fake.calls if c == ("POST", f"/sites/{SITE_ID}/lists/{LIST_ID}/columns")] == []
+        hub.db.dispose()
+
+
+def test_s4_s11_a_list_edit_of_one_column_changes_only_that_field(hub, fake):
+    home = Address(street="1 Home Lane", locality="Leeds", postal_code="LS1 1AA", country="UK", types=["home"])
+    work = Address(street="2 Mill Road", locality="York", country="UK", types=["work"])
+    emails = [Typed("ann@example.com", ["work"], pref=True), Typed("ann.private@example.org", ["home"])]
+    ann = hub.add(person("Ann", title="Buyer", emails=emails, addresses=[work, home]))
+    hub.sync()
+    before = hub.record(ann).contact
+    fake.user_edit(hub.copy(ann)[0], JobTitle="Chief buyer")
+    hub.sync()
+    after = hub.record(ann).contact
+    assert after.title == "Chief buyer"
+    assert after.copy(title="Buyer") == before  # the home address, second e-mail and e-mail types stay
+
+
+def test_s3_an_updated_item_is_written_once_and_three_no_change_passes_write_nothing(hub, fake):
+    ann, ben = hub.add(person("Ann")), hub.add(person("Ben"))
+    hub.sync()
+    hub.edit(ann, title="Head of purchasing")
+    hub.sync()
+    versions = fake.versions()
+    for _ in range(3):
+        fake.requests.clear()
+        result = hub.sync()
+        assert result.plan.actions == [] and not result.report.problems
+        writes = [r for r in fake.requests if r[0] != "GET"]
+        assert writes == [] and len(fake.requests) <= 4  # site, list, columns, the stored deltaLink
+    assert fake.versions() == versions and versions[hub.copy(ann)[0]] == 2 and versions[hub.copy(ben)[0]] == 1
+
+
+def test_s3_a_throttled_item_write_is_a_failed_result_and_the_next_pass_finishes(hub, fake):
+    ann, ben, cid = hub.add(person("Ann")), hub.add(person("Ben")), hub.add(person("Cid"))
+    hub.sync()
+    for record_id in (ann, ben, cid):
+        hub.edit(record_id, title="Buyer")
+    fake.throttle_writes(1, status=429, retry_after="300")  # longer than the client waits: handed back
+    result = hub.sync()
+    assert len(result.report.problems) == 1 and "could not update its copy" in result.report.problems[0]
+    assert "activityLimitReached" in result.report.problems[0]
+    assert sorted(hub.copy(r)[1].get("JobTitle", "") for r in (ann, ben, cid)) == ["", "Buyer", "Buyer"]
+    again = hub.sync()
+    assert not again.report.problems and again.report.done == {"sync": 1}
+    assert all(hub.copy(r)[1]["JobTitle"] == "Buyer" for r in (ann, ben, cid))
+    assert hub.sync().plan.actions == []
+
+
+def test_s1_a_throttled_batch_is_a_failed_result_for_each_write_and_the_next_pass_finishes(hub, fake):
+    ann, ben = hub.add(person("Ann")), hub.add(person("Ben"))
+    fake.throttle_batches(1, status=503, retry_after="300")
+    result = hub.sync()
+    assert len(result.report.problems) == 2 and all("serviceNotAvailable" in p for p in result.report.problems)
+    assert hub.copies() == {}
+    assert hub.sync().report.done == {"create-copy": 2}
+    assert set(hub.copies()) == {ann, ben} and hub.sync().plan.actions == []
+
+
+def test_s3_a_short_retry_after_is_waited_out_inside_the_pass(tmp_path, fake):
+    sleeps: list[float] = []
+    hub = ListHub(tmp_path, fake, sleeps)
+    ann = hub.add(person("Ann"))
+    fake.throttle_writes(1, status=429, retry_after="2")
+    result = hub.sync()
+    assert not result.report.problems and set(hub.copies()) == {ann} and sleeps == [2.0]
+    hub.db.dispose()
+
+
+def test_s3_a_refused_write_is_a_failed_result_and_the_next_pass_finishes(hub, fake):
+    ann, ben = hub.add(person("Ann")), hub.add(person("Ben"))
+    hub.sync()
+    hub.edit(ann, title="Buyer")
+    hub.edit(ben, title="Seller")
+    fake.refused[hub.copy(ann)[0]] = (403, "accessDenied", "Access denied")  # item-level permission
+    result = hub.sync()
+    assert len(result.report.problems) == 1 and "accessDenied" in result.report.problems[0]
+    assert hub.copy(ben)[1]["JobTitle"] == "Seller" and hub.copy(ann)[1]["JobTitle"] == ""
+    fake.refused.clear()
+    assert hub.sync().report.done == {"sync": 1} and hub.copy(ann)[1]["JobTitle"] == "Buyer"

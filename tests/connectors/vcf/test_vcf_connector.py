@@ -173,13 +173,13 @@ def test_s12_a_failed_write_leaves_no_temp_file_and_the_old_content(
 
 
 def test_marker_is_written_as_x_properties_and_an_update_without_one_removes_it(conn: VcfConnector, folder: Path) -> None:
-    ref = _create(conn, Contact(uid="a"), Marker("db;1", "rec,1"))
+    ref = _create(conn, Contact(uid="a", display_name="A"), Marker("db;1", "rec,1"))
     text = (folder / ref.remote_id).read_text(encoding="utf-8")
     assert "X-CONTACTHUB-DATABASE:db\\;1" in text and "X-CONTACTHUB-RECORD:rec\\,1" in text
     (item,) = VcfConnector(folder, folder.parent / "other-cache").fetch([ref.remote_id])
     assert item.ref.marker == Marker("db;1", "rec,1")
 
-    (result,) = conn.update([WriteRequest(Contact(uid="a"), None, ref.remote_id, ref.etag)])
+    (result,) = conn.update([WriteRequest(Contact(uid="a", display_name="A"), None, ref.remote_id, ref.etag)])
     assert result.ok, result.error
     assert "X-CONTACTHUB" not in (folder / ref.remote_id).read_text(encoding="utf-8")
     assert [r.marker for r in conn.list()] == [None]
@@ -285,7 +285,7 @@ def test_files_written_by_another_app_are_read_right(conn: VcfConnector, folder:
 def test_u2_a_malformed_file_is_reported_in_one_line_and_skipped(
     conn: VcfConnector, folder: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    good = _create(conn, Contact(uid="good"))
+    good = _create(conn, Contact(uid="good", display_name="Good"))
     (folder / "broken.vcf").write_bytes(b"\xff\xfe this is not a vCard at all\n")
     assert {r.remote_id for r in conn.list()} == {good.remote_id, "broken.vcf"}
     with caplog.at_level(logging.WARNING):
@@ -298,7 +298,7 @@ def test_u2_a_malformed_file_is_reported_in_one_line_and_skipped(
 def test_a_file_with_two_cards_syncs_the_first_and_says_so(
     conn: VcfConnector, folder: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    (folder / "two.vcf").write_text(to_vcard(Contact(uid="one")) + to_vcard(Contact(uid="two")), encoding="utf-8")
+    (folder / "two.vcf").write_text(to_vcard(Contact(uid="one", display_name="One")) + to_vcard(Contact(uid="two", display_name="Two")), encoding="utf-8")
     with caplog.at_level(logging.WARNING):
         (item,) = conn.fetch(["two.vcf"])
     assert item.contact.uid == "one"

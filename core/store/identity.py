@@ -1,0 +1,60 @@
+"""Which ids and cards stand for which record: merged ids (aliases) and imported cards (fingerprints)."""
+
+from __future__ import annotations
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from contacthub.store.schema import RecordAliasRow, RecordFingerprintRow, utcnow
+
+
+class IdentityStore:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    # -- aliases (I3) ---------------------------------------------------------
+
+    def resolve(self, key: str) -> str | None:
+        """The record an exact merged-away id now stands for."""
+        row = self._session.get(RecordAliasRow, key)
+        return None if row is None else row.record_id
+
+    def resolve_prefix(self, prefix: str, limit: int = 4) -> list[str]:
+        """Records whose merged-away ids start with `prefix` (as short ids are typed)."""
+        stmt = select(RecordAliasRow.record_id).where(RecordAliasRow.alias_id.startswith(prefix)).limit(limit)
+        return sorted(set(self._session.scalars(stmt)))
+
+    def redirect(self, old_id: str, new_id: str) -> None:
+        """`old_id` was merged into `new_id`: it, and every id that already pointed at it, now point there."""
+        self._session.execute(update(RecordAliasRow).where(RecordAliasRow.record_id == old_id).values(record_id=new_id))
+        self._session.add(RecordAliasRow(alias_id=old_id, record_id=new_id, merged_at=utcnow()))
+        self._session.execute(
+            update(RecordFingerprintRow).where(RecordFingerprintRow.record_id == old_id).values(record_id=new_id)
+        )
+        self._session.flush()
+
+    def aliases_of(self, record_id: str) -> list[str]:
+        stmt = select(RecordAliasRow.alias_id).where(RecordAliasRow.record_id == record_id).order_by(RecordAliasRow.alias_id)
+        return list(self._session.scalars(stmt))
+
+    # -- fingerprints of imported cards (I1) --------------------------------------
+
+    def fingerprints(self) -> dict[str, str]:
+        """Every remembered card fingerprint -> its record id."""
+        rows = self._session.execute(select(RecordFingerprintRow.fingerprint, RecordFingerprintRow.record_id))
+        return {fingerprint: record_id for fingerprint, record_id in rows}
+
+    def remember(self, found: dict[str, str], stored: dict[str, str]) -> None:
+        """Store the fingerprints `found` (-> record id); `stored` is what `fingerprints()` returned.
+
+        In one go at the end of an import: one statement per row as cards come costs more than
+        the import itself.
+        """
+        new = [{"fingerprint": f, "record_id": r} for f, r in found.items() if f not in stored]
+        if new:
+            self._session.execute(insert(RecordFingerprintRow), new)
+        for fingerprint, record_id in found.items():
+            if fingerprint in stored and stored[fingerprint] != record_id:
+                self._session.execute(
+                    update(RecordFingerprintRow).where(RecordFingerprintRow.fingerprint == fingerprint).values(record_id=record_id)
+                )
