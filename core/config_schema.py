@@ -15,6 +15,7 @@ so their values are left to the connector.
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,7 @@ def _is_number(value: Any) -> bool:
 
 
 def _positive(value: Any) -> str | None:
-    return None if _is_number(value) and value > 0 else "must be a number of seconds above 0"
+    return None if _is_number(value) and 0 < value < math.inf else "must be a number of seconds above 0"
 
 
 def _share(value: Any) -> str | None:
@@ -84,6 +85,8 @@ SYNC: dict[str, Check] = {
 }
 DATABASE: dict[str, Check] = {"url": _text, "password": _secret}
 TOP_LEVEL = ("current_database", "databases", "sync", "targets")
+# Keys of every [targets.NAME] besides its connector's options (adopt_new: contacthub.sync.adopt).
+TARGET_KEYS = ("connector", "adopt_new")
 
 
 def validate_config(data: Mapping[str, Any], file: Path) -> None:
@@ -134,9 +137,9 @@ def _check_table(table: Mapping[str, Any], schema: Mapping[str, Check], where: s
 
 
 def _check_target(name: str, table: Mapping[str, Any], problem) -> None:
-    connector = table.get("connector")
-    if not isinstance(connector, str) or not connector:
-        problem(f"[targets.{name}]", "needs a connector, e.g. connector = \"vcf\"")
+    # A table without a connector yet is fine until used (`serve` fills in [targets.phone] beside the user's adopt_new).
+    if "connector" in table and (why := _text(table["connector"])):
+        problem(f"[targets.{name}] connector = {table['connector']!r}:", why)
 
 
 def check_target_options(name: str, table: Mapping[str, Any], file: Path) -> None:
@@ -149,7 +152,7 @@ def check_target_options(name: str, table: Mapping[str, Any], file: Path) -> Non
         return  # an unknown connector is named when it is opened; no declared options: nothing to check
     problems: list[str] = []
     _unknown_keys(
-        table, ("connector", *info.options), f"[targets.{name}]",
+        table, (*TARGET_KEYS, *info.options), f"[targets.{name}]",
         lambda where, text: problems.append(f"{file}: {where} {text}"), f"of connector {connector}",
     )  # fmt: skip
     if problems:

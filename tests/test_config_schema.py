@@ -30,6 +30,7 @@ def write_config(home, text: str):
         ('[sync]\ntarget = "phone"\nmax_delete_share = -0.1\n', "[sync] max_delete_share = -0.1: must be a share from 0 to 1"),
         ('[sync]\ntarget = "phone"\ninterval = 0\n', "[sync] interval = 0: must be a number of seconds above 0"),
         ('[sync]\ntarget = "phone"\ninterval = -5\n', "[sync] interval = -5: must be a number of seconds above 0"),
+        ('[sync]\ntarget = "phone"\ninterval = inf\n', "[sync] interval = inf: must be a number of seconds above 0"),
         # unknown keys, with a did-you-mean
         ('[sync]\ntarget = "phone"\nintervall = 30\n', "[sync] intervall: unknown key (did you mean interval?)"),
         ('current_databse = "x"\n', "current_databse: unknown key (did you mean current_database?)"),
