@@ -13,13 +13,14 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from contacthub.contact_input import address_value, phone_value, typed_value
+from contacthub.duplicates import email_key, phone_key
 from contacthub.errors import ContactHubError
 from contacthub.model import Address, Contact
 
 # field -> (what the user typed -> a value, a value -> its key for matching, what it is called)
 LIST_FIELDS: dict[str, tuple[Callable[[str], Any], Callable[[Any], Any], str]] = {
-    "emails": (typed_value, lambda t: t.value.strip().casefold(), "e-mail"),
-    "phones": (phone_value, lambda t: _phone_key(t.value), "phone"),
+    "emails": (typed_value, lambda t: email_key(t.value), "e-mail"),
+    "phones": (phone_value, lambda t: phone_key(t.value) or t.value.strip(), "phone"),
     "addresses": (address_value, lambda a: _address_key(a), "address"),
     "categories": (lambda text: text.strip(), lambda c: c.strip().casefold(), "category"),
 }
@@ -49,19 +50,6 @@ def edit_lists(
                 values.append(value)
         setattr(contact, field_name, values)
     return contact
-
-
-def _phone_key(text: str) -> str:
-    """The number in E.164 when phonenumbers reads it; else its digits (and a leading +)."""
-    import phonenumbers
-
-    try:
-        parsed = phonenumbers.parse(text, None)
-        if phonenumbers.is_valid_number(parsed):
-            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-    except phonenumbers.NumberParseException:
-        pass
-    return ("+" if text.strip().startswith("+") else "") + "".join(ch for ch in text if ch.isdigit())
 
 
 def _address_key(address: Address) -> tuple[str, ...]:
