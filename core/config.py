@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from contacthub.config_schema import validate_config
 from contacthub.errors import ConfigError
 
 APP = "contacthub"
@@ -132,6 +133,7 @@ def load_config(paths: Paths) -> Config:
         raise ConfigError(f"cannot read config file {paths.config_file}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {paths.config_file} is not valid TOML: {exc}") from None
+    validate_config(data, paths.config_file)
     config.current_database = str(data.pop("current_database", DEFAULT_DATABASE))
     tables = data.pop("databases", {})
     if tables:

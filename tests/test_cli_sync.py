@@ -55,7 +55,7 @@ def test_s1_s2_start_copies_every_business_contact_identically(run, tmp_path):
     folder = tmp_path / "phone"
     run("import", str(EXAMPLES))
     run("contact", "add", "--company", "Acme Ltd", "--type", "account")
-    out = run("sync", "start", f"vcf:{folder}").stdout
+    out = run("sync", "start", f"vcf:{folder}", "--create").stdout
     assert "3 create-copy" in out
     synced = copies(folder)
     business = {rid: r for rid, r in records(run).items() if r["type"] == "business-contact"}
@@ -126,7 +126,7 @@ def test_s7_a_contact_made_on_the_phone_stays_plain(run, phone):
 def test_s9_retyped_and_filtered_records_lose_and_gain_copies(run, tmp_path):
     folder = tmp_path / "phone"
     run("import", str(EXAMPLES))
-    run("sync", "start", f"vcf:{folder}", "--filter", "Customers", "--filter", "Partners")
+    run("sync", "start", f"vcf:{folder}", "--create", "--filter", "Customers", "--filter", "Partners")
     by_name = {r["contact"]["display_name"]: rid for rid, r in records(run).items()}
     assert copies(folder).keys() == {by_name["Andrea Dunker"], by_name["Jürgen Groß"]}
     run("contact", "edit", by_name["Andrea Dunker"], "--type", "account")
@@ -138,7 +138,7 @@ def test_s9_retyped_and_filtered_records_lose_and_gain_copies(run, tmp_path):
 def test_t3_the_category_label_marks_copies_only(run, tmp_path):
     folder = tmp_path / "phone"
     run("import", str(EXAMPLES))
-    run("sync", "start", f"vcf:{folder}", "--category", "Business")
+    run("sync", "start", f"vcf:{folder}", "--create", "--category", "Business")
     assert all("Business" in c.categories for _f, c in copies(folder).values())
     assert all("Business" not in r["contact"]["categories"] for r in records(run).values())
 
@@ -178,7 +178,7 @@ def test_c1_stop_removes_exactly_the_copies(run, phone):
 
 def test_c2_change_moves_the_copies_to_the_new_target(run, phone, tmp_path):
     other = tmp_path / "other"
-    run("sync", "change", f"vcf:{other}")
+    run("sync", "change", f"vcf:{other}", "--create")
     assert sorted(p.name for p in phone.iterdir()) == ["mine.vcf"]
     assert copies(other).keys() == records(run).keys()
     assert run.json("sync", "status")["target"] == f"vcf:{other}"

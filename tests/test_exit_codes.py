@@ -195,7 +195,8 @@ def test_s8_u4_watch_refuses_a_bad_interval_in_the_config_with_2(run, phone, hom
     config.write_text(config.read_text().replace("[sync]\n", f"[sync]\ninterval = {value}\n"))
     result = run("sync", "watch", ok=False)
     assert result.exit_code == 2, result.output
-    assert result.output.startswith("Error: [sync] interval in ") and "must be a number of seconds above 0" in result.output
+    # The config schema (core/config_schema.py) names the file and the key first, as for every key.
+    assert result.output.startswith(f"Error: {config}: [sync] interval = ") and "must be a number of seconds above 0" in result.output
     assert result.output.count("\n") == 1
 
 

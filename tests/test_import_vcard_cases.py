@@ -66,7 +66,7 @@ def test_u2_a_synced_copy_turned_bad_is_one_warning_not_a_failed_pass(run, tmp_p
     folder = tmp_path / "phone"
     run("contact", "add", "--name", "Ann Smith", "--email", "ann@x.example")
     run("contact", "add", "--name", "Bob Jones")
-    run("sync", "start", f"vcf:{folder}")
+    run("sync", "start", f"vcf:{folder}", "--create")
     [ann_file] = [f for f in folder.glob("*.vcf") if "Ann Smith" in f.read_text(encoding="utf-8")]
     text = ann_file.read_text(encoding="utf-8")
     ann_file.write_text(text.replace("FN:Ann Smith", "FN:Ann\0Smith"), encoding="utf-8", newline="")

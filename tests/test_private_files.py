@@ -49,7 +49,7 @@ def test_u5_syncing_and_exporting_keep_databases_caches_and_exports_owner_only(t
     out.mkdir()
     contacthub(home, "init")
     contacthub(home, "import", str(EXAMPLES))
-    contacthub(home, "sync", "start", f"vcf:{phone}")
+    contacthub(home, "sync", "start", f"vcf:{phone}", "--create")
     contacthub(home, "sync", "run")
     contacthub(home, "export", str(out / "all.vcf"))
     contacthub(home, "export", str(out / "folder"))

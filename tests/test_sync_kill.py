@@ -207,7 +207,7 @@ def first_pass_killed_at(world: World, n: int, shares: list[float]) -> None:
     """`sync start`, killed when the folder holds shares[0] of the copies; `sync run` killed at each next share."""
     target = f"vcf:{world.folder}"
     for i, share in enumerate(shares):
-        args = ("sync", "start", target) if i == 0 else ("sync", "run")
+        args = ("sync", "start", target, "--create") if i == 0 else ("sync", "run")
         kill_when(world.home, args, lambda s=share: world.copies() >= s * n, f"with {share:.0%} of the copies written")
 
 

@@ -30,7 +30,7 @@ def watching(run, tmp_path):
     """Synced example contacts and a function that starts `sync watch` with a given interval."""
     folder = tmp_path / "phone"
     run("import", str(EXAMPLES))
-    run("sync", "start", f"vcf:{folder}")
+    run("sync", "start", f"vcf:{folder}", "--create")
     processes: list[subprocess.Popen] = []
 
     def start(interval: int) -> subprocess.Popen:

@@ -22,6 +22,9 @@ def contacthub_connectors() -> list[ConnectorInfo]:
                 "verify_tls": "check the server's TLS certificate (default true), or a CA bundle file",
                 "auth": "basic, digest or bearer (default: whatever the server asks for)",
                 "timeout": "seconds to wait for each request (default 30)",
+                "notify_file": "a file the server touches on every change, watched by `sync watch` (set by `contacthub serve`)",
+                "max_reply_mb": "the largest server reply read, in MB (default 64)",
+                "tls_fingerprint": "the server certificate's SHA-256 (hex) to pin instead of checking its name (set by `contacthub serve --tls`)",
                 "bulk_seed": "fill an empty address book with one PUT of the whole book (Radicale only; default false)",
             },
         )

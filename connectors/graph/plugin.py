@@ -25,6 +25,7 @@ def contacthub_connectors() -> list[ConnectorInfo]:
             description="A Microsoft 365 / Outlook.com contact folder, through Microsoft Graph",
             options={
                 "location": "the contact folder's name (made when missing)",
+                "folder": "the same as location (the contact folder's name)",
                 "mailbox": "with client_secret: whose mailbox (user id or address)",
                 **AUTH_OPTIONS,
             },

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import difflib
 import errno
 import json
 import logging
@@ -65,8 +66,9 @@ class VcfConnector:
         fields=frozenset(f.name for f in dataclasses.fields(Contact)),  # a vCard file holds everything
     )
 
-    def __init__(self, folder: Path, cache_dir: Path) -> None:
+    def __init__(self, folder: Path, cache_dir: Path, create: bool = False) -> None:
         self.folder = Path(folder)
+        self.create_folder = create  # a missing folder is made, not refused (a typo must not become a new folder)
         self.cache_dir = Path(cache_dir)
         self._cache: Cache | None = None  # loaded on first use
         self._dirty = False
@@ -77,18 +79,21 @@ class VcfConnector:
         location = str(options.get("location") or "").strip()
         if not location:
             raise ConfigError("vcf: option 'location' (the folder path) is missing")
-        return cls(Path(location).expanduser(), context.cache_dir)
+        create = options.get("create", False)
+        if not isinstance(create, bool):
+            raise ConfigError(f"vcf: option 'create' must be true or false, not {create!r}")
+        return cls(Path(location).expanduser(), context.cache_dir, create=create)
 
     # -- the contract ---------------------------------------------------------
 
     def check(self) -> None:
-        """The folder exists (created when its parent does) and is writable."""
+        """The folder exists (made only with option `create`) and is writable."""
         folder = self.folder
         if not folder.exists():
-            if not folder.parent.is_dir():
-                raise TargetError(f"vcf: folder {folder} does not exist, nor does its parent")
+            if not self.create_folder:
+                raise NotFound(f"vcf: folder {folder} does not exist{_did_you_mean(folder)}")
             try:
-                folder.mkdir()
+                folder.mkdir(parents=True)
             except OSError as exc:
                 raise TargetError(f"vcf: cannot create folder {folder}: {exc.strerror}") from None
         if not folder.is_dir():
@@ -320,6 +325,16 @@ STALE_TEMP_AGE = 24 * 3600  # seconds; any host's temp file this old is abandone
 
 def _host() -> str:
     return re.sub(r"[^A-Za-z0-9.-]", "_", socket.gethostname())[:64]
+
+
+def _did_you_mean(folder: Path) -> str:
+    """' (did you mean …?)' naming a sibling folder close to a missing one's name, or ''."""
+    try:
+        siblings = [p.name for p in folder.parent.iterdir() if p.is_dir()]
+    except OSError:
+        return ""
+    close = difflib.get_close_matches(folder.name, siblings, n=1)
+    return f" (did you mean {folder.parent / close[0]}?)" if close else ""
 
 
 def _temp_prefix() -> str:

@@ -14,6 +14,9 @@ def contacthub_connectors() -> list[ConnectorInfo]:
             name="vcf",
             factory=lazy_factory("contacthub.connectors.vcf.connector:VcfConnector"),
             description="A folder of .vcf files, one per contact (vdir layout, as vdirsyncer and khard use)",
-            options={"location": "the folder path"},
+            options={
+                "location": "the folder path",
+                "create": "make the folder when it does not exist (default false: a missing folder is refused)",
+            },
         )
     ]

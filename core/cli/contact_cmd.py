@@ -1,4 +1,4 @@
-"""`contacthub contact …`: add, list, show, edit, delete, restore, purge, history, duplicates, merge."""
+"""`contacthub contact …`: add, list, show, edit, delete, restore, purge, history, revert, duplicates, merge."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ DRY_RUN = click.option("--dry-run", is_flag=True, help="Show what would change, 
 
 
 def _field_options(func):
-    """The options `add` and `edit` share; on edit, a given list option replaces the whole list."""
+    """The options `add` and `edit` share; on edit, a given list option replaces the whole list
+    (`_add_remove_options` change one value)."""
     options = [
         click.option("--name", help='Full name, e.g. "Andrea Dunker" or "Dunker, Andrea".'),
         click.option("--given", help="Given name (overrides the split of --name)."),
@@ -24,20 +25,20 @@ def _field_options(func):
         click.option("--department", "departments", multiple=True, help="Organisational unit (repeatable)."),
         click.option("--title", help="Job title."),
         click.option("--role", help="Role."),
-        click.option("--email", "emails", multiple=True, help='Email, optionally typed: "work=ann@x.example" (repeatable).'),
-        click.option("--phone", "phones", multiple=True, help='Phone, optionally typed: "cell=+47 22 33 44 55" (repeatable).'),
+        click.option("--email", "emails", multiple=True, help='Email, optionally typed: "work=ann@x.example" (repeatable; on edit: replaces every email).'),
+        click.option("--phone", "phones", multiple=True, help='Phone, optionally typed: "cell=+47 22 33 44 55" (repeatable; on edit: replaces every phone).'),
         click.option(
             "--address",
             "addresses",
             multiple=True,
-            help='Address "street; city; region; postal code; country", optionally "work=…" (repeatable).',
+            help='Address "street; city; region; postal code; country", optionally "work=…" (repeatable; on edit: replaces every address).',
         ),
         click.option("--url", "urls", multiple=True, help="Web address (repeatable)."),
         click.option("--im", "ims", multiple=True, help='Instant messaging URI, e.g. "xmpp:ann@x.example" (repeatable).'),
         click.option("--birthday", help="YYYY-MM-DD, or --MM-DD when the year is unknown."),
         click.option("--anniversary", help="YYYY-MM-DD, or --MM-DD."),
         click.option("--note", help="Free text."),
-        click.option("--category", "categories", multiple=True, help="Category (repeatable)."),
+        click.option("--category", "categories", multiple=True, help="Category (repeatable; on edit: replaces every category)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -202,8 +203,9 @@ def show(hub, record_id: str, as_json: bool) -> None:
 
 
 def _typed_text(item) -> str:
-    kinds = ",".join(item.types + ([item.label] if item.label else []))
-    return f"{item.value} ({kinds})" if kinds else item.value
+    from contacthub.contact_diff import value_text
+
+    return value_text(item)
 
 
 def _address_text(a) -> str:
@@ -211,24 +213,63 @@ def _address_text(a) -> str:
     return f"{text} ({','.join(a.types)})" if a.types else text
 
 
+def _add_remove_options(func):
+    """`edit`'s --add-X/--remove-X: change one value of a list, keeping the others."""
+    for name, field_name, example in reversed(_LIST_EDITS):
+        func = click.option(
+            f"--remove-{name}", f"remove_{field_name}", multiple=True,
+            help=f"Remove this {name} (matched by value; repeatable).",
+        )(func)  # fmt: skip
+        func = click.option(
+            f"--add-{name}", f"add_{field_name}", multiple=True,
+            help=f"Add a {name}, keeping the others, e.g. {example} (repeatable).",
+        )(func)  # fmt: skip
+    return func
+
+
+_LIST_EDITS = (
+    ("email", "emails", '"work=ann@x.example"'),
+    ("phone", "phones", '"cell=+47 22 33 44 55"'),
+    ("address", "addresses", '"work=Street 1; Oslo; ; 0150; Norway"'),
+    ("category", "categories", '"Customers"'),
+)
+
+
 @contact.command("edit")
 @click.argument("record_id")
 @_field_options
+@_add_remove_options
 @click.option("--type", "type_name", help="Change the record type.")
 @DRY_RUN
 @click.pass_obj
 def edit(hub, record_id: str, type_name: str | None, dry_run: bool, **values: Any) -> None:
-    """Change fields of a record; the previous version goes into its history."""
+    """Change fields of a record; the previous version goes into its history.
+
+    --email, --phone, --address and --category replace every value of their
+    list; --add-email, --remove-email (and the same for phone, address and
+    category) change one value and keep the others. --dry-run shows each
+    change as `field: old → new`.
+    """
+    from contacthub.contact_diff import contact_diff
+    from contacthub.contact_edit import edit_lists
+
+    add = {f: values.pop(f"add_{f}") for _n, f, _e in _LIST_EDITS}
+    remove = {f: values.pop(f"remove_{f}") for _n, f, _e in _LIST_EDITS}
     with hub.database().transaction() as tx:
         record = tx.records.get(record_id)
-        changed = _apply(record.contact, values)
+        changed = edit_lists(_apply(record.contact, values), add, remove)
         updated = tx.records.update(record.id, changed, source="user", type_name=type_name)
         if dry_run:
             tx.session.rollback()
     if updated.version == record.version:
         echo(f"No change to {record.id[:8]}.")
-    else:
-        echo(f"{'Would update' if dry_run else 'Updated'} {record.id[:8]}: {changed.best_name()}")
+        return
+    echo(f"{'Would update' if dry_run else 'Updated'} {record.id[:8]}: {changed.best_name()}")
+    if dry_run:
+        if type_name and updated.type.name != record.type.name:
+            echo(f"  type: {record.type.name} → {updated.type.name}")
+        for change in contact_diff(record.contact, changed):
+            echo(f"  {change}")
 
 
 def _lifecycle(verb: str, done: str, help_text: str):
@@ -259,10 +300,16 @@ _lifecycle("purge", "purged", "Delete a record in Deleted Items, and its history
 @click.option("--json", "as_json", is_flag=True, help="Print JSON, with each previous version in full.")
 @click.pass_obj
 def history(hub, record_id: str, as_json: bool) -> None:
-    """Every change to a record, with the version it replaced."""
+    """Every change to a record: its version, and what changed as field: old → new.
+
+    Bring an earlier version back with `contact revert ID VERSION`.
+    """
+    from contacthub.record_versions import changes
+
     with hub.database().transaction(readonly=True) as tx:
         record = tx.records.get(record_id)
         entries = tx.records.history(record.id)
+    diffs = changes(record, entries)
     if as_json:
         print_json(
             [
@@ -273,17 +320,45 @@ def history(hub, record_id: str, as_json: bool) -> None:
                     "source": e.source,
                     "type": e.type_name,
                     "note": e.note,
+                    "changes": [{"field": c.field, "old": c.old, "new": c.new} for c in diff],
                     "previous": e.contact.to_dict() if e.contact else None,
                 }
-                for e in entries
+                for e, diff in zip(entries, diffs, strict=True)
             ]
         )
         return
     rows = [
-        [str(e.version), str(e.changed_at)[:19], e.action, e.source, e.contact.best_name() if e.contact else "", e.note]
-        for e in entries
+        [str(e.version), str(e.changed_at)[:19], e.action, e.source, "; ".join(str(c) for c in diff), e.note]
+        for e, diff in zip(entries, diffs, strict=True)
     ]
-    table(f"History of {record.id[:8]} {record.contact.best_name()}", ["Ver", "When", "Change", "By", "Previous name", "Note"], rows)
+    table(f"History of {record.id[:8]} {record.contact.best_name()}", ["Ver", "When", "Change", "By", "What changed", "Note"], rows)
+
+
+@contact.command("revert")
+@click.argument("record_id")
+@click.argument("version", type=click.IntRange(min=1))
+@DRY_RUN
+@click.pass_obj
+def revert(hub, record_id: str, version: int, dry_run: bool) -> None:
+    """Bring VERSION of a record back (see `contact history`).
+
+    It becomes a new version; the history keeps every version, this one too.
+    Each change is shown as field: old → new.
+    """
+    from contacthub.record_versions import revert as revert_record
+
+    with hub.database().transaction() as tx:
+        before, after, diff = revert_record(tx, record_id, version)
+        if dry_run:
+            tx.session.rollback()
+    if after.version == before.version:
+        echo(f"No change to {before.id[:8]}: it is as version {version} already.")
+        return
+    done = "Would bring back" if dry_run else "Brought back"
+    echo(f"{done} version {version} of {before.id[:8]} as version {after.version}: {after.contact.best_name()}")
+    for change in diff:
+        echo(f"  {change}")
+
 
 
 @contact.command("duplicates")

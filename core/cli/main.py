@@ -66,15 +66,18 @@ class HubGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ContactHubError as exc:
-            raise _failure(str(exc), exc.exit_code) from None
+            raise _failure(str(exc), exc.exit_code, newlines=getattr(exc, "one_line_each", False)) from None
         except OSError as exc:  # a path that cannot be read or written: name it
             where = f"{exc.filename}: " if exc.filename else ""
             raise _failure(f"{where}{exc.strerror or exc}", 1) from None
 
 
-def _failure(message: str, exit_code: int) -> click.ClickException:
-    """click's one "Error: …" line, with the exit code SPEC U4 gives the failure, made safe to print."""
-    failure = click.ClickException(safe(message))
+def _failure(message: str, exit_code: int, newlines: bool = False) -> click.ClickException:
+    """click's one "Error: …" line, with the exit code SPEC U4 gives the failure, made safe to print.
+
+    `newlines`: an error listing several problems, one line each (a config that breaks its schema).
+    """
+    failure = click.ClickException(safe(message, newlines))
     failure.exit_code = exit_code
     return failure
 

@@ -15,6 +15,42 @@ DRY_RUN = click.option("--dry-run", is_flag=True, help="Show what would change, 
 VERBOSE = click.option("--verbose", "-v", is_flag=True, help="Print every write that failed, not only the summary line.")
 
 
+CREATE = click.option("--create", is_flag=True, help="Make the target folder when it does not exist (default: refuse it).")
+
+
+def _open_checked(hub, target, create: bool, dry_run: bool):
+    """The new target's connector, opened and checked (the caller closes it).
+
+    A missing folder is refused unless --create (the connector's `create`
+    option); with --create --dry-run it is not made: None, after saying so.
+    """
+    import dataclasses
+
+    from contacthub.connector import NotFound
+
+    if create and not dry_run:
+        target = dataclasses.replace(target, options={**target.options, "create": True})
+    connector = hub.open_target(target)
+    try:
+        connector.check()
+    except NotFound as exc:
+        connector.close()
+        from contacthub.plugins import load_plugins
+
+        if "create" not in load_plugins().get(target.connector).options:
+            raise
+        if create and dry_run:
+            echo(f"Would make the missing folder ({exc}) and copy every selected business contact there")
+            return None
+        if create:
+            raise
+        raise NotFound(f"{exc}; give --create to make it") from None
+    except BaseException:
+        connector.close()
+        raise
+    return connector
+
+
 def _settings(hub):
     from contacthub.sync.target import sync_settings
 
@@ -146,20 +182,32 @@ def sync() -> None:
     show_default=True,
     help="Who wins when the same field changed on both sides.",
 )
+@CREATE
 @DRY_RUN
 @VERBOSE
 @click.pass_obj
-def start(hub, target: str, category: str, filters: tuple[str, ...], conflict: str, dry_run: bool, verbose: bool) -> None:
-    """Start syncing to TARGET: copies every selected business contact there (S1)."""
+def start(
+    hub, target: str, category: str, filters: tuple[str, ...], conflict: str, create: bool, dry_run: bool, verbose: bool
+) -> None:
+    """Start syncing to TARGET: copies every selected business contact there.
+
+    A folder that does not exist is refused (a typo must not become a new,
+    empty folder) unless --create is given. A --filter category that no
+    business contact has is named in a warning.
+    """
+    from contacthub.sync.filter_check import unmatched_filters
     from contacthub.sync.target import SyncSettings, parse_target, save_sync_settings, sync_settings
 
     current = sync_settings(hub.config)
     if current is not None:
         raise ConfigError(f"sync already runs with {current.target}: use `contacthub sync change {target}`")
     settings = SyncSettings(parse_target(target, hub.config), category=category, filters=filters, conflict=conflict)
-    connector = hub.open_target(settings.target)
+    connector = _open_checked(hub, settings.target, create, dry_run)  # the pass uses it (one discovery)
+    for problem in unmatched_filters(hub.database(), filters):
+        warn(problem)
+    if connector is None:
+        return
     try:
-        connector.check()  # before the settings are saved; the pass uses this connector (one discovery)
         if not dry_run:
             save_sync_settings(hub.config, settings)
         result = one_pass(hub, settings, dry_run=dry_run, verbose=verbose, connector=connector)
@@ -266,10 +314,11 @@ def status(hub, as_json: bool, verbose: bool) -> None:
 
 @sync.command("change", epilog=EXIT_CODES_HELP)
 @click.argument("target")
+@CREATE
 @DRY_RUN
 @VERBOSE
 @click.pass_obj
-def change(hub, target: str, dry_run: bool, verbose: bool) -> None:
+def change(hub, target: str, create: bool, dry_run: bool, verbose: bool) -> None:
     """Switch to another target: copies leave the old one, and go to the new one (C2)."""
     import dataclasses
 
@@ -277,10 +326,14 @@ def change(hub, target: str, dry_run: bool, verbose: bool) -> None:
 
     old = _settings(hub)
     new = dataclasses.replace(old, target=parse_target(target, hub.config))
-    hub.open_target(new.target).check()
+    checked = _open_checked(hub, new.target, create, dry_run)
+    if checked is not None:
+        checked.close()
     removed = _remove_copies(hub, old, dry_run, verbose)
     if not dry_run:
         save_sync_settings(hub.config, new)
+    if checked is None:
+        return
     result = one_pass(hub, new, dry_run=dry_run, verbose=verbose)
     exit_with(result if result.exit_code else removed)
 

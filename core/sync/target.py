@@ -25,11 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from contacthub.config import Config, resolve_secret
+from contacthub.config_schema import CONFLICT_POLICIES as POLICIES
+from contacthub.config_schema import check_target_options
 from contacthub.connector import Connector, ConnectorContext
 from contacthub.errors import ConfigError, UsageError
 from contacthub.private import private_dir
 
-POLICIES = ("database-wins", "target-wins", "newest-wins")
 DEFAULT_INTERVAL = 60
 DEFAULT_MAX_DELETE_SHARE = 0.5
 
@@ -86,6 +87,7 @@ def parse_target(spec: str, config: Config) -> Target:
     """A [targets.NAME] name, or CONNECTOR:LOCATION."""
     tables = config.other.get("targets", {})
     if spec in tables:
+        check_target_options(spec, tables[spec], config.paths.config_file)
         table = dict(tables[spec])
         connector = table.pop("connector", None)
         if not connector:

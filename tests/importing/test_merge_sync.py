@@ -19,7 +19,7 @@ def _person(uid: str, **fields) -> Contact:
 @pytest.fixture
 def hub(tmp_path):
     folder = tmp_path / "Phone"
-    harness = SyncHarness(tmp_path, Target("vcf", {"location": str(folder)}), lambda: VcfConnector(folder, tmp_path / "cache"))
+    harness = SyncHarness(tmp_path, Target("vcf", {"location": str(folder)}), lambda: VcfConnector(folder, tmp_path / "cache", create=True))
     harness.folder = folder
     yield harness
     harness.db.dispose()

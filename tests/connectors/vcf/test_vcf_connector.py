@@ -68,7 +68,7 @@ def folder(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def conn(folder: Path, tmp_path: Path) -> VcfConnector:
-    connector = VcfConnector(folder, tmp_path / "cache")
+    connector = VcfConnector(folder, tmp_path / "cache", create=True)
     connector.check()
     return connector
 
@@ -317,16 +317,18 @@ def test_a_file_with_two_cards_syncs_the_first_and_says_so(
 # -- check() --------------------------------------------------------------------------
 
 
-def test_check_creates_a_missing_folder_when_its_parent_exists(tmp_path: Path) -> None:
-    VcfConnector(tmp_path / "Phone", tmp_path / "cache").check()
-    assert (tmp_path / "Phone").is_dir()
-
-
-def test_check_names_the_path_when_the_parent_is_missing_too(tmp_path: Path) -> None:
+def test_u2_check_creates_a_missing_folder_only_with_option_create(tmp_path: Path) -> None:
     folder = tmp_path / "nowhere" / "Phone"
-    with pytest.raises(TargetError, match=str(folder)):
+    VcfConnector(folder, tmp_path / "cache", create=True).check()
+    assert folder.is_dir()
+
+
+def test_u2_check_refuses_a_missing_folder_and_names_a_close_sibling(tmp_path: Path) -> None:
+    (tmp_path / "Phone").mkdir()
+    folder = tmp_path / "Phnoe"
+    with pytest.raises(NotFound, match=f"{folder} does not exist .did you mean {tmp_path / 'Phone'}"):
         VcfConnector(folder, tmp_path / "cache").check()
-    assert not folder.parent.exists()
+    assert not folder.exists()
 
 
 def test_check_rejects_a_file_where_the_folder_should_be(tmp_path: Path) -> None:
@@ -354,7 +356,7 @@ def test_the_builtin_plugin_provides_the_vcf_connector(tmp_path: Path) -> None:
     manager.add_hookspecs(hookspecs)
     manager.register(plugin)
     ((info,),) = manager.hook.contacthub_connectors()
-    assert (info.name, info.options) == ("vcf", {"location": "the folder path"})
+    assert (info.name, set(info.options)) == ("vcf", {"location", "create"})
     assert info.description.startswith("A folder of .vcf files")
 
     context = ConnectorContext(cache_dir=tmp_path / "cache", secret=str)
