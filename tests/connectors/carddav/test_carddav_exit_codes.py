@@ -51,7 +51,7 @@ def phone_target(run, home, radicale, proxy, tmp_path, monkeypatch):
     with (home / "config.toml").open("a", encoding="utf-8") as config:
         config.write(
             f'\n[targets.phone]\nconnector = "carddav"\nlocation = "{location}"\nusername = "{radicale.username}"\n'
-            'password = { env = "U4_CARDDAV_PASSWORD" }\ntimeout = 5\n'
+            'password = { env = "U4_CARDDAV_PASSWORD" }\ntimeout = 30\n'
         )
     source = tmp_path / "people.vcf"
     source.write_text("".join(CARD.format(i=i) for i in range(PEOPLE)), newline="")
