@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from contacthub.cli.output import echo, print_json, table
+from contacthub.cli.output import echo, plural, print_json, table
 from contacthub.model import Contact, Record
 
 DRY_RUN = click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
@@ -159,7 +159,7 @@ def list_(hub, deleted: bool, type_name: str | None, category: str | None, as_js
         ]
         for r in records
     ]
-    title = f"{len(records)} {'deleted ' if deleted else ''}record{'s' if len(records) != 1 else ''}"
+    title = plural(len(records), "deleted record" if deleted else "record")
     table(title, ["ID", "Name", "Company", "Email", "Phone", "Type", "Categories"], rows)
 
 
@@ -313,7 +313,7 @@ def duplicates(hub, as_json: bool) -> None:
         )
         return
     rows = [[str(t.score), t.a.id[:8], t.a.contact.best_name(), t.b.id[:8], t.b.contact.best_name(), "; ".join(t.reasons)] for t in twins]
-    table(f"{len(twins)} likely twin{'s' if len(twins) != 1 else ''}", ["Score", "A", "Name", "B", "Name", "Why"], rows)
+    table(plural(len(twins), "likely twin"), ["Score", "A", "Name", "B", "Name", "Why"], rows)
 
 
 @contact.command("merge")
