@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from contacthub.cli.output import echo, plural, print_json, table
+from contacthub.cli.photo_option import photo_option, photo_text, with_photo
 from contacthub.model import Contact, Record
 
 DRY_RUN = click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
@@ -118,12 +119,13 @@ def contact() -> None:
 
 @contact.command("add")
 @_field_options
+@photo_option
 @click.option("--type", "type_name", default="business-contact", show_default=True, help="Record type.")
 @DRY_RUN
 @click.pass_obj
-def add(hub, type_name: str, dry_run: bool, **values: Any) -> None:
+def add(hub, type_name: str, dry_run: bool, photo: str | None, **values: Any) -> None:
     """Add a record (by default a business contact)."""
-    new = _apply(Contact(uid=str(uuid.uuid4())), values)
+    new = with_photo(_apply(Contact(uid=str(uuid.uuid4())), values), photo)
     with hub.database().transaction() as tx:
         record = tx.records.add(new, type_name=type_name, source="user")
         if dry_run:
@@ -192,6 +194,7 @@ def show(hub, record_id: str, as_json: bool) -> None:
         ("Anniversary", c.anniversary),
         ("Categories", ", ".join(c.categories)),
         ("Note", c.note),
+        ("Photo", photo_text(c.photo)),
         ("Other fields", str(len(c.extra)) if c.extra else ""),
         ("Deleted", f"{record.deleted_at} ({record.deleted_reason})" if record.is_deleted else ""),
         ("Version", str(record.version)),
@@ -214,14 +217,15 @@ def _address_text(a) -> str:
 @contact.command("edit")
 @click.argument("record_id")
 @_field_options
+@photo_option
 @click.option("--type", "type_name", help="Change the record type.")
 @DRY_RUN
 @click.pass_obj
-def edit(hub, record_id: str, type_name: str | None, dry_run: bool, **values: Any) -> None:
+def edit(hub, record_id: str, type_name: str | None, dry_run: bool, photo: str | None, **values: Any) -> None:
     """Change fields of a record; the previous version goes into its history."""
     with hub.database().transaction() as tx:
         record = tx.records.get(record_id)
-        changed = _apply(record.contact, values)
+        changed = with_photo(_apply(record.contact, values), photo)
         updated = tx.records.update(record.id, changed, source="user", type_name=type_name)
         if dry_run:
             tx.session.rollback()
