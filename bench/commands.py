@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from peer_venv import peer_tool
+
 HERE = Path(__file__).resolve().parent
 KHARD_VENV = HERE / ".venv-khard"
 REPS = 7
@@ -31,15 +33,6 @@ def card(i: int) -> str:
         f"N:Bench;Person {i:06d};;;\r\nORG:Company {i % 997}\r\nEMAIL;TYPE=work:p{i}@example.com\r\n"
         f"TEL;TYPE=cell:+47 22 {i:06d}\r\nCATEGORIES:Customers\r\nEND:VCARD\r\n"
     )
-
-
-def khard_bin() -> Path:
-    exe = KHARD_VENV / "bin" / "khard"
-    if not exe.exists():
-        print(f"making {KHARD_VENV} (python -m venv + pip install khard) …", file=sys.stderr, flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(KHARD_VENV)], check=True)
-        subprocess.run([str(KHARD_VENV / "bin" / "pip"), "install", "-q", "khard"], check=True)
-    return exe
 
 
 def median_time(command: list[str], env: dict[str, str]) -> float:
@@ -73,7 +66,7 @@ def measure(n: int) -> list[tuple[str, float]]:
             ("contacthub sync status", median_time([contacthub, "sync", "status"], env)),
         ]
         try:
-            khard = khard_bin()
+            khard = peer_tool(KHARD_VENV, "khard")
         except (OSError, subprocess.CalledProcessError) as exc:
             print(f"khard left out: it could not be installed ({exc})", file=sys.stderr)
             return rows

@@ -7,7 +7,7 @@ import sys
 import click
 
 from contacthub.cli.output import echo, plural, print_json, table
-from contacthub.cli.sync_cmd import VERBOSE
+from contacthub.cli.verbose import VERBOSE
 from contacthub.errors import ConfigError
 from contacthub.sync.outcome import EXIT_CODES_HELP
 

@@ -8,31 +8,11 @@ import click
 
 from contacthub.cli.context import no_gc_while_loading
 from contacthub.cli.output import echo, plural, print_json, table, warn
+from contacthub.cli.verbose import VERBOSE
 from contacthub.errors import ConfigError, ContactHubError
 from contacthub.sync.outcome import EXIT_CODES_HELP
 
 DRY_RUN = click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
-
-
-def _verbose(ctx: click.Context, _param, value: bool) -> bool:
-    """`contacthub -v sync run` and `contacthub sync run -v` mean the same: one switch, on the Hub."""
-    from contacthub.cli.context import Hub
-
-    hub = ctx.find_object(Hub)
-    if hub is None:
-        return value
-    hub.verbose = hub.verbose or value
-    return hub.verbose
-
-
-VERBOSE = click.option(
-    "--verbose",
-    "-v",
-    is_flag=True,
-    callback=_verbose,
-    help="Print one line per request batch sent to the target and every write that failed "
-    "(not only the summary line); the same as `contacthub -v`.",
-)
 
 
 def _settings(hub):

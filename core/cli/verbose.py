@@ -14,7 +14,30 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+import click
+
 log = logging.getLogger("contacthub.requests")
+
+
+def _verbose(ctx: click.Context, _param, value: bool) -> bool:
+    """`contacthub -v sync run` and `contacthub sync run -v` mean the same: one switch, on the Hub."""
+    from contacthub.cli.context import Hub
+
+    hub = ctx.find_object(Hub)
+    if hub is None:
+        return value
+    hub.verbose = hub.verbose or value
+    return hub.verbose
+
+
+VERBOSE = click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    callback=_verbose,
+    help="Print one line per request batch sent to the target and every write that failed "
+    "(not only the summary line); the same as `contacthub -v`.",
+)
 
 # Header values and key=value pairs a library may log; the value is masked, the name kept.
 _CREDENTIAL = re.compile(
