@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import pty
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -173,8 +174,13 @@ def test_u1_verbose_says_each_request_batch_before_or_after_the_command(run, tmp
 
 
 def test_u3_debug_logs_libraries_with_credentials_masked(run):
-    err = run("--debug", "contact", "list").stderr
-    assert "debug: " in err  # the libraries' loggers (SQLAlchemy, alembic …) are let through
+    with socket.socket() as probe:  # a free port, closed again: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    err = run("--debug", "sync", "start", f"carddav:http://127.0.0.1:{port}/dav/", ok=False).stderr
+    assert f"debug: urllib3.connectionpool: Starting new HTTP connection (1): 127.0.0.1:{port}" in err, err
+    assert "→ carddav:" in err  # --debug says everything -v says
+    assert "debug: " not in run("contact", "list").stderr
     line = "send: Authorization: Bearer eyJ0eXAi.secret.part, password='hunter2' client_secret=abc&x=1"
     masked = mask_credentials(line)
     assert "eyJ0eXAi" not in masked and "hunter2" not in masked and "abc" not in masked

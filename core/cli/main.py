@@ -158,8 +158,8 @@ def _setup_logging(debug: bool = False) -> None:
 @click.option(
     "--debug",
     is_flag=True,
-    help="Also log the libraries' own messages (HTTP requests, SQL connections) to stderr; "
-    "credentials in them are masked.",
+    help="Also log the libraries' own messages (HTTP connections and requests, retries) to stderr; "
+    "credentials in them are masked. Implies -v.",
 )
 @click.version_option(__version__, prog_name="contacthub")
 @click.pass_context
