@@ -3,6 +3,7 @@ that goes away, plurals, labelled dry runs and conflicts, help texts, -v and --d
 
 from __future__ import annotations
 
+import logging
 import os
 import pty
 import re
@@ -177,7 +178,10 @@ def test_u3_debug_logs_libraries_with_credentials_masked(run):
     with socket.socket() as probe:  # a free port, closed again: nothing listens there
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    root = logging.getLogger()
+    before = (list(root.handlers), root.level)
     err = run("--debug", "sync", "start", f"carddav:http://127.0.0.1:{port}/dav/", ok=False).stderr
+    assert (root.handlers, root.level) == before  # undone when the command ends
     assert f"debug: urllib3.connectionpool: Starting new HTTP connection (1): 127.0.0.1:{port}" in err, err
     assert "→ carddav:" in err  # --debug says everything -v says
     assert "debug: " not in run("contact", "list").stderr

@@ -128,7 +128,7 @@ class _WarningsToStderr(logging.Handler):
         click.echo(prefix + safe(record.getMessage()), err=True)
 
 
-def _setup_logging(debug: bool = False) -> None:
+def _setup_logging(ctx: click.Context, debug: bool = False) -> None:
     logger = logging.getLogger("contacthub")
     if not any(isinstance(h, _WarningsToStderr) for h in logger.handlers):
         logger.addHandler(_WarningsToStderr(logging.DEBUG))
@@ -137,7 +137,8 @@ def _setup_logging(debug: bool = False) -> None:
     if debug:
         from contacthub.cli.verbose import log_libraries
 
-        log_libraries()
+        undo = log_libraries()
+        ctx.call_on_close(lambda: (undo(), logger.setLevel(logging.INFO)))
 
 
 @click.group(cls=HubGroup, context_settings=CONTEXT_SETTINGS)
@@ -169,7 +170,7 @@ def cli(ctx: click.Context, config_file: str | None, verbose: bool, debug: bool)
     Start with `contacthub init`, add or import contacts, then see
     `contacthub COMMAND --help`. Set CONTACTHUB_HOME to keep all state in one folder.
     """
-    _setup_logging(debug)
+    _setup_logging(ctx, debug)
     # U5: everything this process makes (databases and SQLite's side files, caches, plugins'
     # files, exports) is for the owner alone, whatever the user's umask; put back at the end.
     umask = os.umask(0o077)

@@ -58,18 +58,35 @@ class _MaskCredentials(logging.Filter):
         return True
 
 
-def log_libraries() -> None:
-    """--debug: every library logger at DEBUG on stderr, one line each, credentials masked."""
+def log_libraries():
+    """--debug: every library logger at DEBUG on stderr, one line each, credentials masked.
+
+    Returns what undoes it (the command's end calls it), so a process that runs
+    several commands (tests, `sync watch` in one interpreter) does not keep it.
+    """
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
-    handler.addFilter(_MaskCredentials())
+    mask = _MaskCredentials()
+    handler.addFilter(mask)
     root = logging.getLogger()
+    msal = logging.getLogger("msal")
+    levels = root.level, msal.level
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
     # msal's DEBUG lines hold token request and cache details; its INFO lines are enough.
-    logging.getLogger("msal").setLevel(logging.INFO)
-    for handler in logging.getLogger("contacthub").handlers:
-        handler.addFilter(_MaskCredentials())
+    msal.setLevel(logging.INFO)
+    ours = logging.getLogger("contacthub").handlers
+    for each in ours:
+        each.addFilter(mask)
+
+    def undo() -> None:
+        root.removeHandler(handler)
+        root.setLevel(levels[0])
+        msal.setLevel(levels[1])
+        for each in ours:
+            each.removeFilter(mask)
+
+    return undo
 
 
 class LoggedConnector:
