@@ -394,12 +394,9 @@ def contacthub_child(n: int, book: str, radicale_pid: int, reps: int, profile: b
 
 
 def vdirsyncer_bin() -> Path:
-    exe = VENV / "bin" / "vdirsyncer"
-    if not exe.exists():
-        print(f"making {VENV} (python -m venv + pip install vdirsyncer) …", file=sys.stderr, flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        subprocess.run([str(VENV / "bin" / "pip"), "install", "-q", "vdirsyncer"], check=True)
-    return exe
+    from peer_venv import peer_tool
+
+    return peer_tool(VENV, "vdirsyncer")
 
 
 VDIRSYNCER_CONFIG = """[general]

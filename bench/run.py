@@ -1,4 +1,8 @@
-"""Sync benchmarks on a .vcf folder: `python bench/run.py [--sizes 1000,10000,50000]`.
+"""Sync benchmarks on a .vcf folder: `python bench/run.py [--sizes 1000,10000,50000] [--commands]`.
+
+`--commands` prints only the everyday commands' whole-process times (`--help`,
+`contact list`, `contact show`, `sync status`) at 1,000 records beside `khard list`
+(bench/commands.py); without it they follow the sync table.
 
 Not a test: nothing is asserted. Each size runs in its own child process (so its
 peak RSS is its own), in a fresh temp dir, through the public engine API
@@ -184,7 +188,14 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,50000", help="comma-separated numbers of contacts")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the no-change pass (to stderr)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: run one size, print JSON
+    parser.add_argument("--commands", action="store_true", help="only the everyday commands beside khard (bench/commands.py)")
     args = parser.parse_args()
+    sys.path.insert(0, str(Path(__file__).parent))
+    from commands import print_commands
+
+    if args.commands:
+        print_commands()
+        return
     if args.one:
         print(json.dumps(one_size(args.one, args.profile)))
         return
@@ -195,6 +206,7 @@ def main() -> None:
         done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True, env=dict(os.environ))
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
     print_table(rows, startup_time())
+    print_commands()
 
 
 if __name__ == "__main__":

@@ -2,6 +2,17 @@
 
 A connector knows its protocol and its field mapping; it knows nothing of the
 business database. The sync engine talks to it only through this contract.
+
+For plugin authors:
+- Contacts travel as `contacthub.model.Contact`. `contact.to_dict()` gives plain
+  JSON-ready data (the photo base64-encoded) and `Contact.from_dict(data)` reads it
+  back; a connector whose target holds vCards uses `contacthub.vcard` instead.
+- A connector is opened by its `ConnectorInfo.factory(options, context)`.
+  `lazy_factory("package.module:Class")` is the usual factory: it imports the module
+  when a target is opened and calls ``Class.open(options, context)``, a classmethod
+  your class provides (described in `Connector`).
+- `contacthub.testing.ConnectorContract` is the conformance suite: subclass it in
+  a test module with a `connector` fixture (an open connector on an empty target).
 """
 
 from __future__ import annotations
@@ -137,6 +148,13 @@ class Connector(Protocol):
     description: ClassVar[str]
     capabilities: ClassVar[Capabilities]
 
+    # How it is opened, for a connector whose ConnectorInfo uses `lazy_factory`:
+    #   @classmethod
+    #   def open(cls, options: Mapping[str, Any], context: ConnectorContext) -> Connector
+    # opens it on the folder `options` names (options["location"]: the text after
+    # "NAME:"; the rest is the target's config table). A connector opened by a factory
+    # of its own need not have it, so it is not a member the Protocol checks.
+
     def check(self) -> None:
         """Connect and authenticate; raise a typed error with a clear message."""
 
@@ -144,7 +162,13 @@ class Connector(Protocol):
         """Every item in the folder, with its etag and marker (None for plain contacts)."""
 
     def changes(self, token: str) -> ChangeSet:
-        """What changed since `token` ("" for the first call). Raises TokenExpired."""
+        """What changed since `token` ("" for the first call: every item). Raises TokenExpired.
+
+        Only called when `capabilities.incremental` is true; otherwise every pass
+        calls `list()` and compares etags. A target with no change tokens declares
+        ``incremental=False`` and may simply raise TokenExpired here (the vcf
+        connector does). When a token is refused the engine calls ``changes("")``.
+        """
 
     def fetch(self, ids: Iterable[str]) -> Iterator[RemoteItem]:
         """The items with these ids; missing ones are left out."""

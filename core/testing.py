@@ -328,6 +328,26 @@ def differences(expected: Contact, actual: Contact, fields: Iterable[str]) -> li
     ]
 
 
+def outcome(result: Result) -> str:
+    """One write's result in a few words: "ok (id 3)" or "WrongEtag: memory: 3 changed …"."""
+    if result.ok:
+        return f"ok (id {result.ref.remote_id})" if result.ref else "ok"
+    return f"{type(result.error).__name__}: {result.error}"
+
+
+def outcomes(results: Iterable[Result]) -> str:
+    return "[" + "; ".join(outcome(r) for r in results) + "]"
+
+
+def expected(kind: str, result: Result) -> str:
+    """A contract failure's message: "expected WrongEtag, got ok (id 3)", not the whole Result's repr."""
+    return f"expected {kind}, got {outcome(result)}"
+
+
+def expected_all(kinds: list[str], results: Iterable[Result]) -> str:
+    return f"expected [{'; '.join(kinds)}], got {outcomes(results)}"
+
+
 class UserActions(Protocol):
     """Changes made in the target by someone other than the hub (the user on the phone)."""
 
@@ -478,7 +498,7 @@ class ConnectorContract:
         ref = self.create_one(connector, contact)
         user.user_edit(ref.remote_id, contact.copy(note="edited on the phone"))
         (result,) = connector.update([WriteRequest(contact.copy(note="from the hub"), MARKER, ref.remote_id, ref.etag)])
-        assert isinstance(result.error, WrongEtag), result
+        assert isinstance(result.error, WrongEtag), expected("WrongEtag", result)
         assert self.fetch_one(connector, ref.remote_id).contact.note == "edited on the phone"
 
     def test_s4_delete_with_stale_etag_is_wrong_etag_and_keeps_the_item(
@@ -487,7 +507,7 @@ class ConnectorContract:
         ref = self.create_one(connector, contact)
         user.user_edit(ref.remote_id, contact.copy(note="edited on the phone"))
         (result,) = connector.delete([WriteRequest(remote_id=ref.remote_id, etag=ref.etag)])
-        assert isinstance(result.error, WrongEtag), result
+        assert isinstance(result.error, WrongEtag), expected("WrongEtag", result)
         assert ref.remote_id in self.listing(connector)
 
     def test_update_without_etag_is_unconditional(self, connector: Any, user: UserActions, contact: Contact) -> None:
@@ -511,8 +531,8 @@ class ConnectorContract:
         user.user_delete(ref.remote_id)
         (deleted,) = connector.delete([WriteRequest(remote_id=ref.remote_id)])
         (updated,) = connector.update([WriteRequest(contact, MARKER, ref.remote_id)])
-        assert isinstance(deleted.error, NotFound), deleted
-        assert isinstance(updated.error, NotFound), updated
+        assert isinstance(deleted.error, NotFound), "delete: " + expected("NotFound", deleted)
+        assert isinstance(updated.error, NotFound), "update: " + expected("NotFound", updated)
         assert self.listing(connector) == {}
 
     def test_fetch_leaves_out_missing_ids(self, connector: Any, user: UserActions, contact: Contact) -> None:
@@ -527,7 +547,9 @@ class ConnectorContract:
     ) -> None:
         creates = [WriteRequest(contact.copy(uid=f"u{i}"), Marker("db-1", f"rec-{i}")) for i in range(3)]
         created = list(connector.create(creates))
-        assert [r.request for r in created] == creates and all(r.ok for r in created), created
+        assert [r.request for r in created] == creates and all(r.ok for r in created), expected_all(
+            ["ok"] * 3, created
+        )
         refs = [r.ref for r in created]
         assert [r.marker.record_id for r in refs] == ["rec-0", "rec-1", "rec-2"]
         assert len({r.remote_id for r in refs}) == 3
@@ -536,14 +558,18 @@ class ConnectorContract:
         updates = [WriteRequest(contact.copy(uid=f"u{i}", title="new"), r.marker, r.remote_id, r.etag) for i, r in enumerate(refs)]
         updated = list(connector.update(updates))
         assert [r.request for r in updated] == updates
-        assert [r.ok for r in updated] == [True, False, True] and isinstance(updated[1].error, WrongEtag), updated
+        assert [r.ok for r in updated] == [True, False, True] and isinstance(updated[1].error, WrongEtag), expected_all(
+            ["ok", "WrongEtag", "ok"], updated
+        )
         assert [self.fetch_one(connector, r.remote_id).contact.title for r in refs] == ["new", contact.title, "new"]
 
         user.user_delete(refs[0].remote_id)
         deletes = [WriteRequest(remote_id=r.remote_id) for r in refs]
         deleted = list(connector.delete(deletes))
         assert [r.request for r in deleted] == deletes
-        assert [r.ok for r in deleted] == [False, True, True] and isinstance(deleted[0].error, NotFound), deleted
+        assert [r.ok for r in deleted] == [False, True, True] and isinstance(deleted[0].error, NotFound), expected_all(
+            ["NotFound", "ok", "ok"], deleted
+        )
         assert self.listing(connector) == {}
 
     def test_s4_changes_report_created_changed_and_deleted_items(
@@ -610,7 +636,7 @@ class ConnectorContract:
     def test_u2_uids_with_path_characters_stay_inside_the_target(self, connector: Any, contact: Contact) -> None:
         results = list(connector.create([WriteRequest(contact.copy(uid=uid), MARKER) for uid in HOSTILE_IDS]))
         created = {r.ref.remote_id: r.request.contact.uid for r in results if r.ok}
-        assert all(isinstance(r.error, ConnectorError) for r in results if not r.ok), results
+        assert all(isinstance(r.error, ConnectorError) for r in results if not r.ok), "failed writes must carry a ConnectorError: " + outcomes(results)
         assert set(created.values()) >= {uid for uid in HOSTILE_IDS if "\0" not in uid}, results
         for remote_id in created:
             assert "\0" not in remote_id and "../" not in remote_id and remote_id not in ("..", "."), remote_id
@@ -625,7 +651,9 @@ class ConnectorContract:
         assert list(connector.fetch(HOSTILE_IDS)) == []
         updates = list(connector.update([WriteRequest(contact, MARKER, rid) for rid in HOSTILE_IDS]))
         deletes = list(connector.delete([WriteRequest(remote_id=rid) for rid in HOSTILE_IDS]))
-        assert all(isinstance(r.error, NotFound) for r in updates + deletes), updates + deletes
+        assert all(isinstance(r.error, NotFound) for r in updates + deletes), expected_all(
+            ["NotFound"] * len(updates + deletes), updates + deletes
+        )
         assert self.listing(connector) == {ref.remote_id: ref}
 
 

@@ -272,8 +272,10 @@ def test_u1_dry_run_lists_actions_per_side_and_changes_nothing(run, phone):
     rewrite(file, "TITLE:Purchasing manager", "TITLE:Dry")
     run("contact", "add", "--name", "Dry Run")
     out = run("sync", "run", "--dry-run").stdout
-    assert "would create-copy   target" in out and "Dry Run" in out
-    assert "would sync          database" in out
+    # labelled columns (piped: tab-separated, header first)
+    assert out.splitlines()[0] == "Action\tWrites to\tRecord"
+    assert "create-copy\ttarget\tDry Run" in out.splitlines()
+    assert any(line.startswith("sync\tdatabase\t") for line in out.splitlines())
     assert records(run)[record_id]["contact"]["title"] == "Purchasing manager"
     assert len(copies(phone)) == 3
 

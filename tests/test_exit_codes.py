@@ -244,7 +244,7 @@ def test_u4_a_stop_that_could_not_remove_every_copy_exits_3_with_one_summary_lin
     memory.fail_next("delete", TargetError("memory: HTTP 500"), times=2)
     result = run("sync", "stop", ok=False)
     assert result.exit_code == 3, result.output
-    assert "Removed 1 synced copies from memory:folder" in result.output
+    assert "Removed 1 synced copy from memory:folder" in result.output
     [summary] = [line for line in result.stderr.splitlines() if line.startswith("sync: ")]
     assert summary.startswith("sync: 2 copies could not be removed from memory:folder (first: ")
     assert summary.endswith("; they keep their marker") and summary.count("HTTP 500") == 2
@@ -260,4 +260,4 @@ def test_u4_db_use_delete_that_could_not_remove_every_copy_exits_3(run, memory):
     assert result.exit_code == 3, result.output
     assert "Current database: second" in result.output
     [summary] = [line for line in result.stderr.splitlines() if line.startswith("sync: ")]
-    assert summary.startswith("sync: 1 copies of the previous database in memory:folder could not be deleted (first: ")
+    assert summary.startswith("sync: 1 copy of the previous database in memory:folder could not be deleted (first: ")

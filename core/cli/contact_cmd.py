@@ -7,7 +7,8 @@ from typing import Any
 
 import click
 
-from contacthub.cli.output import echo, print_json, table
+from contacthub.cli.output import echo, plural, print_json, table
+from contacthub.cli.photo_option import photo_option, photo_text, with_photo
 from contacthub.model import Contact, Record
 
 DRY_RUN = click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
@@ -119,12 +120,13 @@ def contact() -> None:
 
 @contact.command("add")
 @_field_options
+@photo_option
 @click.option("--type", "type_name", default="business-contact", show_default=True, help="Record type.")
 @DRY_RUN
 @click.pass_obj
-def add(hub, type_name: str, dry_run: bool, **values: Any) -> None:
+def add(hub, type_name: str, dry_run: bool, photo: str | None, **values: Any) -> None:
     """Add a record (by default a business contact)."""
-    new = _apply(Contact(uid=str(uuid.uuid4())), values)
+    new = with_photo(_apply(Contact(uid=str(uuid.uuid4())), values), photo)
     with hub.database().transaction() as tx:
         record = tx.records.add(new, type_name=type_name, source="user")
         if dry_run:
@@ -160,7 +162,7 @@ def list_(hub, deleted: bool, type_name: str | None, category: str | None, as_js
         ]
         for r in records
     ]
-    title = f"{len(records)} {'deleted ' if deleted else ''}record{'s' if len(records) != 1 else ''}"
+    title = plural(len(records), "deleted record" if deleted else "record")
     table(title, ["ID", "Name", "Company", "Email", "Phone", "Type", "Categories"], rows)
 
 
@@ -193,6 +195,7 @@ def show(hub, record_id: str, as_json: bool) -> None:
         ("Anniversary", c.anniversary),
         ("Categories", ", ".join(c.categories)),
         ("Note", c.note),
+        ("Photo", photo_text(c.photo)),
         ("Other fields", str(len(c.extra)) if c.extra else ""),
         ("Deleted", f"{record.deleted_at} ({record.deleted_reason})" if record.is_deleted else ""),
         ("Version", str(record.version)),
@@ -239,16 +242,17 @@ _LIST_EDITS = (
 @click.argument("record_id")
 @_field_options
 @_add_remove_options
+@photo_option
 @click.option("--type", "type_name", help="Change the record type.")
 @DRY_RUN
 @click.pass_obj
-def edit(hub, record_id: str, type_name: str | None, dry_run: bool, **values: Any) -> None:
+def edit(hub, record_id: str, type_name: str | None, dry_run: bool, photo: str | None, **values: Any) -> None:
     """Change fields of a record; the previous version goes into its history.
 
     --email, --phone, --address and --category replace every value of their
     list; --add-email, --remove-email (and the same for phone, address and
-    category) change one value and keep the others. --dry-run shows each
-    change as `field: old → new`.
+    category) change one value and keep the others. --photo FILE sets the
+    photo, --photo - removes it. --dry-run shows each change as `field: old → new`.
     """
     from contacthub.contact_diff import contact_diff
     from contacthub.contact_edit import edit_lists
@@ -257,7 +261,7 @@ def edit(hub, record_id: str, type_name: str | None, dry_run: bool, **values: An
     remove = {f: values.pop(f"remove_{f}") for _n, f, _e in _LIST_EDITS}
     with hub.database().transaction() as tx:
         record = tx.records.get(record_id)
-        changed = edit_lists(_apply(record.contact, values), add, remove)
+        changed = with_photo(edit_lists(_apply(record.contact, values), add, remove), photo)
         updated = tx.records.update(record.id, changed, source="user", type_name=type_name)
         if dry_run:
             tx.session.rollback()
@@ -388,7 +392,7 @@ def duplicates(hub, as_json: bool) -> None:
         )
         return
     rows = [[str(t.score), t.a.id[:8], t.a.contact.best_name(), t.b.id[:8], t.b.contact.best_name(), "; ".join(t.reasons)] for t in twins]
-    table(f"{len(twins)} likely twin{'s' if len(twins) != 1 else ''}", ["Score", "A", "Name", "B", "Name", "Why"], rows)
+    table(plural(len(twins), "likely twin"), ["Score", "A", "Name", "B", "Name", "Why"], rows)
 
 
 @contact.command("merge")

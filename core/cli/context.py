@@ -49,6 +49,7 @@ class Hub:
     def __init__(self, config_file: str | None = None) -> None:
         self.paths = Paths.discover(config_file)
         self._databases: dict[str, Database] = {}
+        self.verbose = False  # -v: one line per request batch a pass sends, every failed write
 
     @cached_property
     def config(self) -> Config:
@@ -69,4 +70,9 @@ class Hub:
         with no_gc_while_loading():
             from contacthub.sync.target import open_connector
 
-            return open_connector(target, self.paths.cache_dir)
+            connector = open_connector(target, self.paths.cache_dir)
+        if self.verbose:
+            from contacthub.cli.verbose import LoggedConnector
+
+            connector = LoggedConnector(connector, str(target))
+        return connector

@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from contacthub.cli.output import echo, print_json, table
+from contacthub.cli.output import echo, plural, print_json, table
+from contacthub.cli.verbose import VERBOSE
 from contacthub.errors import ConfigError
 from contacthub.sync.outcome import EXIT_CODES_HELP
 
@@ -87,7 +88,7 @@ def list_(hub, as_json: bool) -> None:
     "delete them, or import them into NAME (asked on a terminal when needed).",
 )
 @click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
-@click.option("--verbose", "-v", is_flag=True, help="Print every write that failed, not only the summary line.")
+@VERBOSE
 @click.pass_obj
 def use(hub, name: str, synced: str | None, dry_run: bool, verbose: bool) -> None:
     """Make NAME the current database. Sync, if on, goes on with the same target (W1, W2).
@@ -137,11 +138,12 @@ def _leave_copies(hub, settings, previous_db, new_db, synced: str | None, dry_ru
         if synced is None:
             if not sys.stdin.isatty():
                 raise ConfigError(
-                    f"{settings.target} holds {count} synced copies of the database being left: "
+                    f"{settings.target} holds {plural(count, 'synced copy', 'synced copies')} of the database being left: "
                     "choose --synced keep, delete or import"
                 )
             synced = click.prompt(
-                f"{settings.target} holds {count} synced copies of the database being left. Keep, delete or import them?",
+                f"{settings.target} holds {plural(count, 'synced copy', 'synced copies')} of the database being left. "
+                "Keep, delete or import them?",
                 type=click.Choice(["keep", "delete", "import"]),
             )
         with pass_lock(new_db, settings.target.key, hub.paths.data_dir):
@@ -150,11 +152,11 @@ def _leave_copies(hub, settings, previous_db, new_db, synced: str | None, dry_ru
             elif synced == "import":
                 outcome = import_copies(previous_db, new_db, connector, settings, dry_run=dry_run)
             else:
-                echo(f"Keeping {count} copies of the previous database in {settings.target}")
+                echo(f"Keeping {plural(count, 'copy')} of the previous database in {settings.target}")
                 return None
     finally:
         connector.close()
     verb = {"delete": "deleted", "import": "imported"}[synced]
-    echo(f"{'Would have ' + verb if dry_run else verb.capitalize()} {outcome.count} copies of the previous database")
-    print_problems(outcome, f"copies of the previous database in {settings.target} could not be {verb}", verbose)
+    echo(f"{'Would have ' + verb if dry_run else verb.capitalize()} {plural(outcome.count, 'copy')} of the previous database")
+    print_problems(outcome, f"of the previous database in {settings.target} could not be {verb}", verbose)
     return outcome

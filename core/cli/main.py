@@ -8,9 +8,12 @@ does not pay for the other commands.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import logging
 import os
+import re
+import sys
 
 import click
 
@@ -60,16 +63,54 @@ class HubGroup(click.Group):
     def _load(self, name: str) -> None:
         if name not in self.commands:
             module, attribute = COMMANDS[name]
-            self.add_command(getattr(importlib.import_module(f"contacthub.cli.{module}"), attribute), name)
+            command = getattr(importlib.import_module(f"contacthub.cli.{module}"), attribute)
+            self.add_command(_without_spec_ids(command), name)
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            _reader_went_away()
         except ContactHubError as exc:
             raise _failure(str(exc), exc.exit_code, newlines=getattr(exc, "one_line_each", False)) from None
         except OSError as exc:  # a path that cannot be read or written: name it
+            if exc.errno == errno.EPIPE:
+                _reader_went_away()
             where = f"{exc.filename}: " if exc.filename else ""
             raise _failure(f"{where}{exc.strerror or exc}", 1) from None
+
+
+# "(A1–A3)", "(S1)", "(W1, W2)": the SPEC's behaviour IDs, kept in docstrings for the
+# developers who trace a command to its spec, and taken out of what --help shows.
+_SPEC_IDS = re.compile(r"\s*\((?:[A-Z]\d{1,2}(?:[–-][A-Z]?\d{1,2})?(?:,\s*)?)+\)")
+
+
+def _without_spec_ids(command: click.Command) -> click.Command:
+    """`command` and its subcommands with the SPEC IDs left out of their help texts."""
+    for attribute in ("help", "short_help", "epilog"):
+        text = getattr(command, attribute, None)
+        if text:
+            setattr(command, attribute, _SPEC_IDS.sub("", text))
+    for param in command.params:
+        if getattr(param, "help", None):
+            param.help = _SPEC_IDS.sub("", param.help)
+    for sub in getattr(command, "commands", {}).values():
+        _without_spec_ids(sub)
+    return command
+
+
+def _reader_went_away() -> None:
+    """`contacthub contact list | head`: the reader has what it wanted and closed the pipe.
+
+    Like `ls | head`, stop quietly: no "Error: Broken pipe", no traceback from the
+    final flush (stdout now writes to /dev/null), and exit 0 rather than 1, because
+    nothing went wrong for the pipeline (`set -o pipefail` scripts go on). Python turns
+    SIGPIPE into this exception, so there is no 141 either.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    sys.exit(0)
 
 
 def _failure(message: str, exit_code: int, newlines: bool = False) -> click.ClickException:
@@ -90,12 +131,17 @@ class _WarningsToStderr(logging.Handler):
         click.echo(prefix + safe(record.getMessage()), err=True)
 
 
-def _setup_logging() -> None:
+def _setup_logging(ctx: click.Context, debug: bool = False) -> None:
     logger = logging.getLogger("contacthub")
     if not any(isinstance(h, _WarningsToStderr) for h in logger.handlers):
-        logger.addHandler(_WarningsToStderr(logging.INFO))
-        logger.setLevel(logging.INFO)
+        logger.addHandler(_WarningsToStderr(logging.DEBUG))
         logger.propagate = False
+    logger.setLevel(logging.DEBUG if debug else logging.INFO)
+    if debug:
+        from contacthub.cli.verbose import log_libraries
+
+        undo = log_libraries()
+        ctx.call_on_close(lambda: (undo(), logger.setLevel(logging.INFO)))
 
 
 @click.group(cls=HubGroup, context_settings=CONTEXT_SETTINGS)
@@ -106,23 +152,44 @@ def _setup_logging() -> None:
     envvar="CONTACTHUB_CONFIG",
     help="Config file to use (default: the user config folder, or $CONTACTHUB_HOME/config.toml).",
 )
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Say more about what a sync pass does: one line per request batch it sends to the target, "
+    "and every write that failed (the same as a sync command's own -v).",
+)
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="Also log the libraries' own messages (HTTP connections and requests, retries) to stderr; "
+    "credentials in them are masked. Implies -v.",
+)
 @click.version_option(__version__, prog_name="contacthub")
 @click.pass_context
-def cli(ctx: click.Context, config_file: str | None) -> None:
+def cli(ctx: click.Context, config_file: str | None, verbose: bool, debug: bool) -> None:
     """Keep a small business's contacts in one database and in step with one contact folder.
 
     Start with `contacthub init`, add or import contacts, then see
     `contacthub COMMAND --help`. Set CONTACTHUB_HOME to keep all state in one folder.
     """
-    _setup_logging()
+    _setup_logging(ctx, debug)
     # U5: everything this process makes (databases and SQLite's side files, caches, plugins'
     # files, exports) is for the owner alone, whatever the user's umask; put back at the end.
     umask = os.umask(0o077)
     ctx.call_on_close(lambda: os.umask(umask))
     ctx.obj = Hub(config_file)
+    ctx.obj.verbose = verbose or debug
     ctx.obj.paths.make_private()
 
 
 def main() -> None:
     """Entry point of the `contacthub` console script."""
-    cli(prog_name="contacthub")
+    try:
+        cli(prog_name="contacthub")
+    except SystemExit:
+        try:
+            sys.stdout.flush()  # what is still buffered meets a closed pipe here, not at exit
+        except BrokenPipeError:
+            _reader_went_away()
+        raise

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from typing import Any
 
 import click
@@ -51,17 +52,49 @@ def warn(message: str) -> None:
     click.echo(f"Warning: {safe(message)}", err=True)
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """`count` and the word in the right number: "1 copy", "2 copies", "0 records"."""
+    if count == 1:
+        return f"1 {word}"
+    if many is None:
+        many = word[:-1] + "ies" if word.endswith("y") and word[-2:-1] not in "aeiou" else word + "s"
+    return f"{count:,} {many}"
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
 def table(title: str | None, columns: list[str], rows: list[list[str]]) -> None:
+    """Rows for people on a terminal, one tab-separated line per row for a pipe.
+
+    Piped (`| grep`, `| cut -f2`, `> file`) there is no width to fit: a table drawn
+    for some guessed width would wrap a row over several lines and split words.
+    Scripts expect one row per line, so a pipe gets the column names, then each row,
+    its cells separated by tabs (tabs and line breaks inside a cell become spaces).
+    On a terminal, rich fits the table to the width, wrapping cells only between
+    words; a single word wider than its column is cut with "…" (overflow="ellipsis")
+    rather than folded onto the next line ("Categorie" / "s"), and the first column
+    (an id or a name) never wraps.
+    """
+    if not stdout_is_terminal():
+        for line in [columns, *rows]:
+            click.echo("\t".join(safe(_one_line(cell)) for cell in line))
+        return
     from rich.table import Table
     from rich.text import Text
 
     # Text, not str: rich would read "[red]" or "[/]" in a name as markup (or fail on it).
     grid = Table(title=Text(safe(title)) if title else None, show_lines=False)
-    for column in columns:
-        grid.add_column(column, overflow="fold")
+    for index, column in enumerate(columns):
+        grid.add_column(column, overflow="ellipsis", no_wrap=index == 0)
     for row in rows:
-        grid.add_row(*(Text(safe(cell)) for cell in row))
+        grid.add_row(*(Text(safe(cell), overflow="ellipsis") for cell in row))
     console().print(grid)
+
+
+def _one_line(cell: Any) -> str:
+    return " ".join(str(cell).replace("\t", " ").splitlines())
 
 
 def dry_run_note(dry_run: bool) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from contacthub.cli.output import warn
+from contacthub.cli.output import plural, warn
 from contacthub.errors import ConfigError
 
 DEMO_INTERVAL = 10.0  # seconds; a pass on an unchanged local server costs a few milliseconds
@@ -189,7 +189,7 @@ def _adopt_new(hub, settings, type_name: str, connector) -> None:
     for problem in outcome.problems:
         warn(problem)
     if outcome.records:
-        click.echo(f"Adopted {len(outcome.records)} new phone contact{'s' if len(outcome.records) != 1 else ''} as {type_name}")
+        click.echo(f"Adopted {plural(len(outcome.records), 'new phone contact')} as {type_name}")
 
 
 def _sync_settings(hub):

@@ -7,12 +7,12 @@ import sys
 import click
 
 from contacthub.cli.context import no_gc_while_loading
-from contacthub.cli.output import echo, print_json, table, warn
+from contacthub.cli.output import echo, plural, print_json, table, warn
+from contacthub.cli.verbose import VERBOSE
 from contacthub.errors import ConfigError, ContactHubError
 from contacthub.sync.outcome import EXIT_CODES_HELP
 
 DRY_RUN = click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
-VERBOSE = click.option("--verbose", "-v", is_flag=True, help="Print every write that failed, not only the summary line.")
 
 
 CREATE = click.option("--create", is_flag=True, help="Make the target folder when it does not exist (default: refuse it).")
@@ -126,16 +126,16 @@ def exit_with(result) -> None:
 
 
 def _print_plan(plan) -> None:
+    """A dry run's plan: one row per action, labelled (what it would do, which side it writes)."""
     if not plan.actions and not plan.problems:
         echo("Nothing to do.")
+    rows = []
     for action in plan.actions:
-        sides = []
-        if action.writes_target:
-            sides.append("target")
-        if action.writes_database:
-            sides.append("database")
+        sides = [side for side, writes in (("target", action.writes_target), ("database", action.writes_database)) if writes]
         if sides:
-            echo(f"would {action.kind:<13} {' + '.join(sides):<17} {action.name}")
+            rows.append([action.kind, " + ".join(sides), action.name])
+    if rows:
+        table(f"The pass would make {plural(len(rows), 'change')}", ["Action", "Writes to", "Record"], rows)
     for problem in plan.problems:
         warn(problem)
 
@@ -308,8 +308,22 @@ def status(hub, as_json: bool, verbose: bool) -> None:
             more = " (--verbose lists more)" if not verbose and len(failures) > SHOWN_FAILURES else ""
             echo(f"  … and {hidden:,} more{more}")
     if info["conflicts"]:
-        rows = [[c["at"][:19], c["record"], c["field"], c["winner"]] for c in info["conflicts"]]
-        table("Recent conflicts", ["When", "Record", "Field", "Kept"], rows)
+        rows = [
+            [c["at"][:19], c["record"], c["field"], _value(c["database"]), _value(c["target"]), c["winner"]]
+            for c in info["conflicts"]
+        ]
+        table("Recent conflicts", ["When", "Record", "Field", "Database had", "Target had", "Kept"], rows)
+
+
+def _value(value) -> str:
+    """A conflicting field's value as one short text: a list joined, nothing as "(empty)"."""
+    if value in (None, "", [], {}):
+        return "(empty)"
+    if isinstance(value, list):
+        return ", ".join(_value(v) for v in value)
+    if isinstance(value, dict):
+        return " ".join(str(v) for v in value.values() if v)
+    return str(value)
 
 
 @sync.command("change", epilog=EXIT_CODES_HELP)
@@ -350,20 +364,22 @@ def _remove_copies(hub, settings, dry_run: bool, verbose: bool):
             outcome = remove_copies(database, connector, settings.target.key, dry_run=dry_run)
     finally:
         connector.close()
-    echo(f"{'Would remove' if dry_run else 'Removed'} {outcome.count} synced copies from {settings.target}")
-    print_problems(outcome, f"copies could not be removed from {settings.target}", verbose)
+    echo(f"{'Would remove' if dry_run else 'Removed'} {plural(outcome.count, 'synced copy', 'synced copies')} from {settings.target}")
+    print_problems(outcome, f"could not be removed from {settings.target}", verbose)
     return outcome
 
 
 def print_problems(outcome, what: str, verbose: bool) -> None:
-    """A lifecycle step's problems: one summary line, or each with --verbose."""
+    """A lifecycle step's problems: one summary line ("3 copies WHAT"), or each with --verbose."""
     if not outcome.problems:
         return
     if verbose:
         for problem in outcome.problems:
             warn(problem)
     first = "; ".join(outcome.problems[:3]) + ("; …" if len(outcome.problems) > 3 else "")
-    echo(f"sync: {len(outcome.problems):,} {what} (first: {first}); they keep their marker", err=True)
+    count = len(outcome.problems)
+    keep = "it keeps its marker" if count == 1 else "they keep their marker"
+    echo(f"sync: {plural(count, 'copy')} {what} (first: {first}); {keep}", err=True)
 
 
 @sync.command("stop", epilog=EXIT_CODES_HELP)
@@ -393,7 +409,7 @@ def purge_deleted(hub, dry_run: bool) -> None:
     from contacthub.sync.lifecycle import purge_deleted_by_target
 
     count = purge_deleted_by_target(hub.database(), dry_run=dry_run)
-    echo(f"{'Would purge' if dry_run else 'Purged'} {count} record{'s' if count != 1 else ''} deleted from the target")
+    echo(f"{'Would purge' if dry_run else 'Purged'} {plural(count, 'record')} deleted from the target")
 
 
 @click.group("target")

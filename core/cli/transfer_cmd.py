@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from contacthub.cli.output import echo, warn
+from contacthub.cli.output import echo, plural, warn
 
 
 @click.command("import")
@@ -48,7 +48,7 @@ def import_command(hub, path: Path, type_name: str, on_duplicate: str | None, dr
         echo(group)
     verb = "Would import" if dry_run else "Imported"
     echo(
-        f"{verb} from {report.files} file{'s' if report.files != 1 else ''}: {report.added} added, "
+        f"{verb} from {plural(report.files, 'file')}: {report.added} added, "
         f"{report.updated} updated, {report.unchanged} unchanged, {report.not_imported} skipped"
     )
     if report.problems and not (report.added or report.updated or report.unchanged or report.skipped):
@@ -88,7 +88,7 @@ def export_command(
             tx.types.get(type_name)
         records = tx.records.list(type_name=type_name, category=category)
     if dry_run:
-        echo(f"Would export {len(records)} record{'s' if len(records) != 1 else ''} to {path}")
+        echo(f"Would export {plural(len(records), 'record')} to {path}")
         return
     if as_csv:
         count, warnings = export_csv(records, path.expanduser(), csv_layout)
@@ -96,4 +96,4 @@ def export_command(
             warn(line)
     else:
         count = export_vcards(records, path.expanduser(), vcard_version)
-    echo(f"Exported {count} record{'s' if count != 1 else ''} to {path}")
+    echo(f"Exported {plural(count, 'record')} to {path}")

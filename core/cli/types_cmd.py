@@ -27,7 +27,10 @@ def type_group() -> None:
 @click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
 @click.pass_obj
 def add(hub, name: str, based_on: str, dry_run: bool) -> None:
-    """Create a custom record type, e.g. `type add Reseller --based-on business-contact`."""
+    """Create a custom record type based on a built-in one.
+
+    For example: `contacthub type add Reseller --based-on business-contact`.
+    """
     with hub.database().transaction() as tx:
         created = tx.types.add(name, based_on)
         if dry_run:

@@ -31,7 +31,7 @@ def test_i3_duplicates_lists_twins_from_a_mixed_import_with_reasons(run, tmp_pat
     gross = by_name[frozenset(("Jürgen Groß", "Jurgen Gross"))]
     assert gross["reasons"] == ["same phone +4915123456789", "same name"] and gross["score"] == 100
     table = run("contact", "duplicates").stdout
-    assert "2 likely twins" in table and "similar name" in table and andrea[:8] in table
+    assert len(table.splitlines()) == 3 and "similar name" in table and andrea[:8] in table  # piped: header + 2 rows
 
 
 def test_i3_a_hand_added_contact_and_an_imported_one_end_as_one(run, tmp_path):
