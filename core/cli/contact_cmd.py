@@ -225,7 +225,7 @@ def _add_remove_options(func):
         )(func)  # fmt: skip
         func = click.option(
             f"--add-{name}", f"add_{field_name}", multiple=True,
-            help=f"Add a {name}, keeping the others, e.g. {example} (repeatable).",
+            help=f"Add one {name}, keeping the others (repeatable): {example}.",
         )(func)  # fmt: skip
     return func
 
