@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest revision in migrations/versions; bump it with every new migration
 # (tests/store/test_database.py fails until it is).
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 VERSION_TABLE = "alembic_version"  # Alembic's default, which env.py keeps
 # Any constant will do; it only has to be the same for every contacthub process.
 _PG_LOCK_KEY = 0x636F6E7461637468  # "contacth"

@@ -14,14 +14,17 @@ from store_helpers import contact, database_at
 from contacthub.errors import DatabaseError
 from contacthub.store import open_database
 from contacthub.store.migrate import current_revision, head_revision
+from contacthub.store.search import is_index_object
 from contacthub.store.schema import Base, HistoryRow, RecordRow, RecordTypeRow, SyncLinkRow
 
 
 def test_new_database_is_at_head_and_matches_the_models(db):
     with db.engine.connect() as conn:
-        assert current_revision(conn) == head_revision() == "0005"
+        assert current_revision(conn) == head_revision() == "0006"
         # the migrations and schema.py describe the same tables
-        diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+        # (the search index's FTS5 tables / trigram index are made by hand in 0006, not models)
+        opts = {"compare_type": True, "include_name": lambda name, _type, _parent: not is_index_object(name)}
+        diffs = compare_metadata(MigrationContext.configure(conn, opts=opts), Base.metadata)
         assert diffs == []
 
 

@@ -12,6 +12,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from contacthub.store.schema import Base
+from contacthub.store.search import is_index_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -24,6 +25,8 @@ def _run(connection) -> None:
         # SQLite cannot ALTER most things; batch mode rebuilds tables instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # The search index's FTS5 tables and trigram index are made by hand in 0006.
+        include_name=lambda name, _type, _parent: not is_index_object(name),
     )
     with context.begin_transaction():
         context.run_migrations()
