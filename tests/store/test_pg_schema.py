@@ -1,0 +1,136 @@
+"""PostgreSQL for a team (D2, issue 14): the postgresql extra named when psycopg is missing;
+contacthub's tables in a schema of their own with their own version table; databases an
+earlier version made in `public` moved into it with their data."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import create_engine, insert, text
+from store_helpers import contact
+
+from contacthub.config import Paths, load_config
+from contacthub.errors import DatabaseError
+from contacthub.store import open_database
+from contacthub.store.migrate import current_revision, head_revision
+from contacthub.store.schema import RecordRow
+
+
+
+def _tables(engine, schema: str) -> set[str]:
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": schema})
+        return {r[0] for r in rows}
+
+
+def test_d2_missing_postgresql_driver_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # `import psycopg` now raises ImportError
+    with pytest.raises(DatabaseError) as caught:
+        open_database("postgresql+psycopg://alice@127.0.0.1:1/contacts")
+    message = str(caught.value)
+    assert "pip install 'contacthub[postgresql]'" in message and "\n" not in message
+
+
+def test_d2_db_create_without_psycopg_says_which_extra_in_one_line(run, monkeypatch):
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    result = run("db", "create", "team", "--url", "postgresql+psycopg://alice@127.0.0.1:1/contacts", ok=False)
+    assert result.exit_code == 1
+    assert "pip install 'contacthub[postgresql]'" in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+    assert "team" not in [d["name"] for d in run.json("db", "list")]  # nothing changed
+
+
+def test_d2_schema_setting_is_read_and_written_with_the_database_entry():
+    paths = Paths.discover(None)
+    paths.config_file.parent.mkdir(parents=True, exist_ok=True)
+    paths.config_file.write_text('[databases.team]\nurl = "postgresql+psycopg://alice@db.example/contacts"\nschema = "crm"\n')
+    config = load_config(paths)
+    assert config.database("team").schema == "crm"
+    config.save()
+    assert 'schema = "crm"' in paths.config_file.read_text()
+
+
+@pytest.mark.postgres
+def test_d2_postgresql_tables_go_into_their_own_schema_beside_another_apps(pg_server):
+    url = pg_server.url(pg_server.database())
+    admin = create_engine(url)
+    with admin.begin() as conn:  # another app in the same database, with Alembic's default version table
+        conn.execute(text("CREATE TABLE public.alembic_version (version_num varchar(32) PRIMARY KEY)"))
+        conn.execute(text("INSERT INTO public.alembic_version VALUES ('a1b2c3')"))
+    db = open_database(url)
+    try:
+        with db.transaction() as tx:
+            tx.records.add(contact("Team Member"))
+        assert {"records", "meta", "record_search", "contacthub_alembic_version"} <= _tables(admin, "contacthub")
+        assert _tables(admin, "public") == {"alembic_version"}
+        with admin.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM public.alembic_version")).scalar() == "a1b2c3"
+            assert conn.execute(text("SELECT count(*) FROM contacthub.records")).scalar() == 1
+    finally:
+        db.dispose()
+    crm = open_database(url, schema="crm")  # the config's `schema` setting: a second, separate set of tables
+    try:
+        with crm.transaction() as tx:
+            assert tx.records.list() == []
+        assert "records" in _tables(admin, "crm")
+    finally:
+        crm.dispose()
+        admin.dispose()
+
+
+@pytest.mark.postgres
+def test_d2_a_bad_schema_name_is_refused_in_one_line(pg_server):
+    with pytest.raises(DatabaseError, match="schema 'Bad; DROP' is not a plain PostgreSQL name"):
+        open_database(pg_server.url(pg_server.database(create=False)), schema="Bad; DROP")
+
+
+@pytest.mark.postgres
+def test_d2_database_made_in_public_at_0002_moves_into_the_schema_with_its_data(pg_server):
+    """An earlier contacthub left its tables in `public` with a generic `alembic_version`."""
+    from alembic import command
+
+    from contacthub.store.migrate import alembic_config
+
+    url = pg_server.url(pg_server.database())
+    engine = create_engine(url)
+    record_id = "02d00000-0000-4000-8000-000000000000"
+    with engine.begin() as conn:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        cfg.attributes["version_table"] = "alembic_version"  # as versions before issue 14 did
+        command.upgrade(cfg, "0002")
+        db_id = conn.execute(text("SELECT db_id FROM meta")).scalar_one()
+        conn.execute(text("UPDATE meta SET seq = 1"))
+        type_id = conn.execute(text("SELECT id FROM record_types WHERE name_key = 'business-contact'")).scalar_one()
+        now = datetime.now(UTC)
+        conn.execute(
+            insert(RecordRow.__table__),
+            [{"id": record_id, "type_id": type_id, "display_name": "Ólafur Old", "data": contact("Ólafur Old").to_dict(),
+              "created_at": now, "updated_at": now, "version": 1, "seq": 1}],
+        )  # fmt: skip
+        conn.execute(
+            text("INSERT INTO sync_targets (key, connector, created_at, seq, change_token, selection) "
+                 "VALUES ('vcf:/p', 'vcf', :n, 1, '', '')"), {"n": now},
+        )  # fmt: skip
+    assert "records" in _tables(engine, "public") and "alembic_version" in _tables(engine, "public")
+
+    db = open_database(url)
+    try:
+        assert db.id == db_id
+        assert _tables(engine, "public") == set()  # nothing of ours left, not even alembic_version
+        assert {"records", "sync_targets", "record_search", "contacthub_alembic_version"} <= _tables(engine, "contacthub")
+        with db.engine.connect() as conn:
+            assert current_revision(conn) == head_revision()
+        with db.transaction() as tx:
+            assert tx.records.get(record_id).contact == contact("Ólafur Old")
+            assert [r.id for r in tx.records.list(text="olafur")] == [record_id]
+            new = tx.records.add(contact("New Comer"))  # sequences moved along: ids and seq go on
+            assert tx.records.max_seq() == 2 and new.version == 1
+            assert tx.session.execute(text("SELECT id FROM sync_targets")).scalar_one() == 1
+    finally:
+        db.dispose()
+    again = open_database(url)  # reopening finds the new layout
+    again.dispose()
+    engine.dispose()
