@@ -69,6 +69,9 @@ def test_u1_search_follows_every_write(db):
         merge_records(tx, andrea.id, twin.id, source="user")
         assert [r.id for r in tx.records.list(text="rossi")] == [andrea.id]
         assert tx.session.execute(text("SELECT count(*) FROM record_search")).scalar_one() == 2
+        if tx.session.get_bind().dialect.name == "sqlite":
+            # the FTS5 index matches its content table after all that (rank 1: check against the content; raises if not)
+            tx.session.execute(text("INSERT INTO record_search_fts(record_search_fts, rank) VALUES ('integrity-check', 1)"))
 
 
 def test_d1_type_filter_takes_in_types_based_on_a_builtin(db):
