@@ -134,3 +134,27 @@ def test_d2_database_made_in_public_at_0002_moves_into_the_schema_with_its_data(
     again = open_database(url)  # reopening finds the new layout
     again.dispose()
     engine.dispose()
+
+
+@pytest.mark.postgres
+def test_d2_db_create_schema_puts_the_tables_there_and_keeps_the_setting(pg_server, run):
+    url = pg_server.url(pg_server.database())
+    run("db", "create", "team", "--url", url, "--schema", "crm", "--use")
+    run("contact", "add", "--name", "Tove Team")
+    assert run.json("contact", "list", "--search", "tove")[0]["contact"]["display_name"] == "Tove Team"
+    engine = create_engine(url)
+    try:
+        assert {"records", "contacthub_alembic_version"} <= _tables(engine, "crm")
+        assert "records" not in _tables(engine, "public") and "contacthub" not in _schemas(engine)
+    finally:
+        engine.dispose()
+
+
+def test_d2_db_create_schema_is_refused_for_sqlite(run):
+    result = run("db", "create", "local", "--schema", "crm", ok=False)
+    assert result.exit_code == 2 and "PostgreSQL databases only" in result.output
+
+
+def _schemas(engine) -> set[str]:
+    with engine.connect() as conn:
+        return {r[0] for r in conn.execute(text("SELECT nspname FROM pg_namespace"))}
