@@ -5,17 +5,14 @@ earlier version made in `public` moved into it with their data."""
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
-
 import pytest
-from sqlalchemy import create_engine, insert, text
-from store_helpers import contact
+from sqlalchemy import create_engine, text
+from store_helpers import contact, database_at, old_record
 
 from contacthub.config import Paths, load_config
 from contacthub.errors import DatabaseError
 from contacthub.store import open_database
 from contacthub.store.migrate import current_revision, head_revision
-from contacthub.store.schema import RecordRow
 
 
 
@@ -89,30 +86,15 @@ def test_d2_a_bad_schema_name_is_refused_in_one_line(pg_server):
 @pytest.mark.postgres
 def test_d2_database_made_in_public_at_0002_moves_into_the_schema_with_its_data(pg_server):
     """An earlier contacthub left its tables in `public` with a generic `alembic_version`."""
-    from alembic import command
-
-    from contacthub.store.migrate import alembic_config
-
     url = pg_server.url(pg_server.database())
-    engine = create_engine(url)
+    engine = database_at(url, "0002", version_table="alembic_version")  # in public: no search_path in the URL
     record_id = "02d00000-0000-4000-8000-000000000000"
     with engine.begin() as conn:
-        cfg = alembic_config()
-        cfg.attributes["connection"] = conn
-        cfg.attributes["version_table"] = "alembic_version"  # as versions before issue 14 did
-        command.upgrade(cfg, "0002")
         db_id = conn.execute(text("SELECT db_id FROM meta")).scalar_one()
-        conn.execute(text("UPDATE meta SET seq = 1"))
-        type_id = conn.execute(text("SELECT id FROM record_types WHERE name_key = 'business-contact'")).scalar_one()
-        now = datetime.now(UTC)
-        conn.execute(
-            insert(RecordRow.__table__),
-            [{"id": record_id, "type_id": type_id, "display_name": "Ólafur Old", "data": contact("Ólafur Old").to_dict(),
-              "created_at": now, "updated_at": now, "version": 1, "seq": 1}],
-        )  # fmt: skip
+        old_record(conn, record_id, contact("Ólafur Old"))
         conn.execute(
             text("INSERT INTO sync_targets (key, connector, created_at, seq, change_token, selection) "
-                 "VALUES ('vcf:/p', 'vcf', :n, 1, '', '')"), {"n": now},
+                 "VALUES ('vcf:/p', 'vcf', now(), 1, '', '')"),
         )  # fmt: skip
     assert "records" in _tables(engine, "public") and "alembic_version" in _tables(engine, "public")
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from sqlalchemy import insert, text
-from store_helpers import contact, database_at
+from sqlalchemy import text
+from store_helpers import contact, database_at, old_record
 
 from contacthub.model import Typed
 from contacthub.record_merge import merge_records
 from contacthub.store import open_database
-from contacthub.store.schema import RecordRow
 
 
 def _names(tx, query: str, **kw) -> list[str]:
@@ -92,15 +89,7 @@ def test_u1_database_at_0005_with_records_gets_its_search_index(new_url):
     engine = database_at(url, "0005")
     record_id = "05d00000-0000-4000-8000-000000000000"
     with engine.begin() as conn:
-        conn.execute(text("UPDATE meta SET seq = 1"))
-        type_id = conn.execute(text("SELECT id FROM record_types WHERE name_key = 'business-contact'")).scalar_one()
-        now = datetime.now(UTC)
-        old = contact("Jürgen Alt", phones=[Typed("+49 30 123456", [])])
-        conn.execute(
-            insert(RecordRow.__table__),
-            [{"id": record_id, "type_id": type_id, "display_name": "Jürgen Alt", "data": old.to_dict(),
-              "created_at": now, "updated_at": now, "version": 1, "seq": 1}],
-        )  # fmt: skip
+        old_record(conn, record_id, contact("Jürgen Alt", phones=[Typed("+49 30 123456", [])]))
     engine.dispose()
     db = open_database(url)
     try:
