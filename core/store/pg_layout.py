@@ -48,21 +48,32 @@ def ensure_schema(conn: Connection, schema: str) -> None:
 
 
 def adopt_public_layout(conn: Connection, schema: str, known_revisions: set[str]) -> bool:
-    """Move an earlier version's tables from `public` into `schema`; True if there were any."""
-    if _has(conn, schema, PG_VERSION_TABLE) or not _has(conn, LEGACY_SCHEMA, LEGACY_VERSION_TABLE):
+    """Take over the tables an earlier version made; True if there were any.
+
+    Earlier versions kept a generic `alembic_version` in the schema they worked
+    in: `public`, or the one a URL's search_path named. The tables of `public` are
+    moved into `schema`; in both cases the version table gets contacthub's name.
+    """
+    if _has(conn, schema, PG_VERSION_TABLE):
         return False
-    if not (_has(conn, LEGACY_SCHEMA, "meta") and _has(conn, LEGACY_SCHEMA, "records")):
-        return False  # another app's alembic_version
-    revision = conn.exec_driver_sql(f"SELECT version_num FROM {LEGACY_SCHEMA}.{LEGACY_VERSION_TABLE}").scalar()
-    if revision not in known_revisions:
-        return False
-    for table in Base.metadata.tables:
-        if schema != LEGACY_SCHEMA and _has(conn, LEGACY_SCHEMA, table):
-            conn.exec_driver_sql(f'ALTER TABLE {LEGACY_SCHEMA}."{table}" SET SCHEMA "{schema}"')
-    conn.exec_driver_sql(f"ALTER TABLE {LEGACY_SCHEMA}.{LEGACY_VERSION_TABLE} RENAME TO {PG_VERSION_TABLE}")
-    if schema != LEGACY_SCHEMA:
-        conn.exec_driver_sql(f'ALTER TABLE {LEGACY_SCHEMA}.{PG_VERSION_TABLE} SET SCHEMA "{schema}"')
-    return True
+    for source in dict.fromkeys([schema, LEGACY_SCHEMA]):  # the schema itself first
+        if _made_by_earlier_version(conn, source, known_revisions):
+            if source != schema:
+                for table in Base.metadata.tables:
+                    if _has(conn, source, table):
+                        conn.exec_driver_sql(f'ALTER TABLE "{source}"."{table}" SET SCHEMA "{schema}"')
+            conn.exec_driver_sql(f'ALTER TABLE "{source}".{LEGACY_VERSION_TABLE} RENAME TO {PG_VERSION_TABLE}')
+            if source != schema:
+                conn.exec_driver_sql(f'ALTER TABLE "{source}".{PG_VERSION_TABLE} SET SCHEMA "{schema}"')
+            return True
+    return False
+
+
+def _made_by_earlier_version(conn: Connection, schema: str, known_revisions: set[str]) -> bool:
+    if not all(_has(conn, schema, t) for t in (LEGACY_VERSION_TABLE, "meta", "records")):
+        return False  # nothing there, or another app's alembic_version
+    revision = conn.exec_driver_sql(f'SELECT version_num FROM "{schema}".{LEGACY_VERSION_TABLE}').scalar()
+    return revision in known_revisions
 
 
 def _has(conn: Connection, schema: str, table: str) -> bool:

@@ -140,3 +140,23 @@ def test_d2_db_create_schema_is_refused_for_sqlite(run):
 def _schemas(engine) -> set[str]:
     with engine.connect() as conn:
         return {r[0] for r in conn.execute(text("SELECT nspname FROM pg_namespace"))}
+
+
+@pytest.mark.postgres
+def test_d2_database_made_in_a_url_named_schema_at_0002_keeps_working(pg_url):
+    """An earlier contacthub reached through `options=-csearch_path=X` left its generic
+    `alembic_version` in X: it is renamed there, nothing moves."""
+    engine = database_at(pg_url, "0002", version_table="alembic_version")
+    record_id = "02e00000-0000-4000-8000-000000000000"
+    with engine.begin() as conn:
+        schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+        old_record(conn, record_id, contact("Sigrún Schema"))
+    db = open_database(pg_url)
+    try:
+        assert {"records", "contacthub_alembic_version"} <= _tables(engine, schema)
+        assert "alembic_version" not in _tables(engine, schema)
+        with db.transaction() as tx:
+            assert [r.id for r in tx.records.list(text="sigrun")] == [record_id]
+    finally:
+        db.dispose()
+        engine.dispose()
