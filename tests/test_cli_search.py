@@ -29,3 +29,22 @@ def test_d1_contact_list_type_business_contact_includes_types_based_on_it(run):
     assert _names(run, "--type", "business-contact") == ["Ann Plain", "Rita Reseller"]
     assert _names(run, "--type", "reseller") == ["Rita Reseller"]
     assert _names(run, "--type", "business-contact", "--search", "rita") == ["Rita Reseller"]
+
+
+CARD = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Åsa Import\r\nN:Import;Åsa;;;\r\nTITLE:Buyer\r\nEND:VCARD\r\n"
+
+
+def test_u1_search_follows_import_and_sync(run, tmp_path):
+    """Records written by an import and by a sync pass (an edit made on the phone) are found by their new text."""
+    card = tmp_path / "in.vcf"
+    card.write_text(CARD, encoding="utf-8", newline="")
+    run("import", str(card))
+    assert _names(run, "--search", "asa buyer") == ["Åsa Import"]
+    folder = tmp_path / "phone"
+    folder.mkdir()
+    run("sync", "start", f"vcf:{folder}")
+    (copy,) = folder.glob("*.vcf")
+    copy.write_text(copy.read_text(encoding="utf-8").replace("TITLE:Buyer", "TITLE:Zeppelin pilot"), encoding="utf-8", newline="")
+    run("sync", "run")
+    assert _names(run, "--search", "zeppelin") == ["Åsa Import"]
+    assert _names(run, "--search", "buyer") == []
