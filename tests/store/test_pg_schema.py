@@ -160,3 +160,35 @@ def test_d2_database_made_in_a_url_named_schema_at_0002_keeps_working(pg_url):
     finally:
         db.dispose()
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_u1_without_pg_trgm_rights_search_still_works_by_scanning(pg_server):
+    """A team user who may not CREATE EXTENSION (nor CREATE SCHEMA: a DBA made it for them)."""
+    import uuid
+
+    name = pg_server.database()
+    role = f"ch_limited_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(pg_server.url(name), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+        conn.exec_driver_sql(f"REVOKE CREATE ON DATABASE {name} FROM PUBLIC")
+        conn.exec_driver_sql(f"CREATE SCHEMA contacthub AUTHORIZATION {role}")
+    url = pg_server.url(name).replace("postgres@", f"{role}@")
+    try:
+        db = open_database(url)
+        try:
+            with db.transaction() as tx:
+                tx.records.add(contact("Grete Dünker"))
+                assert [r.contact.best_name() for r in tx.records.list(text="dunker")] == ["Grete Dünker"]
+        finally:
+            db.dispose()
+        with admin.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'")).scalar() == 0
+            assert conn.execute(text("SELECT count(*) FROM pg_indexes WHERE indexname = 'record_search_trgm'")).scalar() == 0
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql("DROP SCHEMA contacthub CASCADE")
+            conn.exec_driver_sql(f"DROP OWNED BY {role}")
+            conn.exec_driver_sql(f"DROP ROLE {role}")
+        admin.dispose()
