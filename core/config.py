@@ -68,6 +68,7 @@ class DatabaseEntry:
     name: str
     url: str
     password: Any = None  # a secret reference, never a plain value
+    schema: str | None = None  # PostgreSQL: the schema its tables live in (default: contacthub)
 
 
 @dataclass
@@ -103,6 +104,8 @@ class Config:
             table: dict[str, Any] = {"url": entry.url}
             if entry.password is not None:
                 table["password"] = entry.password
+            if entry.schema is not None:
+                table["schema"] = entry.schema
             data["databases"][entry.name] = table
         data.update(self.other)
         return data
@@ -141,7 +144,10 @@ def load_config(paths: Paths) -> Config:
     for name, table in tables.items():
         if not isinstance(table, dict) or "url" not in table:
             raise ConfigError(f"config file {paths.config_file}: [databases.{name}] needs a url")
-        config.databases[name] = DatabaseEntry(name, str(table["url"]), table.get("password"))
+        schema = table.get("schema")
+        if schema is not None and (not isinstance(schema, str) or not schema.strip()):
+            raise ConfigError(f"config file {paths.config_file}: [databases.{name}] schema must be a non-empty string")
+        config.databases[name] = DatabaseEntry(name, str(table["url"]), table.get("password"), schema)
     config.other = data
     return config
 

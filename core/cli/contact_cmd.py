@@ -136,16 +136,23 @@ def add(hub, type_name: str, dry_run: bool, photo: str | None, **values: Any) ->
 
 @contact.command("list")
 @click.option("--deleted", is_flag=True, help="List Deleted Items instead of live records.")
-@click.option("--type", "type_name", help="Only records of this type.")
+@click.option("--type", "type_name", help="Only records of this type (a built-in one: also the types based on it).")
 @click.option("--category", help="Only records with this category (case-insensitive).")
+@click.option(
+    "--search",
+    "text",
+    metavar="TEXT",
+    help="Only records whose name, company, e-mail, phone or notes hold every word of TEXT "
+    "(case and accents ignored; a phone number matches with or without spaces).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def list_(hub, deleted: bool, type_name: str | None, category: str | None, as_json: bool) -> None:
+def list_(hub, deleted: bool, type_name: str | None, category: str | None, text: str | None, as_json: bool) -> None:
     """List records, in name order."""
     with hub.database().transaction(readonly=True) as tx:
         if type_name:
             tx.types.get(type_name)  # an unknown type is an error, not an empty list
-        records = tx.records.list(deleted=deleted, type_name=type_name, category=category)
+        records = tx.records.list(deleted=deleted, type_name=type_name, category=category, text=text)
     records.sort(key=lambda r: r.contact.best_name().casefold())
     if as_json:
         print_json([_record_json(r) for r in records])

@@ -62,7 +62,7 @@ class Hub:
             with no_gc_while_loading():
                 from contacthub.store import open_database
 
-                self._databases[entry.name] = open_database(database_url(entry))
+                self._databases[entry.name] = open_database(database_url(entry), schema=entry.schema)
         return self._databases[entry.name]
 
     def open_target(self, target):

@@ -29,10 +29,17 @@ def db() -> None:
     metavar="VAR",
     help="Read the database password from this environment variable at each use (never stored).",
 )
+@click.option(
+    "--schema",
+    metavar="NAME",
+    help="PostgreSQL: the schema for contacthub's tables (default: contacthub); kept in the config.",
+)
 @click.option("--use", "switch", is_flag=True, help="Make the new database the current one.")
 @click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
 @click.pass_obj
-def create(hub, name: str, url: str | None, password_env: str | None, switch: bool, dry_run: bool) -> None:
+def create(
+    hub, name: str, url: str | None, password_env: str | None, schema: str | None, switch: bool, dry_run: bool
+) -> None:
     """Create a business database and add it to the config.
 
     A password given inside --url is moved to the system keyring, never written
@@ -44,7 +51,9 @@ def create(hub, name: str, url: str | None, password_env: str | None, switch: bo
     config = hub.config
     if name in config.databases:
         raise ConfigError(f"a database named '{name}' already exists ({config.databases[name].url})")
-    entry = DatabaseEntry(name, url or hub.paths.default_database_url(name))
+    entry = DatabaseEntry(name, url or hub.paths.default_database_url(name), schema=schema)
+    if schema is not None and not entry.url.startswith("postgresql"):
+        raise click.UsageError("--schema is for PostgreSQL databases only (SQLite has no schemas)")
     if password_env:
         entry.password = {"env": password_env}
     if dry_run:

@@ -79,8 +79,12 @@ class Database:
         return f"Database({self.url_display!r})"
 
 
-def open_database(url: str | URL) -> Database:
-    """Open (creating if new) the database at `url` and migrate it to the newest schema."""
+def open_database(url: str | URL, schema: str | None = None) -> Database:
+    """Open (creating if new) the database at `url` and migrate it to the newest schema.
+
+    `schema` (PostgreSQL only): the schema for contacthub's tables; by default the
+    first one of a `search_path` the URL's `options` set, else `contacthub`.
+    """
     from contacthub.store import migrate  # Alembic is heavy; only opening needs it
 
     try:
@@ -88,20 +92,26 @@ def open_database(url: str | URL) -> Database:
     except ArgumentError:
         raise DatabaseError(f"not a database URL: {_redact(str(url))}") from None
     shown = parsed.render_as_string(hide_password=True)
+    pg_schema = _pg_schema(parsed, schema, shown) if parsed.get_backend_name() == "postgresql" else None
     try:
-        engine = _create_engine(parsed)
+        engine = _create_engine(parsed, pg_schema)
     except (NoSuchModuleError, ImportError) as exc:
+        if parsed.get_backend_name() == "postgresql":
+            raise DatabaseError(
+                f"cannot open database {shown}: the PostgreSQL driver is not installed ({exc}); "
+                "install it with: pip install 'contacthub[postgresql]'"
+            ) from None
         raise DatabaseError(f"cannot open database {shown}: no driver for {parsed.drivername!r} ({exc})") from None
     except (OSError, SQLAlchemyError) as exc:
         raise DatabaseError(f"cannot open database {shown}: {_first_line(exc)}") from None
     try:
         try:
-            migrate.upgrade(engine)
+            migrate.upgrade(engine, pg_schema)
         except SQLAlchemyError as exc:
             if not _missing_pg_database(parsed, exc):
                 raise
             _create_pg_database(parsed)
-            migrate.upgrade(engine)
+            migrate.upgrade(engine, pg_schema)
         with engine.connect() as conn:
             db_id = conn.execute(select(Meta.db_id).where(Meta.id == 1)).scalar_one()
     except migrate.NewerSchemaError as exc:
@@ -115,10 +125,21 @@ def open_database(url: str | URL) -> Database:
     return Database(engine, parsed, db_id)
 
 
-def _create_engine(url: URL) -> Engine:
+def _pg_schema(url: URL, schema: str | None, shown: str) -> str:
+    from contacthub.store.pg_layout import DEFAULT_SCHEMA, checked_schema, schema_from_url_options
+
+    options = url.query.get("options")
+    chosen = schema or schema_from_url_options(options if isinstance(options, str) else None) or DEFAULT_SCHEMA
+    return checked_schema(chosen, f"cannot open database {shown}")
+
+
+def _create_engine(url: URL, pg_schema: str | None = None) -> Engine:
     if url.get_backend_name() != "sqlite":
         # pre-ping: a background `sync watch` outlives server restarts and idle timeouts.
-        return create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True)
+        if pg_schema is not None:
+            _use_schema(engine, pg_schema)
+        return engine
     database = url.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
         _private_sqlite_file(url, Path(database))
@@ -144,6 +165,20 @@ def _private_sqlite_file(url: URL, path: Path) -> None:
         shown = url.render_as_string(hide_password=True)
         raise DatabaseError(f"cannot open database {shown}: cannot create {what} ({exc.strerror or exc})") from None
     notice(tighten(path.with_name(path.name + suffix) for suffix in ("", "-wal", "-shm", "-journal")))
+
+
+def _use_schema(engine: Engine, schema: str) -> None:
+    """Every connection finds (and creates) contacthub's tables in `schema` only (pg_layout.py says why)."""
+
+    @event.listens_for(engine, "connect", insert=True)
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Outside a transaction, so SQLAlchemy's own BEGIN/ROLLBACK cannot undo it
+        # (https://docs.sqlalchemy.org/en/20/dialects/postgresql.html#setting-alternate-search-paths-on-connect).
+        autocommit = dbapi_conn.autocommit
+        dbapi_conn.autocommit = True
+        with dbapi_conn.cursor() as cur:
+            cur.execute(f'SET SESSION search_path TO "{schema}"')  # checked_schema: a plain name
+        dbapi_conn.autocommit = autocommit
 
 
 def _configure_sqlite(engine: Engine) -> None:

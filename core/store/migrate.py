@@ -20,8 +20,11 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest revision in migrations/versions; bump it with every new migration
 # (tests/store/test_database.py fails until it is).
-HEAD_REVISION = "0005"
-VERSION_TABLE = "alembic_version"  # Alembic's default, which env.py keeps
+HEAD_REVISION = "0006"
+# PostgreSQL: a version table of its own, so a database shared with other apps (each with
+# its own `alembic_version`) never mixes them up. SQLite files are ours alone: unchanged.
+VERSION_TABLE = "alembic_version"
+PG_VERSION_TABLE = "contacthub_alembic_version"
 # Any constant will do; it only has to be the same for every contacthub process.
 _PG_LOCK_KEY = 0x636F6E7461637468  # "contacth"
 
@@ -43,17 +46,23 @@ def head_revision() -> str:
     return head
 
 
+def version_table(dialect_name: str) -> str:
+    return PG_VERSION_TABLE if dialect_name == "postgresql" else VERSION_TABLE
+
+
 def current_revision(connection: Connection) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
-    return MigrationContext.configure(connection).get_current_revision()
+    opts = {"version_table": version_table(connection.dialect.name)}
+    return MigrationContext.configure(connection, opts=opts).get_current_revision()
 
 
 def stored_revisions(connection: Connection) -> list[str]:
     """The revisions in the version table, without Alembic (none when there is no table yet)."""
-    if not connection.dialect.has_table(connection, VERSION_TABLE):
+    table = version_table(connection.dialect.name)
+    if not connection.dialect.has_table(connection, table):
         return []
-    return [row[0] for row in connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))]
+    return [row[0] for row in connection.execute(text(f"SELECT version_num FROM {table}"))]
 
 
 def known_revisions() -> set[str]:
@@ -70,8 +79,13 @@ class NewerSchemaError(Exception):
         self.revision = revision
 
 
-def upgrade(engine: Engine) -> None:
-    """Migrate to head in one transaction; concurrent openers wait, then find nothing to do."""
+def upgrade(engine: Engine, schema: str | None = None) -> None:
+    """Migrate to head in one transaction; concurrent openers wait, then find nothing to do.
+
+    `schema` (PostgreSQL): the schema the connections' search_path names
+    (database.py); it is created if missing, and a database an older contacthub
+    made in `public` is moved into it first (pg_layout.adopt_public_layout).
+    """
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             # Two first opens at once would both create the tables; SQLite needs
@@ -79,6 +93,11 @@ def upgrade(engine: Engine) -> None:
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
         if stored_revisions(conn) == [HEAD_REVISION]:
             return  # the common case, decided without importing Alembic
+        if schema is not None and conn.dialect.name == "postgresql":
+            from contacthub.store.pg_layout import adopt_public_layout, ensure_schema
+
+            ensure_schema(conn, schema)
+            adopt_public_layout(conn, schema, known_revisions())
         current = current_revision(conn)
         if current == head_revision():
             return
@@ -88,4 +107,5 @@ def upgrade(engine: Engine) -> None:
 
         cfg = alembic_config()
         cfg.attributes["connection"] = conn
+        cfg.attributes["version_table"] = version_table(conn.dialect.name)
         command.upgrade(cfg, "head")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from contacthub.errors import ContactHubError, NotFoundError
 from contacthub.model import BUSINESS_CONTACT, Contact, Record
-from contacthub.store import history
+from contacthub.store import history, search
 from contacthub.store.history import HistoryEntry
 from contacthub.store.identity import IdentityStore
 from contacthub.store.schema import RecordCategory, RecordRow, RecordTypeRow, utcnow
@@ -69,20 +69,27 @@ class RecordStore:
         deleted: bool | None = False,
         type_name: str | None = None,
         category: str | None = None,
+        text: str | None = None,
     ) -> list[Record]:
-        """Records sorted by name. `deleted`: False = live ones, True = Deleted Items, None = all."""
+        """Records sorted by name. `deleted`: False = live ones, True = Deleted Items, None = all.
+
+        `type_name`: a built-in type takes in the types based on it (D1). `text`: only
+        records whose name, company, e-mail, phone or notes hold every word of it (U1).
+        """
         stmt = select(RecordRow)
         if deleted is True:
             stmt = stmt.where(RecordRow.deleted_at.is_not(None))
         elif deleted is False:
             stmt = stmt.where(RecordRow.deleted_at.is_(None))
         if type_name is not None:
-            stmt = stmt.where(RecordRow.type_id == self._types.row(type_name).id)
+            stmt = stmt.where(RecordRow.type_id.in_(self._types.ids_of_kind(type_name)))
         if category is not None:
             key = category.strip().casefold()
             stmt = stmt.where(
                 RecordRow.id.in_(select(RecordCategory.record_id).where(RecordCategory.category_key == key))
             )
+        if text is not None and text.strip():
+            stmt = stmt.where(RecordRow.id.in_(search.matching_ids(self._session, text)))
         stmt = stmt.order_by(func.lower(RecordRow.display_name), RecordRow.id)
         return self._records(stmt)
 
@@ -140,6 +147,7 @@ class RecordStore:
         self._session.add(row)
         self._session.flush()  # the row must exist before categories and history point at it
         self._set_categories(row.id, contact.categories)
+        search.write(self._session, row.id, contact)
         history.add_entry(
             self._session,
             record_id=row.id,
@@ -192,6 +200,7 @@ class RecordStore:
             new_contact = Contact.from_dict(new_data)
             row.display_name = new_contact.best_name()
             self._set_categories(row.id, new_contact.categories)
+            search.write(self._session, row.id, new_contact)
         history.add_entry(
             self._session,
             record_id=row.id,

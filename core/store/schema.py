@@ -232,3 +232,19 @@ class RecordFingerprintRow(Base):
 
     fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
     record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
+
+
+class RecordSearchRow(Base):
+    """Each record's searchable text (contacthub.store.search), for `contact list --search`.
+
+    A plain table on every backend; SQLite indexes `body` with an FTS5 trigram
+    table kept in step by triggers, PostgreSQL with a pg_trgm GIN index where
+    the extension is available (migration 0006). Neither is a model here.
+    """
+
+    __tablename__ = "record_search"
+
+    # An INTEGER key of its own: FTS5 needs a stable integer rowid to point at.
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), unique=True)
+    body: Mapped[str] = mapped_column(Text, default="")

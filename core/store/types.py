@@ -65,6 +65,15 @@ class TypeStore:
 
     # -- for the record store ---------------------------------------------
 
+    def ids_of_kind(self, name: str):
+        """A subquery: the type's id and, for a built-in, those of the types based on it (D1)."""
+        row = self.row(name)
+        if not row.builtin:
+            return select(RecordTypeRow.id).where(RecordTypeRow.id == row.id)
+        return select(RecordTypeRow.id).where(
+            (RecordTypeRow.id == row.id) | (~RecordTypeRow.builtin & (RecordTypeRow.based_on == row.based_on))
+        )
+
     def row(self, name: str) -> RecordTypeRow:
         row = self._row(name)
         if row is None:

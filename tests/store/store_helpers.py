@@ -39,8 +39,11 @@ def rich_contact() -> Contact:
     )
 
 
-def database_at(url: str, revision: str):
-    """A new database at an older schema `revision` (as an older contacthub left it); returns its engine."""
+def database_at(url: str, revision: str, version_table: str | None = None):
+    """A new database at an older schema `revision` (as an older contacthub left it); returns its engine.
+
+    `version_table="alembic_version"` on PostgreSQL: as contacthub did before issue 14.
+    """
     from pathlib import Path
 
     from alembic import command
@@ -54,5 +57,22 @@ def database_at(url: str, revision: str):
     with engine.begin() as conn:
         cfg = alembic_config()
         cfg.attributes["connection"] = conn
+        cfg.attributes["version_table"] = version_table
         command.upgrade(cfg, revision)
     return engine
+
+
+def old_record(conn, record_id: str, old: Contact) -> None:
+    """One business contact, written as an older contacthub left it (the database's only change, seq 1)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert, text
+
+    from contacthub.store.schema import RecordRow
+
+    conn.execute(text("UPDATE meta SET seq = 1"))
+    type_id = conn.execute(text("SELECT id FROM record_types WHERE name_key = 'business-contact'")).scalar_one()
+    now = datetime.now(UTC)
+    row = {"id": record_id, "type_id": type_id, "display_name": old.best_name(), "data": old.to_dict(),
+           "created_at": now, "updated_at": now, "version": 1, "seq": 1}  # fmt: skip
+    conn.execute(insert(RecordRow.__table__), [row])

@@ -13,15 +13,19 @@ from store_helpers import contact, database_at
 
 from contacthub.errors import DatabaseError
 from contacthub.store import open_database
-from contacthub.store.migrate import current_revision, head_revision
+from contacthub.store.migrate import current_revision, head_revision, version_table
+from contacthub.store.search import is_index_object
 from contacthub.store.schema import Base, HistoryRow, RecordRow, RecordTypeRow, SyncLinkRow
 
 
 def test_new_database_is_at_head_and_matches_the_models(db):
     with db.engine.connect() as conn:
-        assert current_revision(conn) == head_revision() == "0005"
+        assert current_revision(conn) == head_revision() == "0006"
         # the migrations and schema.py describe the same tables
-        diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+        # (the search index's FTS5 tables / trigram index are made by hand in 0006, not models)
+        opts = {"compare_type": True, "include_name": lambda name, _type, _parent: not is_index_object(name),
+                "version_table": version_table(conn.dialect.name)}  # fmt: skip
+        diffs = compare_metadata(MigrationContext.configure(conn, opts=opts), Base.metadata)
         assert diffs == []
 
 
@@ -130,7 +134,7 @@ def test_t3_database_at_0002_with_sync_state_is_upgraded_to_remember_labels(new_
 
 def test_a_database_from_a_newer_contacthub_is_refused_clearly(db):
     with db.engine.begin() as conn:
-        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+        conn.execute(text(f"UPDATE {version_table(conn.dialect.name)} SET version_num = '9999'"))
     url = db.engine.url
     db.dispose()
     with pytest.raises(DatabaseError, match=r"schema \(9999\) is newer than this contacthub"):
