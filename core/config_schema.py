@@ -83,7 +83,7 @@ SYNC: dict[str, Check] = {
     "interval": _positive,
     "max_delete_share": _share,
 }
-DATABASE: dict[str, Check] = {"url": _text, "password": _secret}
+DATABASE: dict[str, Check] = {"url": _text, "password": _secret, "schema": _text}  # schema: PostgreSQL only
 TOP_LEVEL = ("current_database", "databases", "sync", "targets")
 # Keys of every [targets.NAME] besides its connector's options (adopt_new: contacthub.sync.adopt).
 TARGET_KEYS = ("connector", "adopt_new")
