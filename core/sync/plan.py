@@ -218,24 +218,21 @@ class Planner:
         yield rest
 
     def _record_or_none(self, record_id: str) -> Record | None:
-        from contacthub.errors import NotFoundError
-
-        try:
-            record = self.tx.records.get(record_id)
-        except NotFoundError:
-            return None
         # A merged-away id finds the record it was merged into (I3); for sync that record is gone.
-        return record if record.id == record_id else None
+        record = self._found(record_id)
+        return record if record is not None and record.id == record_id else None
 
     def _merged_away(self, record_id: str) -> bool:
         """Was `record_id` merged into another record (`contact merge`, I3)? Its id then finds that one."""
-        return self._record_found_as(record_id) not in (None, record_id)
+        record = self._found(record_id)
+        return record is not None and record.id != record_id
 
-    def _record_found_as(self, record_id: str) -> str | None:
+    def _found(self, record_id: str) -> Record | None:
+        """The record `record_id` finds (a merged-away id finds the one it went into), or None."""
         from contacthub.errors import NotFoundError
 
         try:
-            return self.tx.records.get(record_id).id
+            return self.tx.records.get(record_id)
         except NotFoundError:
             return None
 
