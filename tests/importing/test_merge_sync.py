@@ -29,6 +29,21 @@ def _cards(folder) -> list[Contact]:
     return [c for path in sorted(folder.glob("*.vcf")) for c in read_vcards(path.read_bytes()).contacts]
 
 
+def _synced_then_merged(hub) -> tuple[str, str]:
+    """Two records of one person, each with its copy, then `merge A B`: their ids."""
+    a = hub.add(_person("a", emails=[Typed("andrea@fabrikam.example")]))
+    b = hub.add(_person("b", emails=[Typed("a.dunker@home.example")]))
+    hub.sync()
+    with hub.db.transaction() as tx:
+        merge_records(tx, a, b)
+    return a, b
+
+
+def _phone_sets_title(path) -> None:
+    """The phone gives the card in `path` the title "Chief buyer"."""
+    path.write_text(path.read_text(encoding="utf-8").replace("END:VCARD", "TITLE:Chief buyer\r\nEND:VCARD"), encoding="utf-8")
+
+
 def test_i3_s6_the_merged_record_syncs_as_one_copy_and_b_is_not_trashed_or_reimported(hub):
     a = hub.add(_person("a", emails=[Typed("andrea@fabrikam.example")], title="Buyer"))
     b = hub.add(_person("b", emails=[Typed("a.dunker@home.example")], phones=[Typed("+47 22 33 44 55", ["cell"])]))
@@ -50,14 +65,10 @@ def test_i3_s6_the_merged_record_syncs_as_one_copy_and_b_is_not_trashed_or_reimp
 
 
 def test_i3_an_edit_on_the_phone_to_a_copy_of_the_merged_record_reaches_it(hub):
-    a = hub.add(_person("a", emails=[Typed("andrea@fabrikam.example")]))
-    b = hub.add(_person("b", emails=[Typed("a.dunker@home.example")]))
-    hub.sync()
-    with hub.db.transaction() as tx:
-        merge_records(tx, a, b)
+    a, b = _synced_then_merged(hub)
     hub.sync()
     (path,) = hub.folder.glob("*.vcf")
-    path.write_text(path.read_text(encoding="utf-8").replace("END:VCARD", "TITLE:Chief buyer\r\nEND:VCARD"), encoding="utf-8")
+    _phone_sets_title(path)
     hub.sync()
     assert hub.record(b).id == a and hub.record(a).contact.title == "Chief buyer"
 
@@ -89,13 +100,9 @@ def test_i3_a_marked_copy_of_a_merged_away_record_is_removed_not_linked_to_the_s
 
 def test_i3_s4_an_edit_to_the_merged_away_copy_made_before_the_next_pass_is_kept_not_lost(hub):
     """`merge A B`, then the phone edits B's copy before any pass: the copy goes, the edit stays in A's history."""
-    a = hub.add(_person("a", emails=[Typed("andrea@fabrikam.example")]))
-    b = hub.add(_person("b", emails=[Typed("a.dunker@home.example")]))
-    hub.sync()
-    with hub.db.transaction() as tx:
-        merge_records(tx, a, b)
+    a, b = _synced_then_merged(hub)
     (b_path,) = [p for p in hub.folder.glob("*.vcf") if "a.dunker@home.example" in p.read_text(encoding="utf-8")]
-    b_path.write_text(b_path.read_text(encoding="utf-8").replace("END:VCARD", "TITLE:Chief buyer\r\nEND:VCARD"), encoding="utf-8")
+    _phone_sets_title(b_path)
     result = hub.sync()
     assert len(_cards(hub.folder)) == 1  # B's copy still goes: A's is the one copy
     assert [p for p in result.report.problems if "edited after the record was merged" in p]
