@@ -2,8 +2,8 @@
 
 For each card read (vCard or CSV), in this order:
 
-1. Its fingerprint (a hash of its content, UID left out: a card without UID gets a
-   new random one at every read) is known: an import already brought this very
+1. Its fingerprint (a hash of its content, UID left out: import reads a card
+   without UID with none, and gives it a new one only when it is added) is known: an import already brought this very
    card in, or a record holds exactly this content -> "unchanged". Fingerprints
    are remembered per record (record_fingerprints), so the same card is still
    "unchanged" after the record was edited since.
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -31,7 +30,6 @@ from contacthub.record_merge import merge_contacts
 from contacthub.store.identity import IdentityStore
 
 POLICIES = ("skip", "update", "add", "ask")
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 # ask(card, record, score) -> "skip" | "update" | "add"; None when nobody can be asked.
 Ask = Callable[[Contact, Record, Score], str]
@@ -64,17 +62,6 @@ def fingerprint(contact: Contact) -> str:
     data["extra"] = [e for e in data["extra"] if e["name"].upper() not in ("REV", "PRODID")]
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def uids_in(text: str) -> set[str]:
-    """The UUID-shaped strings in a file: a card's UUID that is not among them was made by the reader."""
-    return set(_UUID.findall(text))
-
-
-def has_own_uid(contact: Contact, file_uuids: set[str]) -> bool:
-    """False when the card had no UID: the reader left it empty or gave it a fresh uuid4."""
-    uid = contact.uid
-    return bool(uid) and not (_UUID.fullmatch(uid) and uid == uid.lower() and uid not in file_uuids)
 
 
 class Importer:

@@ -202,14 +202,11 @@ def test_i1_outlook_exporting_again_with_a_new_rev_is_unchanged_and_keeps_no_rev
 
 
 def test_i1_a_card_without_uid_is_told_from_one_with_a_uuid_uid():
-    from contacthub.importing import has_own_uid, uids_in
-    from contacthub.model import Contact
-    from contacthub.vcard import read_vcards
+    """Import reads with new_uids=False: a UID the file spells stays (any case), a missing one stays empty."""
+    from contacthub.vcard import VCardStream
 
     text = card("6B29FC40-CA47-1067-B31D-00DD010662DA", "Apple Card") + card("0d4f7a8e-1b2c-4d3e-8f90-a1b2c3d4e5f6", "Lower Case")
     text += "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:No Uid\r\nEND:VCARD\r\n"
-    apple, lower, none = read_vcards(text).contacts
-    found = uids_in(text)
-    assert has_own_uid(apple, found) and has_own_uid(lower, found)
-    assert not has_own_uid(none, found)  # the reader made one up
-    assert not has_own_uid(Contact(uid=""), found)
+    apple, lower, none = VCardStream([text.encode()], "<test>", new_uids=False)
+    assert (apple.uid, lower.uid) == ("6B29FC40-CA47-1067-B31D-00DD010662DA", "0d4f7a8e-1b2c-4d3e-8f90-a1b2c3d4e5f6")
+    assert none.uid == ""  # not made up: import matches it by its content
