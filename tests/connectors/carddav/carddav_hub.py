@@ -6,7 +6,7 @@ from pathlib import Path
 
 from carddav_phone import Phone, marker_of
 from carddav_servers import Server
-from conftest import open_connector
+from carddav_open import open_connector
 
 from contacthub.model import Contact, Name, Typed
 from contacthub.sync.target import Target

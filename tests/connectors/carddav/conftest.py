@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
+from carddav_open import open_connector
 from carddav_servers import Server, cyrus_missing, start_cyrus, start_radicale, start_xandikos
 
-from contacthub.connector import ConnectorContext
 from contacthub.connectors.carddav.connector import CardDavConnector
 
 
@@ -37,17 +37,6 @@ def cyrus() -> Server:
     server = start_cyrus()
     yield server
     server.stop()
-
-
-def open_connector(server: Server, location: str, cache_dir: Path, **options) -> CardDavConnector:
-    """A connector as the hub opens one: the password goes through the secret resolver."""
-    secrets = {"ref": server.password}
-    context = ConnectorContext(cache_dir=cache_dir, secret=lambda ref: secrets[ref["env"]])
-    opts = {"location": location, "timeout": 5, **options}
-    if server.username:
-        opts.setdefault("username", server.username)
-        opts.setdefault("password", {"env": "ref"})
-    return CardDavConnector.open(opts, context)
 
 
 @pytest.fixture(params=["radicale", "xandikos", "cyrus"])

@@ -8,7 +8,7 @@ import pytest
 from carddav_hub import CardDavHub, person
 from carddav_phone import Phone, marker_of
 from carddav_servers import start_radicale
-from conftest import open_connector
+from carddav_open import open_connector
 
 from contacthub.connector import AuthError, Marker, TargetError, TokenExpired, WriteRequest
 from contacthub.connectors.carddav import dav as dav_module
