@@ -21,15 +21,33 @@ from sqlalchemy import (
     String,
     Text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-# JSONB on PostgreSQL: compact, comparable (DISTINCT works), indexable later.
-JsonData = JSON().with_variant(JSONB(), "postgresql")
 # SQLite only autoincrements an INTEGER PRIMARY KEY, not a BIGINT one.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class JsonData(TypeDecorator[Any]):
+    """JSON; JSONB on PostgreSQL: compact, comparable (DISTINCT works), indexable later.
+
+    Not `JSON().with_variant(JSONB(), "postgresql")`: that needs JSONB when this module
+    loads, and importing the PostgreSQL dialect costs every `contact list` on SQLite
+    ~20-50 ms. The dialect picks its type when it first meets the column instead.
+    """
+
+    impl = JSON
+    cache_ok = True
+    hashable = False  # like JSON: a dict is not hashable
+    should_evaluate_none = True  # like JSON(): None is stored as JSON null, as it always was
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(JSON())
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -103,7 +121,7 @@ class RecordRow(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     type_id: Mapped[int] = mapped_column(ForeignKey("record_types.id"), index=True)
     display_name: Mapped[str] = mapped_column(Text, default="")
-    data: Mapped[dict[str, Any]] = mapped_column(JsonData)
+    data: Mapped[dict[str, Any]] = mapped_column(JsonData())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -144,7 +162,7 @@ class HistoryRow(Base):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     action: Mapped[str] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(Text)
-    data: Mapped[dict[str, Any] | None] = mapped_column(JsonData, nullable=True)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JsonData(), nullable=True)
     type_name: Mapped[str] = mapped_column(String(100))
     note: Mapped[str] = mapped_column(Text, default="")
 
@@ -167,7 +185,7 @@ class SyncTargetRow(Base):
     change_token: Mapped[str] = mapped_column(Text, default="")
     selection: Mapped[str] = mapped_column(Text, default="")
     last_pass_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    last_pass: Mapped[dict[str, Any] | None] = mapped_column(JsonData, nullable=True)
+    last_pass: Mapped[dict[str, Any] | None] = mapped_column(JsonData(), nullable=True)
 
 
 class SyncLinkRow(Base):
@@ -184,7 +202,7 @@ class SyncLinkRow(Base):
     remote_id: Mapped[str] = mapped_column(Text, default="")
     etag: Mapped[str] = mapped_column(Text, default="")
     remote_hash: Mapped[str] = mapped_column(Text, default="")
-    base: Mapped[dict[str, Any]] = mapped_column(JsonData)
+    base: Mapped[dict[str, Any]] = mapped_column(JsonData())
     synced_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -207,8 +225,8 @@ class SyncConflictRow(Base):
     record_id: Mapped[str] = mapped_column(String(36))  # kept after a purge, like a log
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     field: Mapped[str] = mapped_column(Text)
-    local: Mapped[Any] = mapped_column(JsonData, nullable=True)
-    remote: Mapped[Any] = mapped_column(JsonData, nullable=True)
+    local: Mapped[Any] = mapped_column(JsonData(), nullable=True)
+    remote: Mapped[Any] = mapped_column(JsonData(), nullable=True)
     winner: Mapped[str] = mapped_column(String(16))
 
 
