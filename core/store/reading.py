@@ -84,6 +84,10 @@ class Reader:
     def __init__(self, executor: Any) -> None:
         self._ex = executor
 
+    def execute(self, statement: Any) -> Any:
+        """Another read in the same transaction (e.g. `sync status` on the sync tables)."""
+        return self._ex.execute(statement)
+
     # -- record types (D1) ------------------------------------------------------
 
     def types(self) -> list[RecordType]:
