@@ -48,7 +48,9 @@ record_types = table(
     column("based_on", String),
     column("builtin", Boolean),
 )
-record_categories = table("record_categories", column("record_id", String), column("category_key", String))
+record_categories = table(
+    "record_categories", column("record_id", String), column("category_key", String), column("category", String)
+)
 record_aliases = table("record_aliases", column("alias_id", String), column("record_id", String))
 
 # A record row with its type's columns, as `to_record` reads it.
@@ -114,6 +116,17 @@ class Reader:
         if not row.builtin:
             return select(t.id).where(t.id == row.id)
         return select(t.id).where((t.id == row.id) | (~t.builtin & (t.based_on == row.based_on)))
+
+    def categories_in_use(self, kind: str) -> list[str]:
+        """The categories live records of type `kind` (with the types based on it) have, as written."""
+        r, categories = records.c, record_categories.c
+        stmt = (
+            select(record_categories.c.category)
+            .distinct()
+            .join_from(record_categories, records, categories.record_id == r.id)
+            .where(r.deleted_at.is_(None), r.type_id.in_(self.type_ids_of_kind(kind)))
+        )
+        return list(self._ex.execute(stmt).scalars())
 
     # -- records ----------------------------------------------------------------
 
