@@ -14,8 +14,6 @@ from contacthub.store.schema import RecordTypeRow
 MAX_NAME = 100
 
 
-
-
 def to_model(row: RecordTypeRow) -> RecordType:
     return RecordType(name=row.name, based_on=row.based_on, builtin=row.builtin)
 
