@@ -8,8 +8,11 @@ libraries would make us translate back from their own error objects.
 Connector options in [targets.NAME] are checked against the options each
 connector plugin declares (`ConnectorInfo.options`) when the target is used
 (`check_target_options`, from `parse_target`): that needs the plugins loaded,
-which a plain `contact list` should not pay for. Only option names are declared,
-so their values are left to the connector.
+which a plain `contact list` should not pay for. Connectors declare only option
+names (and help), so the values of the built-in connectors' options are checked
+by name here (`OPTION_CHECKS`): a timeout is seconds, `create` is true or false, a
+password is a secret reference, in every built-in connector that declares one. A
+third-party connector's option values are its own to check.
 """
 
 from __future__ import annotations
@@ -74,6 +77,42 @@ def _secret(value: Any) -> str | None:
         return None
     return 'must be a secret reference: {env = "VAR"}, {keyring = "SERVICE", username = "NAME"} or {file = "PATH"}'
 
+
+def _at_least(low: float, unit: str, above: bool = True) -> Check:
+    def check(value: Any) -> str | None:
+        fine = _is_number(value) and (value > low if above else value >= low) and value < math.inf
+        return None if fine else f"must be a number of {unit} {'above' if above else 'from'} {low:g}"
+
+    return check
+
+
+def _bool(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "must be true or false (no quotes)"
+
+
+def _bool_or_text(value: Any) -> str | None:
+    return None if isinstance(value, bool | str) else "must be true, false or a CA bundle file (in quotes)"
+
+
+def _text_or_number(value: Any) -> str | None:
+    return None if isinstance(value, str) or _is_number(value) else 'must be a text, e.g. "15.1"'
+
+
+# The values of the options the built-in connectors declare (connectors/*/plugin.py), by name.
+OPTION_CHECKS: dict[str, Check] = {
+    **dict.fromkeys(
+        ("location", "username", "addressbook", "auth", "notify_file", "tls_fingerprint", "server", "folder",
+         "mailbox", "client_id", "tenant", "authority", "graph_url"),
+        _text,
+    ),  # fmt: skip
+    **dict.fromkeys(("password", "token", "client_secret"), _secret),
+    **dict.fromkeys(("create", "bulk_seed"), _bool),
+    "verify_tls": _bool_or_text,
+    "timeout": _at_least(0, "seconds"),
+    "max_wait": _at_least(0, "seconds", above=False),  # 0: a busy server is not waited for
+    "max_reply_mb": _at_least(0, "MB"),
+    "version": _text_or_number,  # the Exchange build: 15.2 unquoted is a number in TOML
+}
 
 SYNC: dict[str, Check] = {
     "target": _text,
@@ -143,18 +182,26 @@ def _check_target(name: str, table: Mapping[str, Any], problem) -> None:
 
 
 def check_target_options(name: str, table: Mapping[str, Any], file: Path) -> None:
-    """Raise ConfigSchemaError for a [targets.NAME] key its connector does not declare."""
+    """Raise ConfigSchemaError for a [targets.NAME] key its connector does not declare, or (built-in
+    connectors) a declared option's value of the wrong type: one line each, naming the key."""
     from contacthub.plugins import load_plugins
 
     connector = str(table.get("connector", ""))
-    info = load_plugins().connectors.get(connector)
+    plugins = load_plugins()
+    info = plugins.connectors.get(connector)
     if info is None or not info.options:
         return  # an unknown connector is named when it is opened; no declared options: nothing to check
     problems: list[str] = []
+    where = f"[targets.{name}]"
     _unknown_keys(
-        table, (*TARGET_KEYS, *info.options), f"[targets.{name}]",
-        lambda where, text: problems.append(f"{file}: {where} {text}"), f"of connector {connector}",
+        table, (*TARGET_KEYS, *info.options), where,
+        lambda at, text: problems.append(f"{file}: {at} {text}"), f"of connector {connector}",
     )  # fmt: skip
+    if plugins.origins.get(connector) == "built-in":
+        checks = {key: OPTION_CHECKS[key] for key in info.options if key in OPTION_CHECKS}
+        for key, check in checks.items():
+            if key in table and (why := check(table[key])):
+                problems.append(f"{file}: {where} {key} = {table[key]!r}: {why}")
     if problems:
         raise ConfigSchemaError(problems)
 

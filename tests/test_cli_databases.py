@@ -59,3 +59,17 @@ def test_u3_password_env_is_a_reference_never_the_value(run, home, pg_url, monke
     run("db", "create", "team", "--url", pg_url, "--password-env", "TEAM_PW")
     text = (home / "config.toml").read_text()
     assert 'env = "TEAM_PW"' in text and "from-env" not in text
+
+
+@pytest.mark.postgres
+def test_d2_db_list_shows_each_postgresql_databases_schema(run, home, pg_url):
+    """Issue 14: a team database's tables live in a PostgreSQL schema of its own; `db list` says which."""
+    run("db", "create", "team", "--url", pg_url)  # the test server's URL names its schema: ?options=-csearch_path%3DNAME
+    with open(home / "config.toml", "a") as config:  # a second one, by hand, with its own schema setting
+        config.write('\n[databases.sales]\nurl = "postgresql+psycopg://127.0.0.1/sales"\nschema = "sales_team"\n')
+    listed = {d["name"]: d for d in run.json("db", "list")}
+    expected = pg_url.rsplit("search_path%3D", 1)[1]
+    assert (listed["default"]["schema"], listed["team"]["schema"], listed["sales"]["schema"]) == (None, expected, "sales_team")
+    header, *rows = run("db", "list").stdout.splitlines()  # piped: tab-separated
+    assert header.split("\t")[-1] == "Schema"
+    assert {row.split("\t")[1]: row.split("\t")[-1] for row in rows} == {"default": "", "team": expected, "sales": "sales_team"}

@@ -75,3 +75,60 @@ def test_u2_a_valid_config_with_every_sync_key_and_target_options_is_accepted(ru
                         'conflict = "newest-wins"\ninterval = 2.5\nmax_delete_share = 0.25')
     (home / "config.toml").write_text(text)
     assert "team" in run("db", "list").stdout
+
+
+DAV = '[sync]\ntarget = "dav"\n[targets.dav]\nconnector = "carddav"\nlocation = "https://dav.example.com/"\n'
+EWS = '[sync]\ntarget = "ex"\n[targets.ex]\nconnector = "ews"\nlocation = "ann@example.com/Contacts"\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (GOOD_SYNC + 'create = "yes"\n', "[targets.phone] create = 'yes': must be true or false (no quotes)"),
+        (GOOD_SYNC.replace('location = "~/Phone"', "location = 7"), "[targets.phone] location = 7: must be a text"),
+        (DAV + 'timeout = "30"\n', "[targets.dav] timeout = '30': must be a number of seconds above 0"),
+        (DAV + "timeout = 0\n", "[targets.dav] timeout = 0: must be a number of seconds above 0"),
+        (DAV + "max_reply_mb = -1\n", "[targets.dav] max_reply_mb = -1: must be a number of MB above 0"),
+        (DAV + "password = 12345\n", "[targets.dav] password = 12345: must be a secret reference"),
+        (DAV + 'bulk_seed = "true"\n', "[targets.dav] bulk_seed = 'true': must be true or false (no quotes)"),
+        (DAV + "verify_tls = 1\n", "[targets.dav] verify_tls = 1: must be true, false or a CA bundle file"),
+        (DAV + "username = [\"ann\"]\n", "[targets.dav] username = ['ann']: must be a text"),
+        (EWS + "max_wait = -1\n", "[targets.ex] max_wait = -1: must be a number of seconds from 0"),
+        (EWS + "version = true\n", "[targets.ex] version = True: must be a text"),
+    ],
+)
+def test_u2_a_built_in_connectors_option_of_the_wrong_type_is_one_line_naming_the_key(run, home, text, expected):
+    """Issue 14: declared connector options are type-checked with the config, not deep inside the connector."""
+    path = write_config(home, text)
+    result = run("sync", "run", ok=False)
+    assert result.exit_code == 2
+    assert result.stderr.strip().startswith(f"Error: {path}: {expected}"), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_u2_options_of_the_right_types_pass_the_check(home):
+    from contacthub.config_schema import check_target_options
+
+    ok = {
+        "connector": "carddav", "location": "https://dav.example.com/", "username": "ann",
+        "password": {"env": "X"}, "verify_tls": "/etc/ssl/ca.pem", "timeout": 2.5, "max_reply_mb": 8,
+        "bulk_seed": False, "notify_file": "/tmp/n", "tls_fingerprint": "ab:cd", "auth": "basic", "addressbook": "B",
+    }  # fmt: skip
+    check_target_options("dav", ok, home / "config.toml")
+    check_target_options("ex", {"connector": "ews", "location": "a@b/C", "max_wait": 0, "version": 15.2}, home / "c")
+
+
+def test_u2_every_option_a_built_in_connector_declares_has_a_type_check():
+    """A new option of a built-in connector must get its line in OPTION_CHECKS (config_schema.py)."""
+    from contacthub.config_schema import OPTION_CHECKS
+    from contacthub.plugins import load_plugins
+
+    plugins = load_plugins()
+    missing = {
+        f"{name}.{key}"
+        for name, info in plugins.connectors.items()
+        if plugins.origins[name] == "built-in"
+        for key in info.options
+        if key not in OPTION_CHECKS
+    }
+    assert missing == set()

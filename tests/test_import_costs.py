@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import click
+import pytest
 
 from contacthub.cli.main import COMMANDS, cli
 from contacthub.store import open_database
@@ -78,3 +79,47 @@ def test_loading_pauses_the_collector_and_freezes_only_what_it_loaded():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "ok", result.stderr
+
+
+# What a read-only everyday command must not load (issue 14: `contact list`, `contact show`
+# and `sync status` answer in under 0.3 s): the ORM (they read with SQLAlchemy Core), the
+# PostgreSQL dialect on SQLite, Alembic at head, the engine, connectors and their libraries,
+# vCard, phone parsing, and rich when the output is piped.
+NOT_ON_THE_READ_PATH = (
+    "sqlalchemy.orm",
+    "sqlalchemy.dialects.postgresql",
+    "alembic",
+    "contacthub.store.schema",
+    "contacthub.sync.plan",
+    "contacthub.sync.engine",
+    "contacthub.sync.apply",
+    "contacthub.sync.state",
+    "contacthub.plugins",
+    "contacthub.connectors",
+    "contacthub.vcard",
+    "pluggy",
+    "vobject",
+    "phonenumbers",
+    "caldav",
+    "requests",
+    "rich",
+)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize("command", ["contact list", "contact show", "sync status"])
+def test_u1_everyday_read_commands_import_no_orm_engine_or_connector(run, request, tmp_path, command, backend):
+    unwanted = NOT_ON_THE_READ_PATH
+    if backend == "postgresql":  # a team database: its dialect is needed, the rest is not
+        run("db", "create", "team", "--url", request.getfixturevalue("pg_url"), "--use")
+        unwanted = tuple(m for m in unwanted if m != "sqlalchemy.dialects.postgresql")
+    run("contact", "add", "--name", "Ann Dunker", "--phone", "+47 22 33 44 55", "--category", "Customers")
+    (tmp_path / "phone").mkdir()
+    run("sync", "start", f"vcf:{tmp_path / 'phone'}")
+    args = command.split() + ([run.json("contact", "list")[0]["id"][:8]] if command == "contact show" else [])
+    code = (
+        "import sys\nfrom contacthub.cli.main import main\n"
+        f"sys.argv = ['contacthub', *{args!r}]\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code"
+    )
+    assert _modules_after(code, unwanted) == []

@@ -149,10 +149,10 @@ def add(hub, type_name: str, dry_run: bool, photo: str | None, **values: Any) ->
 @click.pass_obj
 def list_(hub, deleted: bool, type_name: str | None, category: str | None, text: str | None, as_json: bool) -> None:
     """List records, in name order."""
-    with hub.database().transaction(readonly=True) as tx:
+    with hub.database().reading() as read:  # SQLAlchemy Core: a read-only command loads no ORM
         if type_name:
-            tx.types.get(type_name)  # an unknown type is an error, not an empty list
-        records = tx.records.list(deleted=deleted, type_name=type_name, category=category, text=text)
+            read.type(type_name)  # an unknown type is an error, not an empty list
+        records = read.records(deleted=deleted, type_name=type_name, category=category, text=text)
     records.sort(key=lambda r: r.contact.best_name().casefold())
     if as_json:
         print_json([_record_json(r) for r in records])
@@ -179,8 +179,8 @@ def list_(hub, deleted: bool, type_name: str | None, category: str | None, text:
 @click.pass_obj
 def show(hub, record_id: str, as_json: bool) -> None:
     """Show one record (ID or a unique prefix of it)."""
-    with hub.database().transaction(readonly=True) as tx:
-        record = tx.records.get(record_id)
+    with hub.database().reading() as read:
+        record = read.record(record_id)
     if as_json:
         print_json(_record_json(record))
         return

@@ -78,14 +78,22 @@ def _display(url: str) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 def list_(hub, as_json: bool) -> None:
-    """List the databases; the current one is marked."""
+    """List the databases; the current one is marked. A PostgreSQL database shows the schema its tables live in."""
+    from contacthub.store.pg_layout import effective_schema
+
     config = hub.config
     entries = sorted(config.databases.values(), key=lambda e: e.name)
+    schemas = {e.name: effective_schema(e.url, e.schema) for e in entries}
     if as_json:
-        print_json([{"name": e.name, "url": _display(e.url), "current": e.name == config.current_database} for e in entries])
+        print_json(
+            [
+                {"name": e.name, "url": _display(e.url), "schema": schemas[e.name], "current": e.name == config.current_database}
+                for e in entries
+            ]
+        )
         return
-    rows = [["*" if e.name == config.current_database else "", e.name, _display(e.url)] for e in entries]
-    table(None, ["", "Database", "URL"], rows)
+    rows = [["*" if e.name == config.current_database else "", e.name, _display(e.url), schemas[e.name] or ""] for e in entries]
+    table(None, ["", "Database", "URL", "Schema"], rows)
 
 
 @db.command("use", epilog=EXIT_CODES_HELP)

@@ -130,9 +130,11 @@ def _run(hub, options, with_sync: bool, interval: float | None, renew: bool, dry
         # Radicale dying (port taken later, crash) ends the command instead of failing every pass.
         threading.Thread(target=lambda: (radicale.process.wait(), stop.set()), daemon=True).start()
         if settings is not None:
+            from contacthub.cli.sync_cmd import FilterWarnings
             from contacthub.sync.watch import watch
 
-            watch(hub, settings, interval or settings.interval, _passes(hub, settings, adopting), stop)
+            passes = FilterWarnings().passes(hub, settings, _passes(hub, settings, adopting))
+            watch(hub, settings, interval or settings.interval, passes, stop)
         else:
             stop.wait()
     finally:

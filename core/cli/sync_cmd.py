@@ -60,6 +60,33 @@ def _settings(hub):
     return settings
 
 
+class FilterWarnings:
+    """T3: a [sync] filter no business contact has is said at every `sync run`, and in
+    `sync watch` / `serve --sync` once while it stays so, not at every pass (it is said
+    again if it matched in between and then stopped matching)."""
+
+    def __init__(self) -> None:
+        self._said: set[str] = set()
+
+    def check(self, hub, settings) -> None:
+        from contacthub.sync.filter_check import unmatched_filter_warnings
+
+        unmatched = unmatched_filter_warnings(hub.database(), settings.filters)
+        for wanted, problem in unmatched.items():
+            if wanted not in self._said:
+                warn(problem)
+        self._said = set(unmatched)
+
+    def passes(self, hub, settings, run_pass):
+        """`run_pass` (a watch loop's pass) with this check before each pass."""
+
+        def checked(**kw):
+            self.check(hub, settings)
+            return run_pass(**kw)
+
+        return checked
+
+
 class _Progress:
     """A rich progress bar on a terminal; nothing when output is piped."""
 
@@ -229,7 +256,9 @@ def run(hub, dry_run: bool, force: bool, wait: bool, verbose: bool) -> None:
     with --verbose) and kept for `contacthub sync status`; the next pass
     retries them.
     """
-    exit_with(one_pass(hub, _settings(hub), dry_run=dry_run, force=force, wait=wait, verbose=verbose))
+    settings = _settings(hub)
+    FilterWarnings().check(hub, settings)  # a filter edited into the config by hand is checked too
+    exit_with(one_pass(hub, settings, dry_run=dry_run, force=force, wait=wait, verbose=verbose))
 
 
 def _interval(ctx, param, value):
@@ -267,7 +296,7 @@ def watch_command(hub, interval: float | None, verbose: bool) -> None:
 
     settings = _settings(hub)
     run_pass = lambda **kw: one_pass(hub, settings, quiet=True, verbose=verbose, **kw)  # noqa: E731
-    watch(hub, settings, interval or settings.interval, run_pass)
+    watch(hub, settings, interval or settings.interval, FilterWarnings().passes(hub, settings, run_pass))
 
 
 SHOWN_FAILURES = 5  # failed writes `sync status` lists without --verbose
@@ -346,6 +375,7 @@ def change(hub, target: str, create: bool, dry_run: bool, verbose: bool) -> None
     removed = _remove_copies(hub, old, dry_run, verbose)
     if not dry_run:
         save_sync_settings(hub.config, new)
+    FilterWarnings().check(hub, new)  # the filter goes along to the new target
     if checked is None:
         return
     result = one_pass(hub, new, dry_run=dry_run, verbose=verbose)

@@ -6,18 +6,23 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, String, column, create_engine, event, select, table
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from contacthub.errors import DatabaseError
-from contacthub.store.records import RecordStore
-from contacthub.store.schema import Meta
-from contacthub.store.seq import lock_writers
-from contacthub.store.types import TypeStore
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from contacthub.store.reading import Reader
+
+# The ORM (sessions, the models, the record and type stores) is imported by `transaction()`
+# only: the read-only commands (`contact list`, `show`, `sync status`) read through
+# `reading()` with SQLAlchemy Core and never load it (tests/test_import_costs.py).
+_META = table("meta", column("id"), column("db_id", String))  # schema.Meta, named lightly
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
@@ -32,11 +37,16 @@ class Tx:
     """
 
     def __init__(self, session: Session) -> None:
+        from contacthub.store.records import RecordStore
+        from contacthub.store.types import TypeStore
+
         self.session = session
         self.types = TypeStore(session)
         self.records = RecordStore(session, self.types)
 
     def lock(self) -> None:
+        from contacthub.store.seq import lock_writers
+
         lock_writers(self.session)
 
 
@@ -64,6 +74,8 @@ class Database:
         writers queue (busy_timeout) instead of failing half-way through;
         `readonly=True` skips that, for reads that should not wait behind a writer.
         """
+        from sqlalchemy.orm import Session
+
         bind = self._engine.execution_options(contacthub_readonly=True) if readonly else self._engine
         with Session(bind, expire_on_commit=False) as session:
             try:
@@ -71,6 +83,21 @@ class Database:
                     yield Tx(session)
             except SQLAlchemyError as exc:
                 raise DatabaseError(f"database {self.url_display}: {_first_line(exc)}") from exc
+
+    @contextmanager
+    def reading(self) -> Iterator[Reader]:
+        """One read-only transaction through SQLAlchemy Core (reading.py), without the ORM.
+
+        For commands that only read: like `transaction(readonly=True)`, it never waits
+        behind a writer on SQLite; its `Reader` reads the same records and types.
+        """
+        from contacthub.store.reading import Reader
+
+        try:
+            with self._engine.execution_options(contacthub_readonly=True).connect() as conn, conn.begin():
+                yield Reader(conn)
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"database {self.url_display}: {_first_line(exc)}") from exc
 
     def dispose(self) -> None:
         self._engine.dispose()
@@ -113,7 +140,7 @@ def open_database(url: str | URL, schema: str | None = None) -> Database:
             _create_pg_database(parsed)
             migrate.upgrade(engine, pg_schema)
         with engine.connect() as conn:
-            db_id = conn.execute(select(Meta.db_id).where(Meta.id == 1)).scalar_one()
+            db_id = conn.execute(select(_META.c.db_id).where(_META.c.id == 1)).scalar_one()
     except migrate.NewerSchemaError as exc:
         engine.dispose()
         raise DatabaseError(

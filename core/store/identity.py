@@ -14,15 +14,7 @@ class IdentityStore:
 
     # -- aliases (I3) ---------------------------------------------------------
 
-    def resolve(self, key: str) -> str | None:
-        """The record an exact merged-away id now stands for."""
-        row = self._session.get(RecordAliasRow, key)
-        return None if row is None else row.record_id
-
-    def resolve_prefix(self, prefix: str, limit: int = 4) -> list[str]:
-        """Records whose merged-away ids start with `prefix` (as short ids are typed)."""
-        stmt = select(RecordAliasRow.record_id).where(RecordAliasRow.alias_id.startswith(prefix)).limit(limit)
-        return sorted(set(self._session.scalars(stmt)))
+    # Finding a record by a merged-away id (I3) is reading.Reader.find_id: one lookup for every reader.
 
     def redirect(self, old_id: str, new_id: str) -> None:
         """`old_id` was merged into `new_id`: it, and every id that already pointed at it, now point there."""

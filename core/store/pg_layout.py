@@ -18,13 +18,27 @@ from sqlalchemy import Connection, text
 
 from contacthub.errors import DatabaseError
 from contacthub.store.migrate import PG_VERSION_TABLE
-from contacthub.store.schema import Base
 
 DEFAULT_SCHEMA = "contacthub"
 LEGACY_SCHEMA = "public"
 LEGACY_VERSION_TABLE = "alembic_version"
 # An unquoted PostgreSQL identifier, lower case: no quoting surprises in search_path.
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def effective_schema(url: str, schema: str | None) -> str | None:
+    """The schema a database's tables live in: its `schema` setting, else the URL's search_path,
+    else `contacthub`; None for a backend without schemas (SQLite). No check, no connection."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # an unparsable URL is named when it is opened
+        return None
+    if parsed.get_backend_name() != "postgresql":
+        return None
+    options = parsed.query.get("options")
+    return schema or schema_from_url_options(options if isinstance(options, str) else None) or DEFAULT_SCHEMA
 
 
 def checked_schema(name: str, where: str) -> str:
@@ -59,6 +73,8 @@ def adopt_public_layout(conn: Connection, schema: str, known_revisions: set[str]
     for source in dict.fromkeys([schema, LEGACY_SCHEMA]):  # the schema itself first
         if _made_by_earlier_version(conn, source, known_revisions):
             if source != schema:
+                from contacthub.store.schema import Base  # the models: only here, not on every open
+
                 for table in Base.metadata.tables:
                     if _has(conn, source, table):
                         conn.exec_driver_sql(f'ALTER TABLE "{source}"."{table}" SET SCHEMA "{schema}"')

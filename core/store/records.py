@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -14,15 +13,12 @@ from contacthub.errors import ContactHubError, NotFoundError
 from contacthub.model import BUSINESS_CONTACT, Contact, Record
 from contacthub.store import history, search
 from contacthub.store.history import HistoryEntry
-from contacthub.store.identity import IdentityStore
+from contacthub.store.reading import Reader
 from contacthub.store.schema import RecordCategory, RecordRow, RecordTypeRow, utcnow
 from contacthub.store.seq import current_seq, next_seq
 from contacthub.store.types import TypeStore, to_model
 
-PREFIX_MIN = 4
 DELETE_REASONS = ("user", "target")
-READ_CHUNK = 500  # records decoded at a time when many are read
-_ID_CHARS = re.compile(r"[0-9a-f-]+")
 
 
 def new_id() -> str:
@@ -59,10 +55,10 @@ class RecordStore:
     # -- reading ------------------------------------------------------------
 
     def get(self, id_or_prefix: str, include_deleted: bool = True) -> Record:
-        row = self._find(id_or_prefix)
-        if row.deleted_at is not None and not include_deleted:
-            raise NotFoundError(f"record {row.id} is in Deleted Items")
-        return to_record(row)
+        record = Reader(self._session).record(id_or_prefix)
+        if record.is_deleted and not include_deleted:
+            raise NotFoundError(f"record {record.id} is in Deleted Items")
+        return record
 
     def list(
         self,
@@ -76,22 +72,7 @@ class RecordStore:
         `type_name`: a built-in type takes in the types based on it (D1). `text`: only
         records whose name, company, e-mail, phone or notes hold every word of it (U1).
         """
-        stmt = select(RecordRow)
-        if deleted is True:
-            stmt = stmt.where(RecordRow.deleted_at.is_not(None))
-        elif deleted is False:
-            stmt = stmt.where(RecordRow.deleted_at.is_(None))
-        if type_name is not None:
-            stmt = stmt.where(RecordRow.type_id.in_(self._types.ids_of_kind(type_name)))
-        if category is not None:
-            key = category.strip().casefold()
-            stmt = stmt.where(
-                RecordRow.id.in_(select(RecordCategory.record_id).where(RecordCategory.category_key == key))
-            )
-        if text is not None and text.strip():
-            stmt = stmt.where(RecordRow.id.in_(search.matching_ids(self._session, text)))
-        stmt = stmt.order_by(func.lower(RecordRow.display_name), RecordRow.id)
-        return self._records(stmt)
+        return Reader(self._session).records(deleted=deleted, type_name=type_name, category=category, text=text)
 
     def ids(self) -> list[str]:
         """Every record's id, Deleted Items too, sorted by name: to read many records a chunk at a time."""
@@ -114,13 +95,7 @@ class RecordStore:
         watermark: a change committed in between then shows up next time
         instead of being skipped.
         """
-        stmt = select(RecordRow).where(RecordRow.seq > seq).order_by(RecordRow.seq, RecordRow.id)
-        return self._records(stmt)
-
-    def _records(self, stmt) -> list[Record]:
-        # In chunks: all rows, their ORM objects and decoded JSON at once cost more than the records
-        # themselves (a first pass of 5,000 peaked 25 MB higher).
-        return [to_record(r) for r in self._session.scalars(stmt.execution_options(yield_per=READ_CHUNK))]
+        return Reader(self._session).changed_since(seq)
 
     def max_seq(self) -> int:
         """The newest change number handed out (0 for a new database)."""
@@ -279,36 +254,10 @@ class RecordStore:
     # -- helpers --------------------------------------------------------------
 
     def _find(self, id_or_prefix: str) -> RecordRow:
-        key = id_or_prefix.strip().lower()
-        row = self._session.get(RecordRow, key)
-        if row is not None:
+        row = self._session.get(RecordRow, id_or_prefix.strip().lower())
+        if row is not None:  # the common case: an exact id, maybe already in the session
             return row
-        merged = IdentityStore(self._session).resolve(key)
-        if merged is not None:  # I3: a merged-away id finds the record it was merged into
-            return self._find(merged)
-        if len(key) < PREFIX_MIN:
-            raise NotFoundError(
-                f"record id {id_or_prefix!r} is too short: give at least {PREFIX_MIN} characters"
-            )
-        if not _ID_CHARS.fullmatch(key):
-            raise NotFoundError(f"no record with id {id_or_prefix!r}")
-        rows = self._session.scalars(
-            select(RecordRow).where(RecordRow.id.startswith(key)).order_by(RecordRow.id).limit(4)
-        ).all()
-        if not rows:
-            rows = self._merged_into(key)
-        if not rows:
-            raise NotFoundError(f"no record with id {id_or_prefix!r}")
-        if len(rows) > 1:
-            shown = ", ".join(f"{r.id[:12]} ({r.display_name or 'no name'})" for r in rows[:3])
-            more = ", ..." if len(rows) > 3 else ""
-            raise NotFoundError(f"record id {id_or_prefix!r} is ambiguous: matches {shown}{more}; give more characters")
-        return rows[0]
-
-    def _merged_into(self, prefix: str) -> list[RecordRow]:
-        """The records that merged-away ids starting with `prefix` now stand for (I3)."""
-        ids = IdentityStore(self._session).resolve_prefix(prefix)
-        return [row for row in (self._session.get(RecordRow, i) for i in ids) if row is not None]
+        return self._session.get_one(RecordRow, Reader(self._session).find_id(id_or_prefix))
 
     def _lock(self, record_id: str) -> tuple[int, RecordRow]:
         """Take the next seq, then re-read the row under a lock.

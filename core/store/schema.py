@@ -6,14 +6,12 @@ models must describe the same tables. ``tests/store`` checks that they agree.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -21,44 +19,10 @@ from sqlalchemy import (
     String,
     Text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
 
-# JSONB on PostgreSQL: compact, comparable (DISTINCT works), indexable later.
-JsonData = JSON().with_variant(JSONB(), "postgresql")
-# SQLite only autoincrements an INTEGER PRIMARY KEY, not a BIGINT one.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timestamp that always comes back timezone-aware in UTC.
-
-    SQLite keeps no zone, so values are stored as naive UTC and tagged on the
-    way out; PostgreSQL's timestamptz comes back in the session zone and is
-    converted.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r}: the store keeps UTC, pass an aware datetime")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+# The column types live where the ORM-free read path (reading.py) can use them too.
+from contacthub.store.coltypes import BigId, JsonData, UTCDateTime, utcnow  # noqa: F401 (utcnow: re-exported)
 
 
 class Base(DeclarativeBase):
@@ -103,7 +67,7 @@ class RecordRow(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     type_id: Mapped[int] = mapped_column(ForeignKey("record_types.id"), index=True)
     display_name: Mapped[str] = mapped_column(Text, default="")
-    data: Mapped[dict[str, Any]] = mapped_column(JsonData)
+    data: Mapped[dict[str, Any]] = mapped_column(JsonData())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -144,7 +108,7 @@ class HistoryRow(Base):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     action: Mapped[str] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(Text)
-    data: Mapped[dict[str, Any] | None] = mapped_column(JsonData, nullable=True)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JsonData(), nullable=True)
     type_name: Mapped[str] = mapped_column(String(100))
     note: Mapped[str] = mapped_column(Text, default="")
 
@@ -167,7 +131,7 @@ class SyncTargetRow(Base):
     change_token: Mapped[str] = mapped_column(Text, default="")
     selection: Mapped[str] = mapped_column(Text, default="")
     last_pass_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    last_pass: Mapped[dict[str, Any] | None] = mapped_column(JsonData, nullable=True)
+    last_pass: Mapped[dict[str, Any] | None] = mapped_column(JsonData(), nullable=True)
 
 
 class SyncLinkRow(Base):
@@ -184,7 +148,7 @@ class SyncLinkRow(Base):
     remote_id: Mapped[str] = mapped_column(Text, default="")
     etag: Mapped[str] = mapped_column(Text, default="")
     remote_hash: Mapped[str] = mapped_column(Text, default="")
-    base: Mapped[dict[str, Any]] = mapped_column(JsonData)
+    base: Mapped[dict[str, Any]] = mapped_column(JsonData())
     synced_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -207,8 +171,8 @@ class SyncConflictRow(Base):
     record_id: Mapped[str] = mapped_column(String(36))  # kept after a purge, like a log
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     field: Mapped[str] = mapped_column(Text)
-    local: Mapped[Any] = mapped_column(JsonData, nullable=True)
-    remote: Mapped[Any] = mapped_column(JsonData, nullable=True)
+    local: Mapped[Any] = mapped_column(JsonData(), nullable=True)
+    remote: Mapped[Any] = mapped_column(JsonData(), nullable=True)
     winner: Mapped[str] = mapped_column(String(16))
 
 

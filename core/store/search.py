@@ -15,15 +15,15 @@ import unicodedata
 from typing import Any
 
 from sqlalchemy import ColumnElement, column, delete, func, insert, select, table
-from sqlalchemy.orm import Session
 
 from contacthub.model import Contact
-from contacthub.store.schema import RecordSearchRow
 
 # Made by migration 0006, beside `record_search`; not SQLAlchemy models.
 FTS_TABLE = "record_search_fts"  # SQLite: FTS5, external content = record_search
 TRGM_INDEX = "record_search_trgm"  # PostgreSQL: GIN (body gin_trgm_ops), if pg_trgm is available
 _fts = table(FTS_TABLE, column("rowid"), column("body"))
+# The model is schema.RecordSearchRow; named lightly here so reading (reading.py) needs no ORM.
+_search = table("record_search", column("id"), column("record_id"), column("body"))
 _PHONE_QUERY = re.compile(r"[+\d][\d\s()./-]*")
 _MIN_PHONE_DIGITS = 3
 
@@ -52,13 +52,13 @@ def body_of(contact: Contact | dict[str, Any]) -> str:
     return "\n".join(fold(p) for p in parts if p and p.strip())
 
 
-def write(session: Session, record_id: str, contact: Contact | dict[str, Any]) -> None:
+def write(session: Any, record_id: str, contact: Contact | dict[str, Any]) -> None:
     """Set the record's searchable text (called wherever records.py writes a record's content)."""
-    session.execute(delete(RecordSearchRow).where(RecordSearchRow.record_id == record_id))
-    session.execute(insert(RecordSearchRow).values(record_id=record_id, body=body_of(contact)))
+    session.execute(delete(_search).where(_search.c.record_id == record_id))
+    session.execute(insert(_search).values(record_id=record_id, body=body_of(contact)))
 
 
-def matching_ids(session: Session, query: str):
+def matching_ids(executor: Any, query: str):
     """A subquery of the ids of records whose text holds every word of `query`.
 
     A phone number written in parts ("22 33 44", "+47 (22) 33") is one word: its digits.
@@ -67,8 +67,10 @@ def matching_ids(session: Session, query: str):
     digits = _digits(query)
     if len(words) > 1 and len(digits) >= _MIN_PHONE_DIGITS and _PHONE_QUERY.fullmatch(query.strip()):
         words = [digits]
-    if session.get_bind().dialect.name != "sqlite":
-        return select(RecordSearchRow.record_id).where(*(_like(RecordSearchRow.body, w) for w in words))
+    # A Session or a Connection (reading.py): each knows its dialect its own way.
+    dialect = executor.get_bind().dialect if hasattr(executor, "get_bind") else executor.dialect
+    if dialect.name != "sqlite":
+        return select(_search.c.record_id).where(*(_like(_search.c.body, w) for w in words))
     # FTS5 trigram: a quoted phrase matches as a substring, from the index, if it has
     # 3 characters or more; one MATCH expression holds them all. Shorter words: instr().
     long = [w for w in words if len(w) >= 3]
@@ -77,7 +79,7 @@ def matching_ids(session: Session, query: str):
         expression = " AND ".join('"' + w.replace('"', '""') + '"' for w in long)
         conditions.append(_fts.c.body.op("MATCH")(expression))
     hits = select(_fts.c.rowid).where(*conditions)
-    return select(RecordSearchRow.record_id).where(RecordSearchRow.id.in_(hits))
+    return select(_search.c.record_id).where(_search.c.id.in_(hits))
 
 
 def _like(body, word: str) -> ColumnElement[bool]:

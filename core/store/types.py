@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import case, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from contacthub.errors import ContactHubError, NotFoundError
+from contacthub.errors import ContactHubError
 from contacthub.model import BASE_KINDS, RecordType
+from contacthub.store.reading import Reader, type_key
 from contacthub.store.schema import RecordTypeRow
 
 MAX_NAME = 100
-
-
-def type_key(name: str) -> str:
-    return name.strip().casefold()
 
 
 def to_model(row: RecordTypeRow) -> RecordType:
@@ -27,12 +24,7 @@ class TypeStore:
 
     def list(self) -> list[RecordType]:
         """Built-ins first (business contact, account), then custom types by name."""
-        rows = self._session.scalars(
-            select(RecordTypeRow).order_by(
-                case((RecordTypeRow.builtin, RecordTypeRow.id), else_=2**31 - 1), RecordTypeRow.name_key
-            )
-        )
-        return [to_model(r) for r in rows]
+        return Reader(self._session).types()
 
     def add(self, name: str, based_on: str) -> RecordType:
         name = name.strip()
@@ -61,24 +53,18 @@ class TypeStore:
         return to_model(row)
 
     def get(self, name: str) -> RecordType:
-        return to_model(self.row(name))
+        return Reader(self._session).type(name)
 
     # -- for the record store ---------------------------------------------
 
     def ids_of_kind(self, name: str):
         """A subquery: the type's id and, for a built-in, those of the types based on it (D1)."""
-        row = self.row(name)
-        if not row.builtin:
-            return select(RecordTypeRow.id).where(RecordTypeRow.id == row.id)
-        return select(RecordTypeRow.id).where(
-            (RecordTypeRow.id == row.id) | (~RecordTypeRow.builtin & (RecordTypeRow.based_on == row.based_on))
-        )
+        return Reader(self._session).type_ids_of_kind(name)
 
     def row(self, name: str) -> RecordTypeRow:
         row = self._row(name)
         if row is None:
-            known = ", ".join(t.name for t in self.list())
-            raise NotFoundError(f"unknown record type {name!r} (known: {known})")
+            Reader(self._session).type_row(name)  # raises: unknown, naming the known ones
         return row
 
     def _row(self, name: str) -> RecordTypeRow | None:

@@ -24,7 +24,7 @@ from contacthub.sync.batching import batches
 from contacthub.sync.copies import copy_hash, from_copy, from_linked_copy, to_copy, without_labels
 from contacthub.sync.merge import FieldConflict, merge
 from contacthub.sync.state import Link, LinkIndex, TargetState
-from contacthub.sync.target import SyncSettings
+from contacthub.sync.target import SyncSettings, qualifies  # qualifies: in target.py, so `sync status` needs no planner
 
 WEIGH_CHUNK = 200  # records read and weighed at a time when every record is weighed
 
@@ -127,16 +127,6 @@ def fetch_all(connector: Connector, ids: Iterable[str]) -> dict[str, RemoteItem]
     for batch in batches(ids, connector.capabilities.batch_size):
         items.update((item.ref.remote_id, item) for item in connector.fetch(batch))
     return items
-
-
-def qualifies(record: Record | None, settings: SyncSettings) -> bool:
-    """A record is synced when it is a live business contact the filter selects (D1, T3, S9)."""
-    return (
-        record is not None
-        and not record.is_deleted
-        and record.type.is_business_contact
-        and settings.selects(record.contact.categories)
-    )
 
 
 class Planner:

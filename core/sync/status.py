@@ -4,17 +4,43 @@ from __future__ import annotations
 
 from typing import Any
 
-from contacthub.sync.plan import qualifies
-from contacthub.sync.state import TargetState
-from contacthub.sync.target import SyncSettings
+from sqlalchemy import Integer, String, column, func, select, table
+
+from contacthub.store.coltypes import JsonData, UTCDateTime
+from contacthub.sync.target import SyncSettings, qualifies
 
 RECENT_CONFLICTS = 20
+LINKS_PER_QUERY = 500  # as state.py: keeps IN (...) lists within every backend's parameter limit
+
+# A read-only command: read with SQLAlchemy Core (Database.reading), not the ORM models
+# state.py works with, so `sync status` loads neither the ORM nor the planner. The
+# columns named here are the models' (schema.py); tests/store/test_reading.py checks them.
+sync_targets = table(
+    "sync_targets",
+    column("id", Integer),
+    column("key", String),
+    column("seq", Integer),
+    column("last_pass_at", UTCDateTime()),
+    column("last_pass", JsonData()),
+)
+sync_links = table("sync_links", column("target_id", Integer), column("record_id", String), column("base", JsonData()))
+sync_conflicts = table(
+    "sync_conflicts",
+    column("id", Integer),
+    column("target_id", Integer),
+    column("record_id", String),
+    column("at", UTCDateTime()),
+    column("field", String),
+    column("local", JsonData()),
+    column("remote", JsonData()),
+    column("winner", String),
+)
 
 
 def sync_status(db, settings: SyncSettings) -> dict[str, Any]:
-    with db.transaction(readonly=True) as tx:
-        state = TargetState.get(tx.session, settings.target.key)
-        live = [r for r in tx.records.list() if qualifies(r, settings)]
+    with db.reading() as read:
+        target = read.execute(select(sync_targets).where(sync_targets.c.key == settings.target.key)).first()
+        live = [r for r in read.records() if qualifies(r, settings)]
         info: dict[str, Any] = {
             "target": str(settings.target),
             "database": db.url_display,
@@ -28,13 +54,16 @@ def sync_status(db, settings: SyncSettings) -> dict[str, Any]:
             "last_pass": None,
             "conflicts": [],
         }
-        if state is None:
+        if target is None:
             return info
         names = {r.id: r.contact.best_name() for r in live}
-        info["synced"] = state.link_count()
-        info["pending"] = _pending(tx, state, settings) if state.row.seq else len(live)
-        info["last_pass_at"] = state.row.last_pass_at.isoformat() if state.row.last_pass_at else None
-        info["last_pass"] = state.row.last_pass
+        links = sync_links.c
+        info["synced"] = read.execute(select(func.count()).select_from(sync_links).where(links.target_id == target.id)).scalar_one()
+        info["pending"] = _pending(read, target, settings) if target.seq else len(live)
+        info["last_pass_at"] = target.last_pass_at.isoformat() if target.last_pass_at else None
+        info["last_pass"] = target.last_pass
+        recent = select(sync_conflicts).where(sync_conflicts.c.target_id == target.id)
+        recent = recent.order_by(sync_conflicts.c.id.desc()).limit(RECENT_CONFLICTS)
         info["conflicts"] = [
             {
                 "at": c.at.isoformat(),
@@ -45,24 +74,32 @@ def sync_status(db, settings: SyncSettings) -> dict[str, Any]:
                 "target": c.remote,
                 "winner": c.winner,
             }
-            for c in state.conflicts()[-RECENT_CONFLICTS:]
+            for c in reversed(read.execute(recent).all())
         ]
     return info
 
 
-def _pending(tx, state: TargetState, settings: SyncSettings) -> int:
+def _pending(read, target: Any, settings: SyncSettings) -> int:
     """Records changed since the last pass that the next pass must carry to the target.
 
     A record the last pass itself updated (an edit taken from the target) is
     changed since, but already agrees with its copy: it is not pending.
     """
-    changed = tx.records.changed_since(state.row.seq)
-    links = state.links_for(r.id for r in changed)
+    from contacthub.model import Contact
+
+    changed = read.changed_since(target.seq)
+    ids = sorted({r.id for r in changed})
+    bases: dict[str, str] = {}
+    links = sync_links.c
+    for start in range(0, len(ids), LINKS_PER_QUERY):
+        chunk = ids[start : start + LINKS_PER_QUERY]
+        stmt = select(links.record_id, links.base).where(links.target_id == target.id, links.record_id.in_(chunk))
+        bases.update((row.record_id, Contact.from_dict(row.base).content_hash()) for row in read.execute(stmt))
     count = 0
     for record in changed:
-        link = links.get(record.id)
-        if link is None:
+        base = bases.get(record.id)
+        if base is None:
             count += qualifies(record, settings)
         else:
-            count += not qualifies(record, settings) or record.contact.content_hash() != link.base.content_hash()
+            count += not qualifies(record, settings) or record.contact.content_hash() != base
     return count

@@ -22,7 +22,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from contacthub.config import Config, resolve_secret
 from contacthub.config_schema import CONFLICT_POLICIES as POLICIES
@@ -30,6 +30,9 @@ from contacthub.config_schema import check_target_options
 from contacthub.connector import Connector, ConnectorContext
 from contacthub.errors import ConfigError, UsageError
 from contacthub.private import private_dir
+
+if TYPE_CHECKING:
+    from contacthub.model import Record
 
 DEFAULT_INTERVAL = 60
 DEFAULT_MAX_DELETE_SHARE = 0.5
@@ -74,6 +77,16 @@ class SyncSettings:
             return True
         wanted = {f.casefold() for f in self.filters}
         return any(c.casefold() in wanted for c in categories)
+
+
+def qualifies(record: Record | None, settings: SyncSettings) -> bool:
+    """A record is synced when it is a live business contact the filter selects (D1, T3, S9)."""
+    return (
+        record is not None
+        and not record.is_deleted
+        and record.type.is_business_contact
+        and settings.selects(record.contact.categories)
+    )
 
 
 def _location(text: str) -> str:
