@@ -76,6 +76,16 @@ class RecordStore:
         `type_name`: a built-in type takes in the types based on it (D1). `text`: only
         records whose name, company, e-mail, phone or notes hold every word of it (U1).
         """
+        return list(self.stream(deleted, type_name, category, text))
+
+    def stream(
+        self,
+        deleted: bool | None = False,
+        type_name: str | None = None,
+        category: str | None = None,
+        text: str | None = None,
+    ) -> Iterator[Record]:
+        """As `list`, read a chunk at a time (a server-side cursor on PostgreSQL): memory stays flat."""
         stmt = select(RecordRow)
         if deleted is True:
             stmt = stmt.where(RecordRow.deleted_at.is_not(None))
@@ -91,7 +101,8 @@ class RecordStore:
         if text is not None and text.strip():
             stmt = stmt.where(RecordRow.id.in_(search.matching_ids(self._session, text)))
         stmt = stmt.order_by(func.lower(RecordRow.display_name), RecordRow.id)
-        return self._records(stmt)
+        for row in self._session.scalars(stmt.execution_options(yield_per=READ_CHUNK)):
+            yield to_record(row)
 
     def ids(self) -> list[str]:
         """Every record's id, Deleted Items too, sorted by name: to read many records a chunk at a time."""
