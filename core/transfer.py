@@ -47,7 +47,7 @@ def import_path(
 
 
 def _import_files(tx, importer: Importer, path: Path) -> ImportReport:
-    from contacthub.csv_io import looks_like_csv, read_csv
+    from contacthub.csv_io import CsvStream, looks_like_csv
     from contacthub.vcard import CardGroup, VCardStream
 
     report = importer.report
@@ -60,11 +60,11 @@ def _import_files(tx, importer: Importer, path: Path) -> ImportReport:
                 handle.seek(0)
                 report.files += 1
                 if file.suffix.lower() == ".csv" or looks_like_csv(head):
-                    result = read_csv(handle.read(), source=str(file))  # CSV has no UID column
-                    report.problems.extend(result.problems)
-                    report.unreadable += len(result.problems)
-                    for contact in result.contacts:
-                        importer.take(contact, own_uid=False, source=source)
+                    rows = CsvStream(handle, source=str(file))  # read row by row
+                    for contact in rows:
+                        importer.take(contact, own_uid=False, source=source)  # CSV has no UID column
+                    report.problems.extend(rows.problems)
+                    report.unreadable += len(rows.problems)
                     continue
                 # new_uids=False: a card without UID reads with none, so it is matched by its content
                 stream = VCardStream.from_file(handle, str(file), new_uids=False)

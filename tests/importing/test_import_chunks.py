@@ -122,3 +122,21 @@ def test_i1_an_import_killed_with_sigkill_mid_file_resumes_with_no_twin_and_noth
         indexed = conn.execute("SELECT count(*) FROM record_search").fetchone()[0]
     assert sorted(names) == sorted(f"Given{i} Family{i}" for i in range(n))  # each card once: no twin, none lost
     assert history == indexed == n
+
+
+def test_i1_a_big_csv_is_read_row_by_row_in_chunks_and_its_encoding_judged_on_the_whole_file(db, tmp_path, monkeypatch):
+    """Windows-1252 bytes only past the first MiB: the streamed reader still picks Windows-1252, as reading it whole did."""
+    monkeypatch.setattr(importing, "CHUNK", 500)
+    rows = [f"Given{i},Family{i},person{i}@example.com,{'n' * 500}" for i in range(2_400)]
+    rows[-1] = "Bj\xf6rn,\xc5str\xf6m,bjorn@example.com,"
+    data = ("First Name,Last Name,E-mail Address,Notes\r\n" + "\r\n".join(rows) + "\r\n").encode("windows-1252")
+    assert data.index(b"\xf6") > 1 << 20
+    path = tmp_path / "outlook.csv"
+    path.write_bytes(data)
+    with db.transaction(steps=True) as tx:
+        first = import_path(tx, path, "business-contact", commit_chunks=True)
+    with db.transaction(steps=True) as tx:
+        again = import_path(tx, path, "business-contact", commit_chunks=True)
+    assert (first.added, first.problems, again.added, again.unchanged) == (2_400, [], 0, 2_400)
+    with db.transaction(readonly=True) as tx:
+        assert [r.contact.best_name() for r in tx.records.list(text="bjorn@example.com")] == ["Björn Åström"]
