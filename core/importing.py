@@ -61,8 +61,12 @@ def fingerprint(contact: Contact) -> str:
 
     REV is left out too: Outlook stamps the time of the export, not of the last change.
     """
-    data = contact.to_dict()
-    data["uid"] = ""
+    return fingerprint_of(contact.to_dict())
+
+
+def fingerprint_of(data: dict) -> str:
+    """`fingerprint` of a contact's `to_dict()` (left as it is), for a caller that has it already."""
+    data = {**data, "uid": ""}
     data["extra"] = [e for e in data["extra"] if e["name"].upper() not in ("REV", "PRODID")]
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -95,7 +99,7 @@ class Importer:
         self.identity = IdentityStore(tx.session)
         self.index = ImportIndex()
         self.deleted: set[str] = set()
-        self.pending: dict[str, Contact] = {}  # added, not yet written
+        self.pending: dict[str, tuple[Contact, dict]] = {}  # added, not yet written: card and its to_dict()
         self.keys: dict[str, Keys] = {}  # twin keys of records read lately (and of the pending ones)
         self.found: dict[str, str] = {}  # fingerprints to remember, stored with their chunk
         self.taken = 0
@@ -119,7 +123,8 @@ class Importer:
     def _take(self, card: Contact, own_uid: bool, source: str) -> None:
         if not card.uid:
             card = card.copy(uid=_new_uid())
-        fp = fingerprint(card)
+        data = card.to_dict()  # once: the fingerprint and, if the card is added, the record's data
+        fp = fingerprint_of(data)
         name = card.best_name() or card.uid
         seen = self.index.fingerprint(fp)
         if seen is not None and seen not in self.deleted:
@@ -142,9 +147,10 @@ class Importer:
                 "a different person; both kept, the card gets a new UID"
             )
             card = card.copy(uid=_new_uid())
-        twin = self._twin(card)
+        keys = Keys.of(card)
+        twin = self._twin(keys)
         if twin is None:
-            self._add(card, fp, source)
+            self._add(card, fp, source, data, keys)
             return
         record, score = self._record(twin[0]), twin[1]
         choice = self._choice(card, record, score)
@@ -154,7 +160,7 @@ class Importer:
             if not score.same_person:
                 self.report.notes.append(f"{source}: {name}: {why}; merged into it")
         elif choice == "add":
-            added = self._add(card, fp, source)
+            added = self._add(card, fp, source, data, keys)
             self.report.notes.append(f"{source}: {name}: {why}; added as {added[:8]} (`contacthub contact duplicates` lists it)")
         else:
             unasked = " (--on-duplicate ask without a terminal to ask)" if choice == "skip-unasked" else ""
@@ -185,9 +191,8 @@ class Importer:
             return "skip-unasked"
         return self.ask(card, record, score)
 
-    def _twin(self, card: Contact) -> tuple[str, Score] | None:
-        """The record most likely to be the same person as `card`, if one is likely enough (as TwinIndex.best)."""
-        keys = Keys.of(card)
+    def _twin(self, keys: Keys) -> tuple[str, Score] | None:
+        """The record most likely to be the same person as the card of `keys`, if one is likely enough (as TwinIndex.best)."""
         candidates = self.index.candidates(keys.blocks())
         missing = [c for c in candidates if c not in self.keys]
         if missing:
@@ -205,17 +210,18 @@ class Importer:
             self._write_pending()
         return self.tx.records.get(record_id)
 
-    def _add(self, card: Contact, fp: str, source: str) -> str:
+    def _add(self, card: Contact, fp: str, source: str, data: dict, keys: Keys) -> str:
+        """Add `card` (its `to_dict()` and twin keys given, as computed already; only its UID may differ since)."""
         if self.index.uid(card.uid) is not None:  # a UID that is another record's: never two records with one UID
             card = card.copy(uid=_new_uid())
         if source != self._source:  # one source (history) per add_many
             self._write_pending()
             self._source = source
         record_id = new_id()
-        self.pending[record_id] = card
+        self.pending[record_id] = (card, {**data, "uid": card.uid})
         self.report.added += 1
         # The record's content is the card's, so its content fingerprint is `fp`: no second one to index.
-        self._index(record_id, card, fp)
+        self._index(record_id, card, fp, keys)
         return record_id
 
     def _update(self, record: Record, card: Contact, fp: str, source: str) -> None:
@@ -232,11 +238,11 @@ class Importer:
         self.report.skipped += 1
         self.report.notes.append(note)
 
-    def _index(self, record_id: str, contact: Contact, fp: str) -> None:
+    def _index(self, record_id: str, contact: Contact, fp: str, keys: Keys | None = None) -> None:
         self.index.set_uid(contact.uid, record_id)
         self.index.set_fingerprint(fp, record_id)
         self.found[fp] = record_id
-        keys = Keys.of(contact)
+        keys = keys or Keys.of(contact)
         self._prune_keys()
         self.keys[record_id] = keys
         self.index.add_blocks(record_id, keys.blocks())
@@ -248,7 +254,8 @@ class Importer:
 
     def _write_pending(self) -> None:
         if self.pending:
-            self.tx.records.add_many(self.pending.items(), type_name=self.type_name, source=self._source)
+            items = ((record_id, card, data) for record_id, (card, data) in self.pending.items())
+            self.tx.records.add_many(items, type_name=self.type_name, source=self._source)
             self.pending = {}
 
     def _end_chunk(self) -> None:

@@ -178,8 +178,12 @@ class RecordStore:
         self._session.flush()
         return to_record(row)
 
-    def add_many(self, contacts: Iterable[tuple[str, Contact]], type_name: str = BUSINESS_CONTACT, source: str = "user") -> int:
-        """Add many new records at once: (id from `new_id()`, contact) pairs. Returns how many.
+    def add_many(
+        self, contacts: Iterable[tuple[str, Contact] | tuple[str, Contact, dict]], type_name: str = BUSINESS_CONTACT, source: str = "user"
+    ) -> int:
+        """Add many new records at once: (id from `new_id()`, contact[, contact.to_dict() if the caller has it]).
+
+        Returns how many.
 
         The same rows as `add` (record, categories, search text, a "create" history entry),
         written with one multi-row INSERT per table and one block of seq numbers, no ORM
@@ -193,9 +197,10 @@ class RecordStore:
         first = next_seqs(self._session, len(items))
         now = utcnow()
         records, categories, bodies, entries = [], [], [], []
-        for n, (record_id, contact) in enumerate(items):
+        for n, (record_id, contact, *data) in enumerate(items):
             records.append({
-                "id": record_id, "type_id": type_row.id, "display_name": contact.best_name(), "data": contact.to_dict(),
+                "id": record_id, "type_id": type_row.id, "display_name": contact.best_name(),
+                "data": data[0] if data else contact.to_dict(),
                 "created_at": now, "updated_at": now, "deleted_at": None, "deleted_reason": None,
                 "version": 1, "seq": first + n,
             })
