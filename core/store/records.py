@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 
 from contacthub.errors import ContactHubError, NotFoundError
 from contacthub.model import BUSINESS_CONTACT, Contact, Record
-from contacthub.store import history, search
+from contacthub.store import bulk, history, search
+from contacthub.store.bulk import categories_of as _categories
 from contacthub.store.history import HistoryEntry
 from contacthub.store.identity import IdentityStore
-from contacthub.store.schema import HistoryRow, RecordCategory, RecordRow, RecordSearchRow, RecordTypeRow, utcnow
-from contacthub.store.seq import current_seq, next_seq, next_seqs
+from contacthub.store.schema import RecordCategory, RecordRow, RecordTypeRow, utcnow
+from contacthub.store.seq import current_seq, next_seq
 from contacthub.store.types import TypeStore, to_model
 
 PREFIX_MIN = 4
@@ -190,30 +191,7 @@ class RecordStore:
         objects: an import of 100,000 cards calls this a chunk at a time.
         """
         _check_source(source)
-        items = list(contacts)
-        if not items:
-            return 0
-        type_row = self._types.row(type_name)
-        first = next_seqs(self._session, len(items))
-        now = utcnow()
-        records, categories, bodies, entries = [], [], [], []
-        for n, (record_id, contact, *data) in enumerate(items):
-            records.append({
-                "id": record_id, "type_id": type_row.id, "display_name": contact.best_name(),
-                "data": data[0] if data else contact.to_dict(),
-                "created_at": now, "updated_at": now, "deleted_at": None, "deleted_reason": None,
-                "version": 1, "seq": first + n,
-            })
-            categories += [{"record_id": record_id, "category_key": k, "category": v} for k, v in _categories(contact.categories).items()]
-            bodies.append({"record_id": record_id, "body": search.body_of(contact)})
-            entries.append({
-                "record_id": record_id, "version": 1, "changed_at": now, "action": "create", "source": source,
-                "data": None, "type_name": type_row.name, "note": "",
-            })
-        for table, rows in ((RecordRow, records), (RecordCategory, categories), (RecordSearchRow, bodies), (HistoryRow, entries)):
-            if rows:
-                self._session.execute(insert(table), rows)
-        return len(items)
+        return bulk.add_many(self._session, self._types.row, contacts, type_name, source)
 
     def update(
         self,
@@ -410,16 +388,6 @@ class RecordStore:
                 insert(RecordCategory),
                 [{"record_id": record_id, "category_key": k, "category": v} for k, v in seen.items()],
             )
-
-
-def _categories(categories: list[str]) -> dict[str, str]:
-    """The record_categories rows of a contact: casefolded key -> the first spelling, blanks and repeats left out."""
-    seen: dict[str, str] = {}
-    for c in categories:
-        key = c.strip().casefold()
-        if key and key not in seen:
-            seen[key] = c.strip()
-    return seen
 
 
 def _check_source(source: str) -> None:
