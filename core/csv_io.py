@@ -10,11 +10,13 @@ columns to fields is ours (no library knows these layouts).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
+from typing import BinaryIO
 
 from contacthub.csv_layouts import (
     GOOGLE_ADDRESS_PARTS,
@@ -79,27 +81,74 @@ def looks_like_csv(data: bytes) -> bool:
 
 def read_csv(data: bytes, source: str = "<input>") -> ReadResult:
     """Every contact row of an Outlook or Google CSV; a row that is no contact is one problem line."""
+    stream = CsvStream(io.BytesIO(data), source)
     result = ReadResult()
-    rows = csv.reader(io.StringIO(decode(data), newline=""))
-    header = [c.strip() for c in next(rows, [])]
-    layout = layout_of(header)
-    if layout is None:
-        shown = ", ".join(header[:4]) + (", ..." if len(header) > 4 else "")
-        result.problems.append(f"{source}: not an Outlook or Google contacts CSV (header: {shown or 'empty'})")
-        return result
-    if layout == "google":
-        header = [_google_column(c) for c in header]
-    to_contact = _outlook_contact if layout == "outlook" else _google_contact
-    for row in rows:
-        if not any(cell.strip() for cell in row):
-            continue
-        cells = {col: (row[i].strip() if i < len(row) else "") for i, col in enumerate(header) if col}
-        contact = to_contact(cells)
-        if not (contact.best_name() or contact.phones):
-            result.problems.append(f"{source}: line {rows.line_num}: no name, company, e-mail or phone, row skipped")
-            continue
-        result.contacts.append(contact)
+    result.contacts = list(stream)
+    result.problems = stream.problems
     return result
+
+
+class CsvStream:
+    """The contacts of one CSV file, read row by row (memory stays flat on big files).
+
+    `problems` holds one line per row that is no contact, or one for a file that
+    is no contacts CSV; filled as the rows are read.
+    """
+
+    def __init__(self, handle: BinaryIO, source: str = "<input>") -> None:
+        self.handle = handle
+        self.source = source
+        self.problems: list[str] = []
+
+    def __iter__(self) -> Iterator[Contact]:
+        codec, skip = _codec(self.handle)
+        self.handle.seek(skip)
+        text = io.TextIOWrapper(self.handle, encoding=codec, errors="replace", newline="")
+        try:
+            yield from self._contacts(csv.reader(text))
+        finally:
+            text.detach()  # the caller's file stays open: it closes it
+
+    def _contacts(self, rows) -> Iterator[Contact]:
+        header = [c.strip() for c in next(rows, [])]
+        layout = layout_of(header)
+        if layout is None:
+            shown = ", ".join(header[:4]) + (", ..." if len(header) > 4 else "")
+            self.problems.append(f"{self.source}: not an Outlook or Google contacts CSV (header: {shown or 'empty'})")
+            return
+        if layout == "google":
+            header = [_google_column(c) for c in header]
+        to_contact = _outlook_contact if layout == "outlook" else _google_contact
+        for row in rows:
+            if not any(cell.strip() for cell in row):
+                continue
+            cells = {col: (row[i].strip() if i < len(row) else "") for i, col in enumerate(header) if col}
+            contact = to_contact(cells)
+            if not (contact.best_name() or contact.phones):
+                self.problems.append(f"{self.source}: line {rows.line_num}: no name, company, e-mail or phone, row skipped")
+                continue
+            yield contact
+
+
+def _codec(handle: BinaryIO) -> tuple[str, int]:
+    """The encoding `decode` would choose for the whole file, and the BOM's length; read in chunks."""
+    head = handle.read(4096)
+    handle.seek(0)
+    for bom, codec in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if head.startswith(bom):
+            return codec, len(bom)
+    if len(head) >= 4 and head.count(0) > len(head) // 4:
+        return ("utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be"), 0
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "windows-1252", 0
+    finally:
+        handle.seek(0)
+    return "utf-8", 0
 
 
 def _google_column(column: str) -> str:

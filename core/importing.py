@@ -24,12 +24,16 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from contacthub.duplicates import Keys, Score, TwinIndex
+from contacthub.duplicates import THRESHOLD, Keys, Score, phone_key, score
+from contacthub.import_index import ImportIndex
 from contacthub.model import Contact, Record
 from contacthub.record_merge import merge_contacts
 from contacthub.store.identity import IdentityStore
+from contacthub.store.records import new_id
 
 POLICIES = ("skip", "update", "add", "ask")
+CHUNK = 1000  # cards per chunk: one multi-row INSERT per table and, with commit_chunks, one commit
+KEYS_KEPT = 2 * CHUNK  # twin keys kept in memory: the pending records' and those read lately
 
 # ask(card, record, score) -> "skip" | "update" | "add"; None when nobody can be asked.
 Ask = Callable[[Contact, Record, Score], str]
@@ -57,17 +61,31 @@ def fingerprint(contact: Contact) -> str:
 
     REV is left out too: Outlook stamps the time of the export, not of the last change.
     """
-    data = contact.to_dict()
-    data["uid"] = ""
+    return fingerprint_of(contact.to_dict())
+
+
+def fingerprint_of(data: dict) -> str:
+    """`fingerprint` of a contact's `to_dict()` (left as it is), for a caller that has it already."""
+    data = {**data, "uid": ""}
     data["extra"] = [e for e in data["extra"] if e["name"].upper() not in ("REV", "PRODID")]
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 class Importer:
-    """Takes cards one by one into the database of `tx`, counting what it did in `report`."""
+    """Takes cards one by one into the database of `tx`, counting what it did in `report`.
 
-    def __init__(self, tx, type_name: str, on_duplicate: str | None = None, ask: Ask | None = None) -> None:
+    Memory stays flat at any size: what cards are matched against lives in an
+    ImportIndex (a scratch SQLite file), records are read only when a card matches
+    one, and new records are written a chunk at a time (`records.add_many`). With
+    `commit_chunks`, each chunk is committed with the fingerprints of its cards, so
+    an import that is killed resumes when run again: the cards already in are
+    "unchanged" (I1). Without it, the whole import is the caller's one transaction.
+    """
+
+    def __init__(
+        self, tx, type_name: str, on_duplicate: str | None = None, ask: Ask | None = None, commit_chunks: bool = False
+    ) -> None:
         if on_duplicate is not None and on_duplicate not in POLICIES:
             raise ValueError(f"on_duplicate must be one of {POLICIES}")
         tx.types.get(type_name)  # an unknown type fails the whole import up front
@@ -76,41 +94,51 @@ class Importer:
         self.type_name = type_name
         self.on_duplicate = on_duplicate
         self.ask = ask
+        self.commit_chunks = commit_chunks
         self.report = ImportReport()
         self.identity = IdentityStore(tx.session)
-        self.live: dict[str, Record] = {}
-        self.deleted: dict[str, Record] = {}
-        self.by_uid: dict[str, str] = {}
-        self.twins = TwinIndex()
-        for record in tx.records.list(deleted=None):
-            (self.deleted if record.is_deleted else self.live)[record.id] = record
-        self.stored = self.identity.fingerprints()
-        self.known = dict(self.stored)
-        self.found: dict[str, str] = {}  # fingerprints to remember, stored by `finish()`
-        for record in list(self.deleted.values()) + list(self.live.values()):  # live ones win a shared UID
-            self.by_uid[record.contact.uid] = record.id
-        for record in self.live.values():
-            self.known.setdefault(fingerprint(record.contact), record.id)
-            self.twins.add(record.id, record.contact)
+        self.index = ImportIndex()
+        self.deleted: set[str] = set()
+        self.pending: dict[str, tuple[Contact, dict]] = {}  # added, not yet written: card and its to_dict()
+        self.keys: dict[str, Keys] = {}  # twin keys of records read lately (and of the pending ones)
+        self.found: dict[str, str] = {}  # fingerprints to remember, stored with their chunk
+        self.taken = 0
+        self._source = ""  # of the pending records
+        self.index.set_fingerprints(self.identity.iter_fingerprints())
+        for record_id, deleted, contact in tx.records.contents():
+            if deleted:
+                self.deleted.add(record_id)
+                self.index.set_uid(contact.uid, record_id, replace=False)  # a live record wins a shared UID
+                continue
+            self.index.set_uid(contact.uid, record_id)
+            self.index.set_fingerprint(fingerprint(contact), record_id, replace=False)
+            self.index.add_blocks(record_id, Keys.of(contact).blocks())
 
     def take(self, card: Contact, own_uid: bool, source: str) -> None:
+        self._take(card, own_uid, source)
+        self.taken += 1
+        if self.taken % CHUNK == 0:
+            self._end_chunk()
+
+    def _take(self, card: Contact, own_uid: bool, source: str) -> None:
         if not card.uid:
             card = card.copy(uid=_new_uid())
-        fp = fingerprint(card)
+        data = card.to_dict()  # once: the fingerprint and, if the card is added, the record's data
+        fp = fingerprint_of(data)
         name = card.best_name() or card.uid
-        seen = self.known.get(fp)
-        if seen in self.live:
+        seen = self.index.fingerprint(fp)
+        if seen is not None and seen not in self.deleted:
             self.report.unchanged += 1
             return
-        if seen in self.deleted:
+        if seen is not None:
             self._skip(f"{source}: {name}: already in Deleted Items as {seen[:8]} (`contacthub contact restore {seen[:8]}`); skipped")
             return
-        by_uid = self.by_uid.get(card.uid) if own_uid else None
+        by_uid = self.index.uid(card.uid) if own_uid else None
         if by_uid in self.deleted:
             self._skip(f"{source}: {name}: its UID is record {by_uid[:8]}, in Deleted Items (`contacthub contact restore {by_uid[:8]}`); skipped")
             return
         if by_uid is not None:
-            record = self.live[by_uid]
+            record = self._record(by_uid)
             if _same_person(card, record.contact):
                 self._update(record, card, fp, source)
                 return
@@ -119,11 +147,12 @@ class Importer:
                 "a different person; both kept, the card gets a new UID"
             )
             card = card.copy(uid=_new_uid())
-        twin = self.twins.best(card)
+        keys = Keys.of(card)
+        twin = self._twin(keys)
         if twin is None:
-            self._add(card, fp, source)
+            self._add(card, fp, source, data, keys)
             return
-        record, score = self.live[twin[0]], twin[1]
+        record, score = self._record(twin[0]), twin[1]
         choice = self._choice(card, record, score)
         why = f"likely twin of {record.id[:8]} ({record.contact.best_name()}): {', '.join(score.reasons)}"
         if choice == "update":
@@ -131,22 +160,24 @@ class Importer:
             if not score.same_person:
                 self.report.notes.append(f"{source}: {name}: {why}; merged into it")
         elif choice == "add":
-            added = self._add(card, fp, source)
+            added = self._add(card, fp, source, data, keys)
             self.report.notes.append(f"{source}: {name}: {why}; added as {added[:8]} (`contacthub contact duplicates` lists it)")
         else:
             unasked = " (--on-duplicate ask without a terminal to ask)" if choice == "skip-unasked" else ""
             self._skip(f"{source}: {name}: {why}; skipped{unasked}")
 
     def records_by_uid(self) -> dict[str, Record]:
-        """The live records by UID, as the import leaves them."""
-        return {uid: self.live[rid] for uid, rid in self.by_uid.items() if rid in self.live}
+        """The live records by UID, as the import leaves them (read from the database: call only when needed)."""
+        self._write_pending()
+        return {r.contact.uid: r for r in self.tx.records.list()}
 
     def finish(self) -> ImportReport:
-        """Remember the fingerprints of the cards taken (call once, after the last card)."""
-        self.identity.remember(self.found, self.stored)
-        self.stored.update(self.found)
-        self.found = {}
+        """Write and remember what the last chunk took (call once, after the last card)."""
+        self._end_chunk()
         return self.report
+
+    def close(self) -> None:
+        self.index.close()
 
     # -- steps ------------------------------------------------------------------
 
@@ -160,13 +191,38 @@ class Importer:
             return "skip-unasked"
         return self.ask(card, record, score)
 
-    def _add(self, card: Contact, fp: str, source: str) -> str:
-        if card.uid in self.by_uid:  # a UID that is another record's: never two records with one UID
+    def _twin(self, keys: Keys) -> tuple[str, Score] | None:
+        """The record most likely to be the same person as the card of `keys`, if one is likely enough (as TwinIndex.best)."""
+        candidates = self.index.candidates(keys.blocks())
+        missing = [c for c in candidates if c not in self.keys]
+        if missing:
+            self._prune_keys()
+            self.keys.update((i, Keys.of(r.contact)) for i, r in self.tx.records.get_many(missing).items())
+        best: tuple[str, Score] | None = None
+        for record_id in candidates:
+            s = score(keys, self.keys[record_id])
+            if s.points >= THRESHOLD and (best is None or (s.same_person, s.points) > (best[1].same_person, best[1].points)):
+                best = (record_id, s)
+        return best
+
+    def _record(self, record_id: str) -> Record:
+        if record_id in self.pending:
+            self._write_pending()
+        return self.tx.records.get(record_id)
+
+    def _add(self, card: Contact, fp: str, source: str, data: dict, keys: Keys) -> str:
+        """Add `card` (its `to_dict()` and twin keys given, as computed already; only its UID may differ since)."""
+        if self.index.uid(card.uid) is not None:  # a UID that is another record's: never two records with one UID
             card = card.copy(uid=_new_uid())
-        record = self.tx.records.add(card, type_name=self.type_name, source=source)
+        if source != self._source:  # one source (history) per add_many
+            self._write_pending()
+            self._source = source
+        record_id = new_id()
+        self.pending[record_id] = (card, {**data, "uid": card.uid})
         self.report.added += 1
-        self._index(record, fp)
-        return record.id
+        # The record's content is the card's, so its content fingerprint is `fp`: no second one to index.
+        self._index(record_id, card, fp, keys)
+        return record_id
 
     def _update(self, record: Record, card: Contact, fp: str, source: str) -> None:
         merged = merge_contacts(record.contact, card.copy(uid=record.contact.uid), other_wins=True, join_notes=False)
@@ -175,19 +231,44 @@ class Importer:
             self.report.unchanged += 1
         else:
             self.report.updated += 1
-        self._index(updated, fp)
+        self._index(updated.id, updated.contact, fp)
+        self.index.set_fingerprint(fingerprint(updated.contact), updated.id, replace=False)
 
     def _skip(self, note: str) -> None:
         self.report.skipped += 1
         self.report.notes.append(note)
 
-    def _index(self, record: Record, fp: str) -> None:
-        self.live[record.id] = record
-        self.by_uid[record.contact.uid] = record.id
-        self.known[fp] = record.id
-        self.known.setdefault(fingerprint(record.contact), record.id)
-        self.found[fp] = record.id
-        self.twins.add(record.id, record.contact)
+    def _index(self, record_id: str, contact: Contact, fp: str, keys: Keys | None = None) -> None:
+        self.index.set_uid(contact.uid, record_id)
+        self.index.set_fingerprint(fp, record_id)
+        self.found[fp] = record_id
+        keys = keys or Keys.of(contact)
+        self._prune_keys()
+        self.keys[record_id] = keys
+        self.index.add_blocks(record_id, keys.blocks())
+
+    def _prune_keys(self) -> None:
+        """Keep the twin keys of the pending records (not in the database yet) and of a few others."""
+        if len(self.keys) > KEYS_KEPT:
+            self.keys = {i: k for i, k in self.keys.items() if i in self.pending}
+
+    def _write_pending(self) -> None:
+        if self.pending:
+            items = ((record_id, card, data) for record_id, (card, data) in self.pending.items())
+            self.tx.records.add_many(items, type_name=self.type_name, source=self._source)
+            self.pending = {}
+
+    def _end_chunk(self) -> None:
+        """Write the chunk's new records and fingerprints; with `commit_chunks`, commit them as one."""
+        self._write_pending()
+        self.identity.remember_many(self.found)
+        self.found = {}
+        # phone_key's cache serves find_duplicates; an import sees each number about once, and the
+        # cache would otherwise grow to 65,536 numbers (~14 MB) on a big file.
+        phone_key.cache_clear()
+        if self.commit_chunks:
+            self.tx.session.commit()
+            self.tx.lock()
 
 
 def _same_person(a: Contact, b: Contact) -> bool:

@@ -27,19 +27,29 @@ def import_files(path: Path) -> list[Path]:
 vcf_files = import_files  # the name before CSV came
 
 
-def import_path(tx, path: Path, type_name: str, on_duplicate: str | None = None, ask: Ask | None = None) -> ImportReport:
+def import_path(
+    tx, path: Path, type_name: str, on_duplicate: str | None = None, ask: Ask | None = None, commit_chunks: bool = False
+) -> ImportReport:
     """Read every card under `path` (vCard, or Outlook/Google CSV) into the database.
 
     Each card is matched to what is there (contacthub.importing): importing the
     same export twice adds nothing (I1). A bad card or unreadable file is
     reported and skipped while the rest goes on. vCard files are read card by
     card (memory stays flat on big files). Group cards are never contacts: see
-    `_apply_groups`.
+    `_apply_groups`. `commit_chunks`: commit every chunk of cards as it is
+    written (contacthub.importing.Importer), so a killed import resumes.
     """
-    from contacthub.csv_io import looks_like_csv, read_csv
+    importer = Importer(tx, type_name, on_duplicate, ask, commit_chunks)
+    try:
+        return _import_files(tx, importer, path)
+    finally:
+        importer.close()
+
+
+def _import_files(tx, importer: Importer, path: Path) -> ImportReport:
+    from contacthub.csv_io import CsvStream, looks_like_csv
     from contacthub.vcard import CardGroup, VCardStream
 
-    importer = Importer(tx, type_name, on_duplicate, ask)
     report = importer.report
     groups: list[tuple[CardGroup, Path]] = []
     for file in import_files(path):
@@ -50,11 +60,11 @@ def import_path(tx, path: Path, type_name: str, on_duplicate: str | None = None,
                 handle.seek(0)
                 report.files += 1
                 if file.suffix.lower() == ".csv" or looks_like_csv(head):
-                    result = read_csv(handle.read(), source=str(file))  # CSV has no UID column
-                    report.problems.extend(result.problems)
-                    report.unreadable += len(result.problems)
-                    for contact in result.contacts:
-                        importer.take(contact, own_uid=False, source=source)
+                    rows = CsvStream(handle, source=str(file))  # read row by row
+                    for contact in rows:
+                        importer.take(contact, own_uid=False, source=source)  # CSV has no UID column
+                    report.problems.extend(rows.problems)
+                    report.unreadable += len(rows.problems)
                     continue
                 # new_uids=False: a card without UID reads with none, so it is matched by its content
                 stream = VCardStream.from_file(handle, str(file), new_uids=False)
@@ -69,7 +79,8 @@ def import_path(tx, path: Path, type_name: str, on_duplicate: str | None = None,
             report.problems.append(f"{file}: cannot read: {exc.strerror or exc}")
             report.unreadable += 1
     importer.finish()
-    _apply_groups(tx, groups, importer.records_by_uid(), report)
+    if groups:
+        _apply_groups(tx, groups, importer.records_by_uid(), report)
     return report
 
 

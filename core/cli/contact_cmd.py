@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from contacthub.cli.output import echo, plural, print_json, table
+from contacthub.cli.output import echo, plural, print_json, print_json_list, table
 from contacthub.cli.photo_option import photo_option, photo_text, with_photo
 from contacthub.model import Contact, Record
 
@@ -152,11 +152,11 @@ def list_(hub, deleted: bool, type_name: str | None, category: str | None, text:
     with hub.database().reading() as read:  # SQLAlchemy Core: a read-only command loads no ORM
         if type_name:
             read.type(type_name)  # an unknown type is an error, not an empty list
+        if as_json:  # record by record, in the database's name order: memory stays flat at any size
+            print_json_list(_record_json(r) for r in read.stream(deleted, type_name, category, text))
+            return
         records = read.records(deleted=deleted, type_name=type_name, category=category, text=text)
     records.sort(key=lambda r: r.contact.best_name().casefold())
-    if as_json:
-        print_json([_record_json(r) for r in records])
-        return
     rows = [
         [
             r.id[:8],

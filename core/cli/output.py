@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 import click
@@ -46,6 +47,16 @@ def console():
 def print_json(data: Any) -> None:
     text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
     click.echo(_UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text))  # still JSON: only inside strings
+
+
+def print_json_list(items: Iterable[Any]) -> None:
+    """A JSON list written item by item, the same text as `print_json(list(items))` without holding the list."""
+    first = True
+    for item in items:
+        text = json.dumps(item, indent=2, ensure_ascii=False, default=str).replace("\n", "\n  ")
+        click.echo(("[\n  " if first else ",\n  ") + _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text), nl=False)
+        first = False
+    click.echo("[]" if first else "\n]")
 
 
 def warn(message: str) -> None:

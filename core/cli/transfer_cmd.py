@@ -36,8 +36,10 @@ def import_command(hub, path: Path, type_name: str, on_duplicate: str | None, dr
     from contacthub.transfer import import_path
 
     ask = _ask_per_twin if on_duplicate == "ask" and sys.stdin.isatty() else None
-    with hub.database().transaction() as tx:
-        report = import_path(tx, path.expanduser(), type_name, on_duplicate, ask)
+    with hub.database().transaction(steps=not dry_run) as tx:
+        # Not a dry run: each chunk of cards is committed as it is written, so a killed import
+        # resumes when run again (the cards already in are "unchanged").
+        report = import_path(tx, path.expanduser(), type_name, on_duplicate, ask, commit_chunks=not dry_run)
         if dry_run:
             tx.session.rollback()
     for problem in report.problems:

@@ -67,18 +67,24 @@ class Database:
         return self._url.render_as_string(hide_password=True)
 
     @contextmanager
-    def transaction(self, readonly: bool = False) -> Iterator[Tx]:
+    def transaction(self, readonly: bool = False, steps: bool = False) -> Iterator[Tx]:
         """Commit at the end of the block, roll back if it raises.
 
         On SQLite a transaction takes the write lock when it begins, so two
         writers queue (busy_timeout) instead of failing half-way through;
         `readonly=True` skips that, for reads that should not wait behind a writer.
+        `steps=True`: the block may also `tx.session.commit()` along the way (a big
+        import, a chunk at a time); what it raises rolls back the unfinished step only.
         """
         from sqlalchemy.orm import Session
 
         bind = self._engine.execution_options(contacthub_readonly=True) if readonly else self._engine
         with Session(bind, expire_on_commit=False) as session:
             try:
+                if steps:
+                    yield Tx(session)
+                    session.commit()
+                    return
                 with session.begin():
                     yield Tx(session)
             except SQLAlchemyError as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
@@ -35,6 +37,24 @@ class IdentityStore:
         """Every remembered card fingerprint -> its record id."""
         rows = self._session.execute(select(RecordFingerprintRow.fingerprint, RecordFingerprintRow.record_id))
         return {fingerprint: record_id for fingerprint, record_id in rows}
+
+    def iter_fingerprints(self) -> Iterator[tuple[str, str]]:
+        """Every remembered card fingerprint and its record id, read a chunk at a time."""
+        stmt = select(RecordFingerprintRow.fingerprint, RecordFingerprintRow.record_id).execution_options(yield_per=1000)
+        for fingerprint, record_id in self._session.execute(stmt):
+            yield fingerprint, record_id
+
+    def remember_many(self, found: dict[str, str]) -> None:
+        """Store the fingerprints `found` (-> record id): new ones added, known ones pointed at their record.
+
+        One SELECT and one multi-row INSERT per call: an import calls it once per chunk of cards.
+        """
+        if not found:
+            return
+        stmt = select(RecordFingerprintRow.fingerprint, RecordFingerprintRow.record_id).where(
+            RecordFingerprintRow.fingerprint.in_(list(found))
+        )
+        self.remember(found, {f: r for f, r in self._session.execute(stmt)})
 
     def remember(self, found: dict[str, str], stored: dict[str, str]) -> None:
         """Store the fingerprints `found` (-> record id); `stored` is what `fingerprints()` returned.

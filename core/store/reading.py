@@ -14,6 +14,7 @@ columns read here; tests/store/test_reading.py keeps them equal to the models.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import Boolean, Integer, String, case, column, func, select, table
@@ -146,6 +147,16 @@ class Reader:
         `type_name`: a built-in type takes in the types based on it (D1). `text`: only
         records whose name, company, e-mail, phone or notes hold every word of it (U1).
         """
+        return list(self.stream(deleted, type_name, category, text))
+
+    def stream(
+        self,
+        deleted: bool | None = False,
+        type_name: str | None = None,
+        category: str | None = None,
+        text: str | None = None,
+    ) -> Iterator[Record]:
+        """As `records`, decoded a chunk at a time (a server-side cursor on PostgreSQL): memory stays flat."""
         r = records.c
         stmt = _RECORD
         if deleted is True:
@@ -160,7 +171,9 @@ class Reader:
             stmt = stmt.where(r.id.in_(select(categories.record_id).where(categories.category_key == key)))
         if text is not None and text.strip():
             stmt = stmt.where(r.id.in_(search.matching_ids(self._ex, text)))
-        return self._records(stmt.order_by(func.lower(r.display_name), r.id))
+        stmt = stmt.order_by(func.lower(r.display_name), r.id).execution_options(yield_per=READ_CHUNK)
+        for row in self._ex.execute(stmt):
+            yield to_record(row)
 
     def changed_since(self, seq: int) -> list[Record]:
         """Records (deleted ones too) changed after `seq`, in change order (RecordStore.changed_since)."""

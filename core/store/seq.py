@@ -23,6 +23,12 @@ def next_seq(session: Session) -> int:
     return session.execute(stmt).scalar_one()
 
 
+def next_seqs(session: Session, n: int) -> int:
+    """Take `n` numbers in one statement; returns the first (they are first .. first + n - 1)."""
+    stmt = update(_meta).where(_meta.c.id == 1).values(seq=_meta.c.seq + n).returning(_meta.c.seq)
+    return session.execute(stmt).scalar_one() - n + 1
+
+
 def current_seq(session: Session) -> int:
     return session.execute(select(_meta.c.seq).where(_meta.c.id == 1)).scalar_one()
 

@@ -142,3 +142,24 @@ def test_changes_need_a_source_and_deletes_a_known_reason(db):
         with pytest.raises(ValueError):
             tx.records.delete(rec.id, reason="because")
         assert not tx.records.get(rec.id).is_deleted
+
+
+def test_d4_add_many_writes_what_add_writes_row_for_row(db):
+    """Issue 15: the bulk path of a big import leaves the same record, categories, search text and history as `add`."""
+    from contacthub.store.records import new_id
+
+    one, many = rich_contact(), contact("Bo Bulk", categories=["Bulky", "bulky ", ""])
+    with db.transaction() as tx:
+        single = tx.records.add(one, source="import:a.vcf")
+        ids = [new_id(), new_id()]
+        assert tx.records.add_many([(ids[0], one), (ids[1], many)], source="import:a.vcf") == 2
+    with db.transaction() as tx:
+        bulk = tx.records.get(ids[0])
+        assert (bulk.contact, bulk.type, bulk.version) == (single.contact, single.type, 1)
+        assert [r.seq for r in tx.session.scalars(select(RecordRow).order_by(RecordRow.seq))] == [1, 2, 3]
+        assert [r.id for r in tx.records.changed_since(1)] == ids
+        assert [r.id for r in tx.records.list(category="BULKY")] == [ids[1]]
+        assert [r.id for r in tx.records.list(text="bo bulk")] == [ids[1]]
+        for record_id in (single.id, *ids):
+            (entry,) = tx.records.history(record_id)
+            assert (entry.action, entry.version, entry.source, entry.contact) == ("create", 1, "import:a.vcf", None)
