@@ -18,6 +18,7 @@ import os
 import re
 import socket
 import stat
+import sys
 import tempfile
 import time
 import uuid
@@ -50,6 +51,7 @@ log = logging.getLogger(__name__)
 SUFFIX = ".vcf"
 CACHE_FILE = "vcf-markers.json"
 CACHE_VERSION = 1
+CACHE_SAVE_MIN = 2000  # cache entries changed before a batch of writes saves it (close() always does)
 
 Cache = dict[str, tuple[str, Marker | None]]  # file name -> (etag, marker)
 
@@ -72,6 +74,7 @@ class VcfConnector:
         self.cache_dir = Path(cache_dir)
         self._cache: Cache | None = None  # loaded on first use
         self._dirty = False
+        self._unsaved = 0  # cache entries changed since it was last written
         self._observer = None  # the watchdog observer while notify() is on
 
     @classmethod
@@ -158,7 +161,49 @@ class VcfConnector:
         return iter(items)
 
     def create(self, items: Iterable[WriteRequest]) -> Iterator[Result]:
-        return self._batch(items, self._create_one)
+        """New files, durable as a batch: write every temp file, make them all durable at once,
+        then rename them into place and make the folder durable; only then are the results
+        (and so the links the engine commits) handed back.
+
+        A kill at any point leaves temp files (removed by the next listing) or complete,
+        marked copies without links (adopted by the next pass, S12); a power cut the same,
+        since no file is renamed before its content is on disk.
+        """
+        self._load_cache()
+        results: list[Result | None] = []
+        written: list[tuple[int, WriteRequest, str, os.stat_result]] = []  # (slot, request, temp path, stat)
+        try:
+            for request in items:
+                results.append(None)
+                try:
+                    if request.contact is None:
+                        raise TargetError("vcf: create without a contact")
+                    data = vcard_text(request.contact, request.marker).encode("utf-8")
+                    written.append((len(results) - 1, request, *_write_temp(self.folder, data)))
+                except (ConnectorError, OSError) as exc:
+                    results[-1] = Result(request, error=_write_error(exc, self.folder))
+            try:
+                _sync_files(self.folder, [tmp for _, _, tmp, _ in written])
+            except OSError as exc:
+                for slot, request, _, _ in written:
+                    results[slot] = Result(request, error=_write_error(exc, self.folder))
+                written = []
+            for slot, request, tmp, st in written:
+                name = f"{uuid.uuid4().hex}{SUFFIX}"  # never derived from the contact's UID
+                try:
+                    os.replace(tmp, self.folder / name)
+                except OSError as exc:
+                    results[slot] = Result(request, error=_write_error(exc, self.folder))
+                    continue
+                results[slot] = Result(request, ref=self._remember(name, st, request.marker))
+        finally:
+            for slot, _, tmp, _ in written:
+                if results[slot] is None or not results[slot].ok:
+                    with contextlib.suppress(OSError):
+                        os.unlink(tmp)
+            _fsync_dir(self.folder)  # makes the renames durable, once per batch
+            self._save_cache(batch=True)
+        return iter(results)  # type: ignore[arg-type]
 
     def update(self, items: Iterable[WriteRequest]) -> Iterator[Result]:
         return self._batch(items, self._update_one)
@@ -197,22 +242,12 @@ class VcfConnector:
             for request in items:
                 try:
                     results.append(Result(request, ref=one(request)))
-                except ConnectorError as exc:
-                    results.append(Result(request, error=exc))
-                except OSError as exc:
-                    where = exc.filename or self.folder
-                    results.append(Result(request, error=TargetError(f"vcf: {where}: {exc.strerror}")))
+                except (ConnectorError, OSError) as exc:
+                    results.append(Result(request, error=_write_error(exc, self.folder)))
         finally:
             _fsync_dir(self.folder)  # makes the renames and unlinks durable, once per batch
-            self._save_cache()
+            self._save_cache(batch=True)
         return iter(results)
-
-    def _create_one(self, request: WriteRequest) -> RemoteRef:
-        if request.contact is None:
-            raise TargetError("vcf: create without a contact")
-        name = f"{uuid.uuid4().hex}{SUFFIX}"  # never derived from the contact's UID
-        st = _write_atomic(self.folder / name, vcard_text(request.contact, request.marker).encode("utf-8"))
-        return self._remember(name, st, request.marker)
 
     def _update_one(self, request: WriteRequest) -> RemoteRef:
         path = self._path(request.remote_id)
@@ -231,6 +266,7 @@ class VcfConnector:
             raise NotFound(f"vcf: {path} does not exist") from None
         if self._cache is not None and self._cache.pop(path.name, None):
             self._dirty = True
+            self._unsaved += 1
 
     def _guard(self, path: Path, etag: str) -> os.stat_result:
         """The file's current stat; WrongEtag when `etag` is given and no longer matches."""
@@ -249,6 +285,7 @@ class VcfConnector:
         ref = RemoteRef(name, _etag(st), marker)
         self._load_cache()[name] = (ref.etag, marker)
         self._dirty = True
+        self._unsaved += 1
         return ref
 
     # -- the folder and the cache -------------------------------------------------
@@ -282,8 +319,13 @@ class VcfConnector:
             self._cache = _read_cache(self.cache_dir / CACHE_FILE)
         return self._cache
 
-    def _save_cache(self) -> None:
+    def _save_cache(self, batch: bool = False) -> None:
+        """Write the marker cache. After a batch of writes only once a quarter of it is new:
+        rewriting all of it after every batch made a first sync quadratic (the cache only
+        saves reads; what it misses after a kill is read again)."""
         if not self._dirty or self._cache is None:
+            return
+        if batch and self._unsaved < max(CACHE_SAVE_MIN, len(self._cache) // 4):
             return
         entries = {
             name: [etag, marker.database_id, marker.record_id] if marker else [etag]
@@ -296,7 +338,7 @@ class VcfConnector:
         except OSError as exc:  # the cache only saves reads; the next pass reads the files again
             log.warning("vcf: cannot write the marker cache in %s: %s", self.cache_dir, exc.strerror)
             return
-        self._dirty = False
+        self._dirty, self._unsaved = False, 0
 
 
 # -- files --------------------------------------------------------------------------
@@ -410,6 +452,58 @@ def _write_atomic(path: Path, data: bytes, previous: os.stat_result | None = Non
             os.unlink(tmp)
         raise
     return st
+
+
+def _write_error(exc: Exception, folder: Path) -> ConnectorError:
+    if isinstance(exc, ConnectorError):
+        return exc
+    return TargetError(f"vcf: {getattr(exc, 'filename', None) or folder}: {getattr(exc, 'strerror', None) or exc}")
+
+
+def _write_temp(folder: Path, data: bytes) -> tuple[str, os.stat_result]:
+    """`data` in a new temp file of the folder, not yet durable (see `_sync_files`); its path and stat."""
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=_temp_prefix(), suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            st = os.fstat(file.fileno())  # a rename keeps mtime, size and inode: this is the etag
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return tmp, st
+
+
+_syncfs = None  # libc's syncfs, looked up once (Linux); False where there is none
+
+
+def _sync_files(folder: Path, paths: list[str]) -> None:
+    """Make these files' contents durable: one syncfs(2) of the folder's file system where Linux
+    has it (one journal commit for the batch, measured in bench/run.py), else an fsync each."""
+    global _syncfs
+    if not paths:
+        return
+    if _syncfs is None:
+        _syncfs = False
+        if sys.platform.startswith("linux"):
+            with contextlib.suppress(OSError, AttributeError):
+                import ctypes
+
+                _syncfs = ctypes.CDLL(None, use_errno=True).syncfs
+    if _syncfs:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            if _syncfs(fd) == 0:
+                return
+        finally:
+            os.close(fd)
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from contacthub.connector import RemoteRef
@@ -141,6 +141,28 @@ class TargetState:
         row.base = base.to_dict()
         row.synced_at = utcnow()
         self.session.flush()
+
+    def put_links(self, links: list[tuple[str, RemoteRef, str, dict[str, Any]]]) -> None:
+        """Many links at once (record id, copy, its hash, the base's dict): one DELETE and one INSERT.
+
+        What a chunk of created copies needs: `put_link`'s read and flush per link were a
+        third of a first sync's time.
+        """
+        if not links:
+            return
+        now = utcnow()
+        for chunk in batches(links, LINKS_PER_QUERY):
+            ids = [record_id for record_id, *_ in chunk]
+            self.session.execute(
+                delete(SyncLinkRow).where(SyncLinkRow.target_id == self.row.id, SyncLinkRow.record_id.in_(ids)),
+                execution_options={"synchronize_session": False},
+            )
+            rows = [
+                {"target_id": self.row.id, "record_id": record_id, "remote_id": ref.remote_id, "etag": ref.etag,
+                 "remote_hash": remote_hash, "base": base, "synced_at": now}
+                for record_id, ref, remote_hash, base in chunk
+            ]  # fmt: skip
+            self.session.execute(insert(SyncLinkRow), rows)
 
     def relink(self, record_id: str, remote_id: str) -> None:
         """S13: the link follows its moved copy; base and last-seen hash stay, the etag is unknown.
