@@ -184,11 +184,12 @@ class VcfConnector:
                     results[-1] = Result(request, error=_write_error(exc, self.folder))
             try:
                 _sync_files(self.folder, [tmp for _, _, tmp, _ in written])
-            except OSError as exc:
+            except OSError as exc:  # not durable: none is renamed, all are reported (and removed below)
                 for slot, request, _, _ in written:
                     results[slot] = Result(request, error=_write_error(exc, self.folder))
-                written = []
             for slot, request, tmp, st in written:
+                if results[slot] is not None:
+                    continue
                 name = f"{uuid.uuid4().hex}{SUFFIX}"  # never derived from the contact's UID
                 try:
                     os.replace(tmp, self.folder / name)
