@@ -12,7 +12,6 @@ import contextlib
 import dataclasses
 import difflib
 import errno
-import json
 import logging
 import os
 import re
@@ -41,6 +40,7 @@ from contacthub.connector import (
     WriteRequest,
     WrongEtag,
 )
+from contacthub.connectors.vcf.cache import CACHE_FILE, MarkerCache, marker_of  # noqa: F401  (CACHE_FILE: for tests)
 from contacthub.connectors.vcard_marker import scan_marker, scan_revision, strip_marker, vcard_text
 from contacthub.errors import ConfigError
 from contacthub.model import Contact
@@ -49,11 +49,6 @@ from contacthub.vcard import read_vcards
 log = logging.getLogger(__name__)
 
 SUFFIX = ".vcf"
-CACHE_FILE = "vcf-markers.json"
-CACHE_VERSION = 1
-CACHE_SAVE_MIN = 2000  # cache entries changed before a batch of writes saves it (close() always does)
-
-Cache = dict[str, tuple[str, Marker | None]]  # file name -> (etag, marker)
 
 
 class VcfConnector:
@@ -72,9 +67,7 @@ class VcfConnector:
         self.folder = Path(folder)
         self.create_folder = create  # a missing folder is made, not refused (a typo must not become a new folder)
         self.cache_dir = Path(cache_dir)
-        self._cache: Cache | None = None  # loaded on first use
-        self._dirty = False
-        self._unsaved = 0  # cache entries changed since it was last written
+        self._cache = MarkerCache(self.cache_dir)
         self._observer = None  # the watchdog observer while notify() is on
 
     @classmethod
@@ -109,25 +102,35 @@ class VcfConnector:
             raise TargetError(f"vcf: folder {folder} is not writable: {exc.strerror}") from None
 
     def list(self) -> Iterator[RemoteRef]:
-        cache = self._load_cache()
-        fresh: Cache = {}
-        for name, st in self._scan():
-            etag = _etag(st)
-            if name in cache and cache[name][0] == etag:
-                fresh[name] = cache[name]
-                continue
-            try:
-                data, st = _read_file(self.folder / name)
-            except NotFound:
-                continue  # removed since the scan
-            except OSError as exc:
-                # Listing it without its marker would make a synced copy look deleted.
-                raise TargetError(f"vcf: cannot read {self.folder / name}: {exc.strerror}") from None
-            fresh[name] = (_etag(st), scan_marker(data))
-        if fresh != cache:
-            self._cache, self._dirty = fresh, True
-            self._save_cache()
-        return iter([RemoteRef(name, etag, marker) for name, (etag, marker) in fresh.items()])
+        """The folder's contact files, a file at a time (nothing per file is held but the cache).
+
+        The folder is opened now (a missing one raises here), read as the caller iterates.
+        """
+        return self._listed(self._scan())
+
+    def _listed(self, scan: Iterator[tuple[str, os.stat_result]]) -> Iterator[RemoteRef]:
+        entries = self._cache.entries
+        unseen = set(entries)  # what is not listed is gone
+        for name, st in scan:
+            unseen.discard(name)
+            item = entries.get(name)
+            if item is None or item[0] != _etag(st):
+                try:
+                    data, st = _read_file(self.folder / name)
+                except NotFound:
+                    self._cache.drop(name)
+                    continue  # removed since the scan
+                except OSError as exc:
+                    # Listing it without its marker would make a synced copy look deleted.
+                    raise TargetError(f"vcf: cannot read {self.folder / name}: {exc.strerror}") from None
+                self._cache.put(name, _etag(st), scan_marker(data))
+                item = entries[name]
+            yield RemoteRef(name, item[0], marker_of(item))
+        for name in unseen:
+            del entries[name]
+        if unseen:
+            self._cache.changed(len(unseen))
+        self._cache.save()
 
     def changes(self, token: str) -> ChangeSet:
         raise TokenExpired("vcf: a folder has no change tokens; list it instead")
@@ -169,7 +172,6 @@ class VcfConnector:
         marked copies without links (adopted by the next pass, S12); a power cut the same,
         since no file is renamed before its content is on disk.
         """
-        self._load_cache()
         results: list[Result | None] = []
         written: list[tuple[int, WriteRequest, str, os.stat_result]] = []  # (slot, request, temp path, stat)
         try:
@@ -203,7 +205,7 @@ class VcfConnector:
                     with contextlib.suppress(OSError):
                         os.unlink(tmp)
             _fsync_dir(self.folder)  # makes the renames durable, once per batch
-            self._save_cache(batch=True)
+            self._cache.save(batch=True)
         return iter(results)  # type: ignore[arg-type]
 
     def update(self, items: Iterable[WriteRequest]) -> Iterator[Result]:
@@ -213,7 +215,7 @@ class VcfConnector:
         return self._batch(items, self._delete_one)
 
     def close(self) -> None:
-        self._save_cache()
+        self._cache.save()
         observer, self._observer = self._observer, None
         if observer is not None:
             observer.stop()
@@ -237,7 +239,6 @@ class VcfConnector:
     # -- writes -----------------------------------------------------------------
 
     def _batch(self, items: Iterable[WriteRequest], one: Callable[[WriteRequest], RemoteRef | None]) -> Iterator[Result]:
-        self._load_cache()
         results = []
         try:
             for request in items:
@@ -247,7 +248,7 @@ class VcfConnector:
                     results.append(Result(request, error=_write_error(exc, self.folder)))
         finally:
             _fsync_dir(self.folder)  # makes the renames and unlinks durable, once per batch
-            self._save_cache(batch=True)
+            self._cache.save(batch=True)
         return iter(results)
 
     def _update_one(self, request: WriteRequest) -> RemoteRef:
@@ -265,9 +266,7 @@ class VcfConnector:
             os.unlink(path)
         except FileNotFoundError:
             raise NotFound(f"vcf: {path} does not exist") from None
-        if self._cache is not None and self._cache.pop(path.name, None):
-            self._dirty = True
-            self._unsaved += 1
+        self._cache.drop(path.name)
 
     def _guard(self, path: Path, etag: str) -> os.stat_result:
         """The file's current stat; WrongEtag when `etag` is given and no longer matches."""
@@ -284,9 +283,7 @@ class VcfConnector:
     def _remember(self, name: str, st: os.stat_result, marker: Marker | None) -> RemoteRef:
         """Record our own write in the marker cache, so the next list() need not read it."""
         ref = RemoteRef(name, _etag(st), marker)
-        self._load_cache()[name] = (ref.etag, marker)
-        self._dirty = True
-        self._unsaved += 1
+        self._cache.put(name, ref.etag, marker)
         return ref
 
     # -- the folder and the cache -------------------------------------------------
@@ -298,48 +295,30 @@ class VcfConnector:
         return self.folder / remote_id
 
     def _scan(self) -> Iterator[tuple[str, os.stat_result]]:
+        """(name, stat) of each contact file, read as iterated; the folder is opened at once."""
         try:
-            entries = list(os.scandir(self.folder))
+            entries = os.scandir(self.folder)
         except FileNotFoundError:
             raise NotFound(f"vcf: folder {self.folder} does not exist") from None
         except OSError as exc:
             raise TargetError(f"vcf: cannot list folder {self.folder}: {exc.strerror}") from None
-        temps = [e for e in entries if _TEMP_NAME.match(e.name) or _OLD_TEMP_NAME.match(e.name)]
+        return self._scanned(entries)
+
+    def _scanned(self, entries) -> Iterator[tuple[str, os.stat_result]]:
+        temps = []
+        with entries:
+            for entry in entries:  # one at a time: 100,000 DirEntry objects held at once cost 40 MB
+                name = entry.name
+                if _TEMP_NAME.match(name) or _OLD_TEMP_NAME.match(name):
+                    temps.append(entry)
+                elif _is_contact_file_name(name) and entry.is_file(follow_symlinks=False):
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                    except FileNotFoundError:
+                        continue  # removed since the scan
+                    yield name, st
         if temps:
             _remove_stale_temps(temps)
-        for entry in entries:
-            if not (_is_contact_file_name(entry.name) and entry.is_file(follow_symlinks=False)):
-                continue
-            try:
-                yield entry.name, entry.stat(follow_symlinks=False)
-            except FileNotFoundError:
-                continue  # removed since the scan
-
-    def _load_cache(self) -> Cache:
-        if self._cache is None:
-            self._cache = _read_cache(self.cache_dir / CACHE_FILE)
-        return self._cache
-
-    def _save_cache(self, batch: bool = False) -> None:
-        """Write the marker cache. After a batch of writes only once a quarter of it is new:
-        rewriting all of it after every batch made a first sync quadratic (the cache only
-        saves reads; what it misses after a kill is read again)."""
-        if not self._dirty or self._cache is None:
-            return
-        if batch and self._unsaved < max(CACHE_SAVE_MIN, len(self._cache) // 4):
-            return
-        entries = {
-            name: [etag, marker.database_id, marker.record_id] if marker else [etag]
-            for name, (etag, marker) in self._cache.items()
-        }
-        data = json.dumps({"version": CACHE_VERSION, "entries": entries}, separators=(",", ":"))
-        try:
-            self.cache_dir.mkdir(parents=True, exist_ok=True)
-            _write_atomic(self.cache_dir / CACHE_FILE, data.encode("utf-8"))
-        except OSError as exc:  # the cache only saves reads; the next pass reads the files again
-            log.warning("vcf: cannot write the marker cache in %s: %s", self.cache_dir, exc.strerror)
-            return
-        self._dirty, self._unsaved = False, 0
 
 
 # -- files --------------------------------------------------------------------------
@@ -514,16 +493,3 @@ def _fsync_dir(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-
-
-def _read_cache(path: Path) -> Cache:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("version") != CACHE_VERSION:
-            return {}
-        return {
-            name: (entry[0], Marker(entry[1], entry[2]) if len(entry) == 3 else None)
-            for name, entry in data["entries"].items()
-        }
-    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
-        return {}  # a missing or damaged cache only costs one full read

@@ -90,19 +90,25 @@ class Plan:
 
 @dataclass
 class RemoteView:
-    """What the target said: items whose etag may have moved, and ids known to be gone."""
+    """What the target said: items to read (linked ones whose etag moved, this database's
+    copies without a link), ids known to be gone, and how many items a full listing had."""
 
     changed: list[RemoteRef]
     gone: set[str]
     token: str
     full: bool
+    listed: int = 0  # items in a full listing
+    plain: int = 0  # plain contacts and other databases' copies seen (never touched, S7, W1)
 
 
-def read_target(connector: Connector, state_token: str, known: set[str]) -> RemoteView:
+def read_target(connector: Connector, state_token: str, index: LinkIndex, database_id: str) -> RemoteView:
     """A change-token read where the connector has one (falling back to a full listing), else a listing.
 
-    `known` are the remote ids of the linked copies: only they can be "gone".
+    Only the linked copies in `index` can be "gone". A full listing is read as a stream
+    and only what needs reading is kept: at 100,000 copies, holding the whole listing
+    cost more than the rest of a no-change pass.
     """
+    known = index.by_remote
     if connector.capabilities.incremental:
         try:
             changes = connector.changes(state_token)
@@ -111,14 +117,33 @@ def read_target(connector: Connector, state_token: str, known: set[str]) -> Remo
             changes = connector.changes("")
             full = True
         if not full:
-            return RemoteView(changes.changed, set(changes.deleted) & known, changes.token, full=False)
-        refs = changes.changed
+            view = RemoteView([], set(changes.deleted) & known.keys(), changes.token, full=False)
+            _keep(view, changes.changed, known, database_id)
+            return view
+        refs: Iterable[RemoteRef] = changes.changed
         token = changes.token
     else:
-        refs = list(connector.list())
+        refs = connector.list()
         token = ""
-    listed = {ref.remote_id for ref in refs}
-    return RemoteView(refs, known - listed, token, full=True)
+    view = RemoteView([], set(known), token, full=True)
+    for ref in refs:
+        view.listed += 1
+        view.gone.discard(ref.remote_id)
+        _keep(view, (ref,), known, database_id)
+    return view
+
+
+def _keep(view: RemoteView, refs: Iterable[RemoteRef], known: dict[str, tuple[str, str]], database_id: str) -> None:
+    """Keep the refs a pass must read: a linked copy whose etag moved, or a copy of this database without a link."""
+    for ref in refs:
+        linked = known.get(ref.remote_id)
+        if linked is not None:
+            if ref.etag != linked[1]:
+                view.changed.append(ref)
+        elif ref.marker is not None and ref.marker.database_id == database_id:
+            view.changed.append(ref)
+        else:
+            view.plain += 1
 
 
 def fetch_all(connector: Connector, ids: Iterable[str]) -> dict[str, RemoteItem]:
@@ -156,23 +181,14 @@ class Planner:
         plan = Plan(seq=self.tx.records.max_seq(), label=self.label)
         index = self.state.link_index()
         plan.links = len(index)
-        remote = read_target(self.connector, self.state.row.change_token, set(index.by_remote))
-        if remote.full and not remote.changed and index and not force:
+        remote = read_target(self.connector, self.state.row.change_token, index, self.database_id)
+        if remote.full and not remote.listed and index and not force:
             raise TargetLooksEmpty(
                 f"target {self.settings.target} lists no contacts while {len(index)} synced copies are known; "
                 "nothing was changed (if the copies really were all deleted there, run again with --force)"
             )
-        plan.token = remote.token
-
-        to_fetch: list[str] = []
-        for ref in remote.changed:
-            linked = index.by_remote.get(ref.remote_id)
-            if linked is not None and ref.etag == linked[1]:
-                continue
-            if linked is not None or (ref.marker is not None and ref.marker.database_id == self.database_id):
-                to_fetch.append(ref.remote_id)
-            else:
-                plan.plain += 1  # a plain contact, or another database's copy: never touched (S7, W1)
+        plan.token, plan.plain = remote.token, remote.plain
+        to_fetch = [ref.remote_id for ref in remote.changed]
         fetched = fetch_all(self.connector, to_fetch)
 
         orphans = [fetched[i] for i in to_fetch if i in fetched and i not in index.by_remote]
