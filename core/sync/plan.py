@@ -13,7 +13,7 @@ copy, and what happened to that copy (unchanged, changed, gone).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -56,7 +56,7 @@ class Action:
     base: Contact | None = None  # what both sides agree on afterwards
     remote_hash: str = ""  # the copy's content hash afterwards, when no copy is written
     record_version: int = 0  # the record's version the plan read: a write is made only on that version
-    conflicts: list[FieldConflict] = field(default_factory=list)
+    conflicts: Sequence[FieldConflict] = ()  # not a list each: a first pass holds one Action per record
     # DELETE of a merged-away record's copy edited since (I3): that version, kept in the survivor's history
     orphan_edit: Contact | None = None
 
