@@ -25,6 +25,7 @@ from contacthub.sync.copies import copy_hash, from_copy, from_linked_copy, to_co
 from contacthub.sync.merge import FieldConflict, merge
 from contacthub.sync.state import Link, LinkIndex, TargetState
 from contacthub.sync.target import SyncSettings
+from contacthub.sync.weigh import light_records
 
 WEIGH_CHUNK = 200  # records read and weighed at a time when every record is weighed
 
@@ -218,7 +219,10 @@ class Planner:
         if self.state.row.seq == 0 or self.state.row.selection != self.settings.selection_hash:
             # First pass, or the filter/category changed: every record is weighed again (S1, S9).
             for ids in batches(self.tx.records.ids(), WEIGH_CHUNK):
-                records = self.tx.records.get_many(ids)
+                # Records with a copy are read whole (they may merge); the others only weighed (weigh.py).
+                linked = {r for r in ids if r in index.remote_of or r in adopted}
+                records = light_records(self.tx.session, [r for r in ids if r not in linked], bool(self.settings.filters))
+                records.update(self.tx.records.get_many(linked))
                 seen.update(records)
                 yield {record_id: records[record_id] for record_id in ids if record_id in records}
         else:
