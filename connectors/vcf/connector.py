@@ -110,10 +110,10 @@ class VcfConnector:
 
     def _listed(self, scan: Iterator[tuple[str, os.stat_result]]) -> Iterator[RemoteRef]:
         entries = self._cache.entries
-        unseen = set(entries)  # what is not listed is gone
+        cached, listed = len(entries), 0  # cached files listed again: when fewer, some are gone
         for name, st in scan:
-            unseen.discard(name)
             item = entries.get(name)
+            listed += item is not None
             if item is None or item[0] != _etag(st):
                 try:
                     data, st = _read_file(self.folder / name)
@@ -126,11 +126,16 @@ class VcfConnector:
                 self._cache.put(name, _etag(st), scan_marker(data))
                 item = entries[name]
             yield RemoteRef(name, item[0], marker_of(item))
-        for name in unseen:
-            del entries[name]
-        if unseen:
-            self._cache.changed(len(unseen))
+        if listed < cached:
+            self._forget_gone()
         self._cache.save()
+
+    def _forget_gone(self) -> None:
+        """Drop the cache entries of files no longer in the folder (a set of names only when some went)."""
+        with contextlib.suppress(OSError), os.scandir(self.folder) as entries:
+            present = {entry.name for entry in entries}
+            for name in [n for n in self._cache.entries if n not in present]:
+                self._cache.drop(name)
 
     def changes(self, token: str) -> ChangeSet:
         raise TokenExpired("vcf: a folder has no change tokens; list it instead")

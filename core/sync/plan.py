@@ -126,12 +126,33 @@ def read_target(connector: Connector, state_token: str, index: LinkIndex, databa
     else:
         refs = connector.list()
         token = ""
-    view = RemoteView([], set(known), token, full=True)
+    view = RemoteView([], set(), token, full=True)
+    linked = 0  # linked copies listed: when fewer than the links, some are gone
     for ref in refs:
         view.listed += 1
-        view.gone.discard(ref.remote_id)
+        linked += ref.remote_id in known
         _keep(view, (ref,), known, database_id)
+    if linked < len(known):
+        _find_gone(view, connector.list() if not connector.capabilities.incremental else refs, known, database_id)
     return view
+
+
+def _find_gone(view: RemoteView, refs: Iterable[RemoteRef], known: dict[str, tuple[str, str]], database_id: str) -> None:
+    """Which linked copies are gone, from a second listing: rare (copies deleted or moved), so
+    a pass never holds a set of every listed id (the vcf connector lists from its cache).
+
+    What this listing shows that the first did not (a copy renamed in between) is kept too,
+    so a move is still seen whole, its old id gone and its new one there (S13).
+    """
+    kept = {ref.remote_id for ref in view.changed}
+    listed: set[str] = set()
+    plain = view.plain
+    for ref in refs:
+        listed.add(ref.remote_id)
+        if ref.remote_id not in kept:
+            _keep(view, (ref,), known, database_id)
+    view.plain = plain  # counted by the first listing
+    view.gone = {remote_id for remote_id in known if remote_id not in listed}
 
 
 def _keep(view: RemoteView, refs: Iterable[RemoteRef], known: dict[str, tuple[str, str]], database_id: str) -> None:

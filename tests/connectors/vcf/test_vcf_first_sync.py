@@ -131,3 +131,28 @@ def test_s12_a_file_system_that_cannot_sync_fails_the_chunk_and_links_nothing(ha
     assert os.listdir(harness.folder) == [] and _links(harness) == {}
     monkeypatch.undo()
     _settled(harness)
+
+
+def test_s13_s5_a_copy_renamed_while_a_pass_lists_the_folder_stays_linked(harness, tmp_path: Path) -> None:
+    """A pass holds no set of every listed name: when a linked copy is missing it lists again to
+    see which. A copy renamed between the two listings is a move, not a deletion (S13); the copy
+    really deleted moves its record to Deleted Items (S5)."""
+    harness.sync()
+    files = _copies(harness.folder)
+    deleted, renamed = harness.ids[0], harness.ids[1]
+    (harness.folder / files[deleted]).unlink()
+    listings = []
+
+    class RenamedMidPass(VcfConnector):
+        def list(self):
+            refs = [*super().list()]
+            listings.append(len(refs))
+            if len(listings) == 1:  # the user's file manager, right after the first listing
+                (harness.folder / files[renamed]).rename(harness.folder / "renamed.vcf")
+            return iter(refs)
+
+    result = harness.sync(RenamedMidPass(harness.folder, tmp_path / "cache"))
+    assert listings == [N - 1, N - 1]  # listed twice: one copy was missing
+    assert result.report.done.get("trash-record") == 1 and result.report.done.get("relink-moved") == 1
+    assert harness.record(deleted).is_deleted and not harness.record(renamed).is_deleted
+    assert _links(harness)[renamed] == "renamed.vcf"
