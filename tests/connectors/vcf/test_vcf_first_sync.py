@@ -29,8 +29,10 @@ class Died(ContactHubError):
     """Stands for the process dying at this point."""
 
 
-@pytest.fixture
-def harness(tmp_path: Path):
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def harness(request, tmp_path: Path):
+    """N records and an empty folder; the links written by one INSERT per chunk on both backends."""
+    url = request.getfixturevalue("pg_server").schema_url() if request.param == "postgresql" else None
     folder = tmp_path / "Phone"
     folder.mkdir()
 
@@ -39,7 +41,7 @@ def harness(tmp_path: Path):
         connector.capabilities = dataclasses.replace(VcfConnector.capabilities, batch_size=CHUNK)
         return connector
 
-    hub = SyncHarness(tmp_path, Target("vcf", {"location": str(folder)}), open_connector)
+    hub = SyncHarness(tmp_path, Target("vcf", {"location": str(folder)}), open_connector, url)
     hub.folder = folder
     hub.ids = [hub.add(Contact(uid=f"u{i}", display_name=f"P{i}", name=Name(given=f"P{i}"))) for i in range(N)]
     yield hub
