@@ -138,6 +138,7 @@ class Applier:
                 batch = self._read_copies(batch)
             requests = [self._request(a) for a in batch]
             results = retrying(lambda requests=requests: list(call(requests)), f"target: {what}")
+            self._new_links = []  # none left from a chunk whose transaction failed
             with self.db.transaction() as tx:
                 state = TargetState.get(tx.session, self.key)
                 for action, result in zip(batch, results, strict=True):
