@@ -64,70 +64,110 @@ class ReadSpy:
         return count
 
 
-def one_size(n: int, profile: bool) -> dict:
-    """Everything for one N, in this process; returns the row."""
+def _hwm_mb() -> float:
+    """This process's peak RSS (VmHWM) in MB; not ru_maxrss, which a child inherits from its parent."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def fill(n: int, root: Path) -> None:
+    """The business database of N records (in its own process: its memory is not the passes')."""
+    from contacthub.store import open_database
+
+    (root / "folder").mkdir()
+    db = open_database(f"sqlite:///{root / 'hub.sqlite'}")
+    t = time.perf_counter()
+    for start in range(0, n, 5000):
+        with db.transaction() as tx:
+            for i in range(start, min(n, start + 5000)):
+                tx.records.add(contact(i))
+    print(json.dumps({"fill": time.perf_counter() - t}))
+
+
+def edit(n: int, root: Path) -> None:
+    """1 % of the records edited in the database (at least one)."""
+    from contacthub.store import open_database
+
+    db = open_database(f"sqlite:///{root / 'hub.sqlite'}")
+    with db.transaction(readonly=True) as tx:
+        ids = tx.records.ids()
+    k = max(1, n // 100)
+    with db.transaction() as tx:
+        for record_id in ids[:: max(1, n // k)][:k]:
+            record = tx.records.get(record_id)
+            tx.records.update(record_id, record.contact.copy(note="edited"))
+    print(json.dumps({"edited": k}))
+
+
+def one_pass(root: Path, profile: bool) -> None:
+    """One pass through the public engine API, as `sync run` makes it; this process is the pass."""
     from contacthub.store import open_database
     from contacthub.sync.engine import run_pass
     from contacthub.sync.target import SyncSettings, Target, open_connector
 
     spy = ReadSpy()
+    db = open_database(f"sqlite:///{root / 'hub.sqlite'}")
+    target = Target("vcf", {"location": str(root / "folder")})
+    prof = cProfile.Profile() if profile else None
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    t = time.perf_counter()
+    if prof:
+        prof.enable()
+    connector = open_connector(target, root / "cache")
+    try:
+        result = run_pass(db, SyncSettings(target), connector, lock_dir=root, force=True)
+    finally:
+        connector.close()
+    if prof:
+        prof.disable()
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime
+    if prof:
+        pstats.Stats(prof, stream=sys.stderr).sort_stats("cumulative").print_stats(30)
+        pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(25)
+    print(json.dumps({"wall": wall, "cpu": cpu, "reads": spy.take(), "done": result.report.done, "rss": _hwm_mb()}))
+
+
+def child(*args: str, log: Path | None = None) -> tuple[dict, float]:
+    """Run this script with ARGS in a child process: (the JSON it printed, its whole CPU s)."""
+    t = time.perf_counter()
+    process = subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True)
+    out = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"bench child {args} exited with {os.waitstatus_to_exitcode(status)}")
+    row = json.loads(out.strip().splitlines()[-1])
+    row["process_wall"] = time.perf_counter() - t
+    return row, usage.ru_utime + usage.ru_stime
+
+
+def one_size(n: int, profile: str, peer: bool) -> dict:
+    """Every pass of one N, each a whole process of its own (CPU from wait4, peak RSS from its VmHWM)."""
     root = Path(tempfile.mkdtemp(prefix=f"contacthub-bench-{n}-"))
     try:
-        folder = root / "folder"
-        folder.mkdir()
-        db = open_database(f"sqlite:///{root / 'hub.sqlite'}")
-        t = time.perf_counter()
-        ids = []
-        with db.transaction() as tx:
-            for i in range(n):
-                ids.append(tx.records.add(contact(i)).id)
-        fill = time.perf_counter() - t
-        target = Target("vcf", {"location": str(folder)})
-        settings = SyncSettings(target)
+        filled, _ = child("--fill", str(n), str(root))
+        row: dict = {"n": n, "fill": filled["fill"]}
 
-        def timed_pass(prof: cProfile.Profile | None = None) -> tuple[float, int, dict]:
-            spy.take()
-            t = time.perf_counter()
-            if prof:
-                prof.enable()
-            connector = open_connector(target, root / "cache")
-            try:
-                result = run_pass(db, settings, connector, lock_dir=root, force=True)
-            finally:
-                connector.close()
-            if prof:
-                prof.disable()
-            return time.perf_counter() - t, spy.take(), result.report.done
+        def timed(kind: str, expect) -> dict:
+            extra = ["--profile", kind] if profile == kind else []
+            result, process_cpu = child("--pass", str(root), *extra)
+            assert expect(result["done"]), (kind, result["done"])  # the benchmark measured what it says
+            result["process_cpu"] = process_cpu
+            return result
 
-        first, first_reads, done = timed_pass()
-        assert done.get("create-copy") == n, done  # the benchmark measured what it says
-        quiet, quiet_reads, done = timed_pass()
-        assert not done, done
-        prof = cProfile.Profile() if profile else None
-        quiet2, quiet2_reads, _ = timed_pass(prof)
-        step = max(1, n // EDITS)
-        with db.transaction() as tx:
-            for record_id in ids[::step][:EDITS]:
-                record = tx.records.get(record_id)
-                tx.records.update(record_id, record.contact.copy(note="edited"))
-        edited, edited_reads, done = timed_pass()
-        assert done.get("sync") == EDITS, done
-        db.dispose()
-        row = {
-            "n": n,
-            "fill": fill,
-            "first": first,
-            "quiet": min(quiet, quiet2),
-            "quiet_reads": max(quiet_reads, quiet2_reads),
-            "edited": edited,
-            "edited_reads": edited_reads,
-            "first_reads": first_reads,
-            "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        }
-        if prof:
-            stats = pstats.Stats(prof, stream=sys.stderr)
-            print(f"\n--- cProfile of a no-change pass, N={n} (cumulative, top 25) ---", file=sys.stderr)
-            stats.sort_stats("cumulative").print_stats(25)
+        row["first"] = timed("first", lambda done: done.get("create-copy") == n)
+        quiet = [timed("quiet", lambda done: not done) for _ in range(2)]
+        row["quiet"] = min(quiet, key=lambda r: r["cpu"])
+        edited, _ = child("--edit", str(n), str(root))
+        row["k"] = edited["edited"]
+        row["edited"] = timed("edited", lambda done: done.get("sync") == edited["edited"])
+        if peer:
+            from vdirsyncer_vcf import vdirsyncer_passes
+
+            row["peer"] = vdirsyncer_passes(root / "folder", root / "vdirsyncer")
         return row
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -147,66 +187,84 @@ def startup_time(runs: int = 7) -> float | None:
     return statistics.median(times)
 
 
+PASSES = (("first", "first sync"), ("quiet", "no-change"), ("edited", "1 % changed"))
+
+
 def print_table(rows: list[dict], startup: float | None) -> None:
-    headers = ["N", "first pass s", "no-change s", "files read", "after 10 edits s", "files read", "peak RSS MB", "fill s"]
-    lines = [
-        [
-            f"{r['n']:,}", f"{r['first']:.2f}", f"{r['quiet']:.3f}", str(r["quiet_reads"]),
-            f"{r['edited']:.3f}", str(r["edited_reads"]), f"{r['rss_mb']:.0f}", f"{r['fill']:.1f}",
-        ]
-        for r in rows
-    ]  # fmt: skip
+    headers = ["N", "pass", "wall s", "CPU s (pass)", "CPU s (process)", "peak RSS MB", "files read"]
+    peer = any("peer" in r for r in rows)
+    if peer:
+        headers += ["vdirsyncer CPU s", "vdirsyncer RSS MB", "CPU ratio", "RSS ratio"]
+    lines = []
+    for r in rows:
+        for key, label in PASSES:
+            p = r[key]
+            line = [f"{r['n']:,}", label, f"{p['wall']:.2f}", f"{p['cpu']:.2f}", f"{p['process_cpu']:.2f}", f"{p['rss']:.0f}", str(p["reads"])]
+            if peer:
+                v = r.get("peer", {}).get(key)
+                line += (
+                    [f"{v['process_cpu']:.2f}", f"{v['rss']:.0f}", f"{p['process_cpu'] / v['process_cpu']:.2f}", f"{p['rss'] / v['rss']:.2f}"]
+                    if v else ["", "", "", ""]
+                )  # fmt: skip
+            lines.append(line)
+    title = "contacthub sync on a .vcf folder, each pass a whole process" + (" (ratios: contacthub / vdirsyncer)" if peer else "")
     try:
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(title="contacthub sync on a .vcf folder (one run; times are wall clock)")
+        table = Table(title=title)
         for h in headers:
             table.add_column(h, justify="right")
         for line in lines:
             table.add_row(*line)
-        Console(width=None if sys.stdout.isatty() else 120).print(table)
+        Console(width=None if sys.stdout.isatty() else 160).print(table)
     except ImportError:
+        print(title)
         widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(headers)]
         print("  ".join(h.rjust(w) for h, w in zip(headers, widths, strict=True)))
         for line in lines:
             print("  ".join(c.rjust(w) for c, w in zip(line, widths, strict=True)))
     base = rows[0]
     for r in rows[1:]:
-        print(
-            f"N x{r['n'] / base['n']:.0f}: first pass x{r['first'] / base['first']:.1f}, "
-            f"no-change pass x{r['quiet'] / base['quiet']:.1f}, pass after {EDITS} edits x{r['edited'] / base['edited']:.1f}"
-        )
+        growth = ", ".join(f"{label} x{r[key]['cpu'] / max(base[key]['cpu'], 1e-9):.1f}" for key, label in PASSES)
+        print(f"N x{r['n'] / base['n']:.0f}: pass CPU {growth}")
     for r in rows:
-        print(f"N={r['n']:,}: no-change pass = {r['quiet'] / r['first']:.1%} of the first pass")
+        print(f"N={r['n']:,}: fill {r['fill']:.1f} s; 1 % changed = {r['k']} records")
     if startup is not None:
         print(f"contacthub --help start-up: {startup * 1000:.0f} ms (median of 7 runs of the console script)")
+    print(f"load average when done: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,50000", help="comma-separated numbers of contacts")
-    parser.add_argument("--profile", action="store_true", help="print a cProfile of the no-change pass (to stderr)")
-    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: run one size, print JSON
+    parser.add_argument("--profile", choices=["first", "quiet", "edited"], help="print a cProfile of that pass (to stderr)")
+    parser.add_argument("--vdirsyncer", action="store_true", help="also run vdirsyncer's passes on the same cards (its own venv)")
+    parser.add_argument("--fill", nargs=2, help=argparse.SUPPRESS)  # internal: N ROOT
+    parser.add_argument("--edit", nargs=2, help=argparse.SUPPRESS)  # internal: N ROOT
+    parser.add_argument("--pass", dest="one_pass", help=argparse.SUPPRESS)  # internal: ROOT
     parser.add_argument("--commands", action="store_true", help="only the everyday commands beside khard (bench/commands.py)")
+    parser.add_argument("--no-commands", action="store_true", help="leave the everyday commands out")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).parent))
+    if args.fill:
+        return fill(int(args.fill[0]), Path(args.fill[1]))
+    if args.edit:
+        return edit(int(args.edit[0]), Path(args.edit[1]))
+    if args.one_pass:
+        return one_pass(Path(args.one_pass), bool(args.profile))
     from commands import print_commands
 
     if args.commands:
         print_commands()
         return
-    if args.one:
-        print(json.dumps(one_size(args.one, args.profile)))
-        return
     rows = []
     for n in (int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()):
-        command = [sys.executable, __file__, "--one", str(n)] + (["--profile"] if args.profile else [])
         print(f"N={n:,} …", file=sys.stderr, flush=True)
-        done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True, env=dict(os.environ))
-        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        rows.append(one_size(n, args.profile or "", args.vdirsyncer))
     print_table(rows, startup_time())
-    print_commands()
+    if not args.no_commands:
+        print_commands()
 
 
 if __name__ == "__main__":

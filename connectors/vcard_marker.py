@@ -13,6 +13,7 @@ another app wrote slightly wrong (a card that does not parse) is still ours.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -85,7 +86,7 @@ def vcard_text(contact: Contact, marker: Marker | None) -> str:
     extra = [e for e in contact.extra if e.name.upper() not in MARKER_PROPS]
     if marker is not None:
         extra += [ExtraProperty(DATABASE_PROP, _escape(marker.database_id)), ExtraProperty(RECORD_PROP, _escape(marker.record_id))]
-    return to_vcard(contact.copy(extra=extra))
+    return to_vcard(dataclasses.replace(contact, extra=extra))  # to_vcard reads it only: no deep copy
 
 
 def _escape(value: str) -> str:

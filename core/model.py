@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -134,22 +134,37 @@ class Contact:
     # -- serialisation (database JSON column, sync base snapshots) --------
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        if self.photo is not None:
-            data["photo"]["data"] = base64.b64encode(self.photo.data).decode("ascii")
-        data["extra"] = [
-            {"name": e.name, "value": e.value, "params": [list(p) for p in e.params], "group": e.group}
-            for e in self.extra
-        ]
-        # Fields added later are left out when empty, so contacts that do not use
-        # them keep the form (and the content hash) they had before.
-        for key in ("emails", "phones", "urls", "ims", "addresses"):
-            for item in data[key]:
-                item["params"] = [list(p) for p in item["params"]]
-                _drop_empty(item, "params", "group")
-        _drop_empty(data["name"], "secondary_family", "generation")
-        data["params"] = {k: [list(p) for p in v] for k, v in self.params.items()}
-        return data
+        # Built field by field: dataclasses.asdict deep-copies every value first, which cost
+        # a first sync of 10,000 records 14 % of its time (three calls per record).
+        photo = self.photo
+        return {
+            "uid": self.uid,
+            "display_name": self.display_name,
+            "name": _name_dict(self.name),
+            "nicknames": list(self.nicknames),
+            "organization": self.organization,
+            "org_units": list(self.org_units),
+            "title": self.title,
+            "role": self.role,
+            "emails": [_typed_dict(t) for t in self.emails],
+            "phones": [_typed_dict(t) for t in self.phones],
+            "addresses": [_address_dict(a) for a in self.addresses],
+            "urls": [_typed_dict(t) for t in self.urls],
+            "ims": [_typed_dict(t) for t in self.ims],
+            "birthday": self.birthday,
+            "anniversary": self.anniversary,
+            "note": self.note,
+            "categories": list(self.categories),
+            "photo": None
+            if photo is None
+            else {"data": base64.b64encode(photo.data).decode("ascii"), "media_type": photo.media_type, "uri": photo.uri},
+            "extra": [
+                {"name": e.name, "value": e.value, "params": [list(p) for p in e.params], "group": e.group}
+                for e in self.extra
+            ],
+            "params": {k: [list(p) for p in v] for k, v in self.params.items()},
+            "groups": dict(self.groups),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Contact:
@@ -195,10 +210,7 @@ class Contact:
 
     def content_hash(self) -> str:
         """A hash of the contact's content, stable across key order and re-serialisation."""
-        data = self.to_dict()
-        _drop_empty(data, "params", "groups")  # as before these fields existed
-        canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        return content_hash_of(self.to_dict())
 
     def best_name(self) -> str:
         """What to show for this contact: display name, else built from parts, else org or email."""
@@ -219,10 +231,51 @@ class Contact:
         return replace(Contact.from_dict(self.to_dict()), **changes)
 
 
+def content_hash_of(data: dict[str, Any]) -> str:
+    """`Contact.content_hash()` of the contact whose `to_dict()` is `data` (left unchanged)."""
+    data = dict(data)
+    _drop_empty(data, "params", "groups")  # as before these fields existed
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 def _drop_empty(data: dict[str, Any], *keys: str) -> None:
     for key in keys:
         if not data.get(key):
             data.pop(key, None)
+
+
+# Fields added later are left out when empty, so contacts that do not use them keep
+# the form (and the content hash) they had before.
+def _name_dict(n: Name) -> dict[str, Any]:
+    data = {"family": n.family, "given": n.given, "additional": n.additional, "prefix": n.prefix, "suffix": n.suffix}
+    if n.secondary_family:
+        data["secondary_family"] = n.secondary_family
+    if n.generation:
+        data["generation"] = n.generation
+    return data
+
+
+def _typed_dict(t: Typed) -> dict[str, Any]:
+    data = {"value": t.value, "types": list(t.types), "label": t.label, "pref": t.pref}
+    if t.params:
+        data["params"] = [list(p) for p in t.params]
+    if t.group:
+        data["group"] = t.group
+    return data
+
+
+def _address_dict(a: Address) -> dict[str, Any]:
+    data = {
+        "street": a.street, "locality": a.locality, "region": a.region, "postal_code": a.postal_code,
+        "country": a.country, "po_box": a.po_box, "extended": a.extended, "types": list(a.types),
+        "label": a.label, "pref": a.pref,
+    }  # fmt: skip
+    if a.params:
+        data["params"] = [list(p) for p in a.params]
+    if a.group:
+        data["group"] = a.group
+    return data
 
 
 def _typed(cls: type, data: dict[str, Any]) -> Any:

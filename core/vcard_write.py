@@ -65,6 +65,8 @@ def _fold(line: str) -> str:
     By hand: vobject's foldOneLine skips lines shorter than 75 characters, so a line
     of multi-byte characters can stay longer than 75 octets.
     """
+    if len(line) <= FOLD_OCTETS and (line.isascii() or len(line.encode("utf-8", errors="surrogatepass")) <= FOLD_OCTETS):
+        return line  # most lines: nothing to fold (this saved a first sync a tenth of its time)
     out: list[str] = []
     width = 0
     for ch in line:

@@ -12,12 +12,12 @@ import contextlib
 import dataclasses
 import difflib
 import errno
-import json
 import logging
 import os
 import re
 import socket
 import stat
+import sys
 import tempfile
 import time
 import uuid
@@ -40,6 +40,7 @@ from contacthub.connector import (
     WriteRequest,
     WrongEtag,
 )
+from contacthub.connectors.vcf.cache import CACHE_FILE, MarkerCache, marker_of  # noqa: F401  (CACHE_FILE: for tests)
 from contacthub.connectors.vcard_marker import scan_marker, scan_revision, strip_marker, vcard_text
 from contacthub.errors import ConfigError
 from contacthub.model import Contact
@@ -48,10 +49,6 @@ from contacthub.vcard import read_vcards
 log = logging.getLogger(__name__)
 
 SUFFIX = ".vcf"
-CACHE_FILE = "vcf-markers.json"
-CACHE_VERSION = 1
-
-Cache = dict[str, tuple[str, Marker | None]]  # file name -> (etag, marker)
 
 
 class VcfConnector:
@@ -70,8 +67,7 @@ class VcfConnector:
         self.folder = Path(folder)
         self.create_folder = create  # a missing folder is made, not refused (a typo must not become a new folder)
         self.cache_dir = Path(cache_dir)
-        self._cache: Cache | None = None  # loaded on first use
-        self._dirty = False
+        self._cache = MarkerCache(self.cache_dir)
         self._observer = None  # the watchdog observer while notify() is on
 
     @classmethod
@@ -106,25 +102,40 @@ class VcfConnector:
             raise TargetError(f"vcf: folder {folder} is not writable: {exc.strerror}") from None
 
     def list(self) -> Iterator[RemoteRef]:
-        cache = self._load_cache()
-        fresh: Cache = {}
-        for name, st in self._scan():
-            etag = _etag(st)
-            if name in cache and cache[name][0] == etag:
-                fresh[name] = cache[name]
-                continue
-            try:
-                data, st = _read_file(self.folder / name)
-            except NotFound:
-                continue  # removed since the scan
-            except OSError as exc:
-                # Listing it without its marker would make a synced copy look deleted.
-                raise TargetError(f"vcf: cannot read {self.folder / name}: {exc.strerror}") from None
-            fresh[name] = (_etag(st), scan_marker(data))
-        if fresh != cache:
-            self._cache, self._dirty = fresh, True
-            self._save_cache()
-        return iter([RemoteRef(name, etag, marker) for name, (etag, marker) in fresh.items()])
+        """The folder's contact files, a file at a time (nothing per file is held but the cache).
+
+        The folder is opened now (a missing one raises here), read as the caller iterates.
+        """
+        return self._listed(self._scan())
+
+    def _listed(self, scan: Iterator[tuple[str, os.stat_result]]) -> Iterator[RemoteRef]:
+        entries = self._cache.entries
+        cached, listed = len(entries), 0  # cached files listed again: when fewer, some are gone
+        for name, st in scan:
+            item = entries.get(name)
+            listed += item is not None
+            if item is None or item[0] != _etag(st):
+                try:
+                    data, st = _read_file(self.folder / name)
+                except NotFound:
+                    self._cache.drop(name)
+                    continue  # removed since the scan
+                except OSError as exc:
+                    # Listing it without its marker would make a synced copy look deleted.
+                    raise TargetError(f"vcf: cannot read {self.folder / name}: {exc.strerror}") from None
+                self._cache.put(name, _etag(st), scan_marker(data))
+                item = entries[name]
+            yield RemoteRef(name, item[0], marker_of(item))
+        if listed < cached:
+            self._forget_gone()
+        self._cache.save()
+
+    def _forget_gone(self) -> None:
+        """Drop the cache entries of files no longer in the folder (a set of names only when some went)."""
+        with contextlib.suppress(OSError), os.scandir(self.folder) as entries:
+            present = {entry.name for entry in entries}
+            for name in [n for n in self._cache.entries if n not in present]:
+                self._cache.drop(name)
 
     def changes(self, token: str) -> ChangeSet:
         raise TokenExpired("vcf: a folder has no change tokens; list it instead")
@@ -158,7 +169,49 @@ class VcfConnector:
         return iter(items)
 
     def create(self, items: Iterable[WriteRequest]) -> Iterator[Result]:
-        return self._batch(items, self._create_one)
+        """New files, durable as a batch: write every temp file, make them all durable at once,
+        then rename them into place and make the folder durable; only then are the results
+        (and so the links the engine commits) handed back.
+
+        A kill at any point leaves temp files (removed by the next listing) or complete,
+        marked copies without links (adopted by the next pass, S12); a power cut the same,
+        since no file is renamed before its content is on disk.
+        """
+        results: list[Result | None] = []
+        written: list[tuple[int, WriteRequest, str, os.stat_result]] = []  # (slot, request, temp path, stat)
+        try:
+            for request in items:
+                results.append(None)
+                try:
+                    if request.contact is None:
+                        raise TargetError("vcf: create without a contact")
+                    data = vcard_text(request.contact, request.marker).encode("utf-8")
+                    written.append((len(results) - 1, request, *_write_temp(self.folder, data)))
+                except (ConnectorError, OSError) as exc:
+                    results[-1] = Result(request, error=_write_error(exc, self.folder))
+            try:
+                _sync_files(self.folder, [tmp for _, _, tmp, _ in written])
+            except OSError as exc:  # not durable: none is renamed, all are reported (and removed below)
+                for slot, request, _, _ in written:
+                    results[slot] = Result(request, error=_write_error(exc, self.folder))
+            for slot, request, tmp, st in written:
+                if results[slot] is not None:
+                    continue
+                name = f"{uuid.uuid4().hex}{SUFFIX}"  # never derived from the contact's UID
+                try:
+                    os.replace(tmp, self.folder / name)
+                except OSError as exc:
+                    results[slot] = Result(request, error=_write_error(exc, self.folder))
+                    continue
+                results[slot] = Result(request, ref=self._remember(name, st, request.marker))
+        finally:
+            for slot, _, tmp, _ in written:
+                if results[slot] is None or not results[slot].ok:
+                    with contextlib.suppress(OSError):
+                        os.unlink(tmp)
+            _fsync_dir(self.folder)  # makes the renames durable, once per batch
+            self._cache.save(batch=True)
+        return iter(results)  # type: ignore[arg-type]
 
     def update(self, items: Iterable[WriteRequest]) -> Iterator[Result]:
         return self._batch(items, self._update_one)
@@ -167,7 +220,7 @@ class VcfConnector:
         return self._batch(items, self._delete_one)
 
     def close(self) -> None:
-        self._save_cache()
+        self._cache.save()
         observer, self._observer = self._observer, None
         if observer is not None:
             observer.stop()
@@ -191,28 +244,17 @@ class VcfConnector:
     # -- writes -----------------------------------------------------------------
 
     def _batch(self, items: Iterable[WriteRequest], one: Callable[[WriteRequest], RemoteRef | None]) -> Iterator[Result]:
-        self._load_cache()
         results = []
         try:
             for request in items:
                 try:
                     results.append(Result(request, ref=one(request)))
-                except ConnectorError as exc:
-                    results.append(Result(request, error=exc))
-                except OSError as exc:
-                    where = exc.filename or self.folder
-                    results.append(Result(request, error=TargetError(f"vcf: {where}: {exc.strerror}")))
+                except (ConnectorError, OSError) as exc:
+                    results.append(Result(request, error=_write_error(exc, self.folder)))
         finally:
             _fsync_dir(self.folder)  # makes the renames and unlinks durable, once per batch
-            self._save_cache()
+            self._cache.save(batch=True)
         return iter(results)
-
-    def _create_one(self, request: WriteRequest) -> RemoteRef:
-        if request.contact is None:
-            raise TargetError("vcf: create without a contact")
-        name = f"{uuid.uuid4().hex}{SUFFIX}"  # never derived from the contact's UID
-        st = _write_atomic(self.folder / name, vcard_text(request.contact, request.marker).encode("utf-8"))
-        return self._remember(name, st, request.marker)
 
     def _update_one(self, request: WriteRequest) -> RemoteRef:
         path = self._path(request.remote_id)
@@ -229,8 +271,7 @@ class VcfConnector:
             os.unlink(path)
         except FileNotFoundError:
             raise NotFound(f"vcf: {path} does not exist") from None
-        if self._cache is not None and self._cache.pop(path.name, None):
-            self._dirty = True
+        self._cache.drop(path.name)
 
     def _guard(self, path: Path, etag: str) -> os.stat_result:
         """The file's current stat; WrongEtag when `etag` is given and no longer matches."""
@@ -247,8 +288,7 @@ class VcfConnector:
     def _remember(self, name: str, st: os.stat_result, marker: Marker | None) -> RemoteRef:
         """Record our own write in the marker cache, so the next list() need not read it."""
         ref = RemoteRef(name, _etag(st), marker)
-        self._load_cache()[name] = (ref.etag, marker)
-        self._dirty = True
+        self._cache.put(name, ref.etag, marker)
         return ref
 
     # -- the folder and the cache -------------------------------------------------
@@ -260,43 +300,30 @@ class VcfConnector:
         return self.folder / remote_id
 
     def _scan(self) -> Iterator[tuple[str, os.stat_result]]:
+        """(name, stat) of each contact file, read as iterated; the folder is opened at once."""
         try:
-            entries = list(os.scandir(self.folder))
+            entries = os.scandir(self.folder)
         except FileNotFoundError:
             raise NotFound(f"vcf: folder {self.folder} does not exist") from None
         except OSError as exc:
             raise TargetError(f"vcf: cannot list folder {self.folder}: {exc.strerror}") from None
-        temps = [e for e in entries if _TEMP_NAME.match(e.name) or _OLD_TEMP_NAME.match(e.name)]
+        return self._scanned(entries)
+
+    def _scanned(self, entries) -> Iterator[tuple[str, os.stat_result]]:
+        temps = []
+        with entries:
+            for entry in entries:  # one at a time: 100,000 DirEntry objects held at once cost 40 MB
+                name = entry.name
+                if _TEMP_NAME.match(name) or _OLD_TEMP_NAME.match(name):
+                    temps.append(entry)
+                elif _is_contact_file_name(name) and entry.is_file(follow_symlinks=False):
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                    except FileNotFoundError:
+                        continue  # removed since the scan
+                    yield name, st
         if temps:
             _remove_stale_temps(temps)
-        for entry in entries:
-            if not (_is_contact_file_name(entry.name) and entry.is_file(follow_symlinks=False)):
-                continue
-            try:
-                yield entry.name, entry.stat(follow_symlinks=False)
-            except FileNotFoundError:
-                continue  # removed since the scan
-
-    def _load_cache(self) -> Cache:
-        if self._cache is None:
-            self._cache = _read_cache(self.cache_dir / CACHE_FILE)
-        return self._cache
-
-    def _save_cache(self) -> None:
-        if not self._dirty or self._cache is None:
-            return
-        entries = {
-            name: [etag, marker.database_id, marker.record_id] if marker else [etag]
-            for name, (etag, marker) in self._cache.items()
-        }
-        data = json.dumps({"version": CACHE_VERSION, "entries": entries}, separators=(",", ":"))
-        try:
-            self.cache_dir.mkdir(parents=True, exist_ok=True)
-            _write_atomic(self.cache_dir / CACHE_FILE, data.encode("utf-8"))
-        except OSError as exc:  # the cache only saves reads; the next pass reads the files again
-            log.warning("vcf: cannot write the marker cache in %s: %s", self.cache_dir, exc.strerror)
-            return
-        self._dirty = False
 
 
 # -- files --------------------------------------------------------------------------
@@ -412,6 +439,58 @@ def _write_atomic(path: Path, data: bytes, previous: os.stat_result | None = Non
     return st
 
 
+def _write_error(exc: Exception, folder: Path) -> ConnectorError:
+    if isinstance(exc, ConnectorError):
+        return exc
+    return TargetError(f"vcf: {getattr(exc, 'filename', None) or folder}: {getattr(exc, 'strerror', None) or exc}")
+
+
+def _write_temp(folder: Path, data: bytes) -> tuple[str, os.stat_result]:
+    """`data` in a new temp file of the folder, not yet durable (see `_sync_files`); its path and stat."""
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=_temp_prefix(), suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            st = os.fstat(file.fileno())  # a rename keeps mtime, size and inode: this is the etag
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return tmp, st
+
+
+_syncfs = None  # libc's syncfs, looked up once (Linux); False where there is none
+
+
+def _sync_files(folder: Path, paths: list[str]) -> None:
+    """Make these files' contents durable: one syncfs(2) of the folder's file system where Linux
+    has it (one journal commit for the batch, measured in bench/run.py), else an fsync each."""
+    global _syncfs
+    if not paths:
+        return
+    if _syncfs is None:
+        _syncfs = False
+        if sys.platform.startswith("linux"):
+            with contextlib.suppress(OSError, AttributeError):
+                import ctypes
+
+                _syncfs = ctypes.CDLL(None, use_errno=True).syncfs
+    if _syncfs:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            if _syncfs(fd) == 0:
+                return
+        finally:
+            os.close(fd)
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 def _fsync_dir(folder: Path) -> None:
     with contextlib.suppress(OSError):  # not every platform or file system can
         fd = os.open(folder, os.O_RDONLY)
@@ -419,16 +498,3 @@ def _fsync_dir(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-
-
-def _read_cache(path: Path) -> Cache:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("version") != CACHE_VERSION:
-            return {}
-        return {
-            name: (entry[0], Marker(entry[1], entry[2]) if len(entry) == 3 else None)
-            for name, entry in data["entries"].items()
-        }
-    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
-        return {}  # a missing or damaged cache only costs one full read

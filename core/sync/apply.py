@@ -88,6 +88,7 @@ class Applier:
         self.progress = progress or (lambda n: None)
         self.report = PassReport()
         self.label = ""  # the plan's category label (T3), for the copies read at write time
+        self._new_links: list = []  # links of the copies created in the current transaction, written at its end
 
     def apply(self, plan: Plan) -> PassReport:
         self.label = plan.label
@@ -137,10 +138,12 @@ class Applier:
                 batch = self._read_copies(batch)
             requests = [self._request(a) for a in batch]
             results = retrying(lambda requests=requests: list(call(requests)), f"target: {what}")
+            self._new_links = []  # none left from a chunk whose transaction failed
             with self.db.transaction() as tx:
                 state = TargetState.get(tx.session, self.key)
                 for action, result in zip(batch, results, strict=True):
                     on_result(tx, state, action, result)
+                self._put_new_links(state)
             if read:
                 _forget_copies(batch)
             self.progress(len(batch))
@@ -186,6 +189,7 @@ class Applier:
                         self._problem(action, "the record changed while its copy was made; it will be merged on the next pass", None)
                         continue
                     self._created(tx, state, action, result)
+                self._put_new_links(state)
             _forget_copies([a for a, _ in batch])
             self.progress(len(batch))
         return []
@@ -210,8 +214,16 @@ class Applier:
         if not result.ok:
             self._failed(action, "could not create its copy", result.error)
             return
-        state.put_link(action.record_id, result.ref, copy_hash(action.copy, self.fields), action.base)
+        base = action.base.to_dict()
+        # The copy is the record itself when no label is added: its hash comes from the same dict.
+        same = action.copy is action.base
+        self._new_links.append((action.record_id, result.ref, copy_hash(action.copy, self.fields, base if same else None), base))
         self.report.count(CREATE)
+
+    def _put_new_links(self, state: TargetState) -> None:
+        """The links of a chunk's created copies, in one statement, in the chunk's transaction."""
+        links, self._new_links = self._new_links, []
+        state.put_links(links)
 
     def _synced(self, tx, state: TargetState, action: Action, result: Result) -> None:
         if isinstance(result.error, NotFound):

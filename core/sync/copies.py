@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from contacthub.model import Contact
+from contacthub.model import Contact, content_hash_of
 
 _DEFAULTS = {f.name: f.default if f.default is not dataclasses.MISSING else f.default_factory() for f in dataclasses.fields(Contact)}  # type: ignore[misc]
 
@@ -62,10 +62,13 @@ def held(contact: Contact, fields: frozenset[str]) -> Contact:
     return contact.copy(**blanked) if blanked else contact
 
 
-def copy_hash(contact: Contact, fields: frozenset[str]) -> str:
+def copy_hash(contact: Contact, fields: frozenset[str], data: dict | None = None) -> str:
     """Identifies a copy's content: equal hashes mean nothing the target holds changed.
 
     An etag alone is not enough: servers and apps re-format cards without
     changing them, so a changed etag with an equal hash is no change.
+    `data`, when given, is `contact.to_dict()` already made (used when the target holds every field).
     """
+    if data is not None and fields.issuperset(_DEFAULTS):
+        return content_hash_of(data)
     return held(contact, fields).content_hash()

@@ -13,7 +13,7 @@ copy, and what happened to that copy (unchanged, changed, gone).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -25,6 +25,7 @@ from contacthub.sync.copies import copy_hash, from_copy, from_linked_copy, to_co
 from contacthub.sync.merge import FieldConflict, merge
 from contacthub.sync.state import Link, LinkIndex, TargetState
 from contacthub.sync.target import SyncSettings, qualifies  # qualifies: in target.py, so `sync status` needs no planner
+from contacthub.sync.weigh import light_records
 
 WEIGH_CHUNK = 200  # records read and weighed at a time when every record is weighed
 
@@ -56,7 +57,7 @@ class Action:
     base: Contact | None = None  # what both sides agree on afterwards
     remote_hash: str = ""  # the copy's content hash afterwards, when no copy is written
     record_version: int = 0  # the record's version the plan read: a write is made only on that version
-    conflicts: list[FieldConflict] = field(default_factory=list)
+    conflicts: Sequence[FieldConflict] = ()  # not a list each: a first pass holds one Action per record
     # DELETE of a merged-away record's copy edited since (I3): that version, kept in the survivor's history
     orphan_edit: Contact | None = None
 
@@ -90,19 +91,25 @@ class Plan:
 
 @dataclass
 class RemoteView:
-    """What the target said: items whose etag may have moved, and ids known to be gone."""
+    """What the target said: items to read (linked ones whose etag moved, this database's
+    copies without a link), ids known to be gone, and how many items a full listing had."""
 
     changed: list[RemoteRef]
     gone: set[str]
     token: str
     full: bool
+    listed: int = 0  # items in a full listing
+    plain: int = 0  # plain contacts and other databases' copies seen (never touched, S7, W1)
 
 
-def read_target(connector: Connector, state_token: str, known: set[str]) -> RemoteView:
+def read_target(connector: Connector, state_token: str, index: LinkIndex, database_id: str) -> RemoteView:
     """A change-token read where the connector has one (falling back to a full listing), else a listing.
 
-    `known` are the remote ids of the linked copies: only they can be "gone".
+    Only the linked copies in `index` can be "gone". A full listing is read as a stream
+    and only what needs reading is kept: at 100,000 copies, holding the whole listing
+    cost more than the rest of a no-change pass.
     """
+    known = index.by_remote
     if connector.capabilities.incremental:
         try:
             changes = connector.changes(state_token)
@@ -111,14 +118,54 @@ def read_target(connector: Connector, state_token: str, known: set[str]) -> Remo
             changes = connector.changes("")
             full = True
         if not full:
-            return RemoteView(changes.changed, set(changes.deleted) & known, changes.token, full=False)
-        refs = changes.changed
+            view = RemoteView([], set(changes.deleted) & known.keys(), changes.token, full=False)
+            _keep(view, changes.changed, known, database_id)
+            return view
+        refs: Iterable[RemoteRef] = changes.changed
         token = changes.token
     else:
-        refs = list(connector.list())
+        refs = connector.list()
         token = ""
-    listed = {ref.remote_id for ref in refs}
-    return RemoteView(refs, known - listed, token, full=True)
+    view = RemoteView([], set(), token, full=True)
+    linked = 0  # linked copies listed: when fewer than the links, some are gone
+    for ref in refs:
+        view.listed += 1
+        linked += ref.remote_id in known
+        _keep(view, (ref,), known, database_id)
+    if linked < len(known):
+        _find_gone(view, connector.list() if not connector.capabilities.incremental else refs, known, database_id)
+    return view
+
+
+def _find_gone(view: RemoteView, refs: Iterable[RemoteRef], known: dict[str, tuple[str, str]], database_id: str) -> None:
+    """Which linked copies are gone, from a second listing: rare (copies deleted or moved), so
+    a pass never holds a set of every listed id (the vcf connector lists from its cache).
+
+    What this listing shows that the first did not (a copy renamed in between) is kept too,
+    so a move is still seen whole, its old id gone and its new one there (S13).
+    """
+    kept = {ref.remote_id for ref in view.changed}
+    listed: set[str] = set()
+    plain = view.plain
+    for ref in refs:
+        listed.add(ref.remote_id)
+        if ref.remote_id not in kept:
+            _keep(view, (ref,), known, database_id)
+    view.plain = plain  # counted by the first listing
+    view.gone = {remote_id for remote_id in known if remote_id not in listed}
+
+
+def _keep(view: RemoteView, refs: Iterable[RemoteRef], known: dict[str, tuple[str, str]], database_id: str) -> None:
+    """Keep the refs a pass must read: a linked copy whose etag moved, or a copy of this database without a link."""
+    for ref in refs:
+        linked = known.get(ref.remote_id)
+        if linked is not None:
+            if ref.etag != linked[1]:
+                view.changed.append(ref)
+        elif ref.marker is not None and ref.marker.database_id == database_id:
+            view.changed.append(ref)
+        else:
+            view.plain += 1
 
 
 def fetch_all(connector: Connector, ids: Iterable[str]) -> dict[str, RemoteItem]:
@@ -146,23 +193,14 @@ class Planner:
         plan = Plan(seq=self.tx.records.max_seq(), label=self.label)
         index = self.state.link_index()
         plan.links = len(index)
-        remote = read_target(self.connector, self.state.row.change_token, set(index.by_remote))
-        if remote.full and not remote.changed and index and not force:
+        remote = read_target(self.connector, self.state.row.change_token, index, self.database_id)
+        if remote.full and not remote.listed and index and not force:
             raise TargetLooksEmpty(
                 f"target {self.settings.target} lists no contacts while {len(index)} synced copies are known; "
                 "nothing was changed (if the copies really were all deleted there, run again with --force)"
             )
-        plan.token = remote.token
-
-        to_fetch: list[str] = []
-        for ref in remote.changed:
-            linked = index.by_remote.get(ref.remote_id)
-            if linked is not None and ref.etag == linked[1]:
-                continue
-            if linked is not None or (ref.marker is not None and ref.marker.database_id == self.database_id):
-                to_fetch.append(ref.remote_id)
-            else:
-                plan.plain += 1  # a plain contact, or another database's copy: never touched (S7, W1)
+        plan.token, plan.plain = remote.token, remote.plain
+        to_fetch = [ref.remote_id for ref in remote.changed]
         fetched = fetch_all(self.connector, to_fetch)
 
         orphans = [fetched[i] for i in to_fetch if i in fetched and i not in index.by_remote]
@@ -192,7 +230,10 @@ class Planner:
         if self.state.row.seq == 0 or self.state.row.selection != self.settings.selection_hash:
             # First pass, or the filter/category changed: every record is weighed again (S1, S9).
             for ids in batches(self.tx.records.ids(), WEIGH_CHUNK):
-                records = self.tx.records.get_many(ids)
+                # Records with a copy are read whole (they may merge); the others only weighed (weigh.py).
+                linked = {r for r in ids if r in index.remote_of or r in adopted}
+                records = light_records(self.tx.session, [r for r in ids if r not in linked], bool(self.settings.filters))
+                records.update(self.tx.records.get_many(linked))
                 seen.update(records)
                 yield {record_id: records[record_id] for record_id in ids if record_id in records}
         else:

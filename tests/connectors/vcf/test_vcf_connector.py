@@ -140,6 +140,7 @@ def test_list_does_not_read_back_the_hubs_own_writes(conn: VcfConnector, reads) 
 
 def test_a_damaged_cache_only_costs_a_full_read(conn: VcfConnector, folder: Path, tmp_path: Path, reads) -> None:
     ref = _create(conn, Contact(uid="a"))
+    conn.close()  # writes the cache (a few writes alone wait for close)
     (tmp_path / "cache" / vcf_module.CACHE_FILE).write_text("{not json", encoding="utf-8")
     assert list(VcfConnector(folder, tmp_path / "cache").list()) == [ref]
     assert reads == [folder / ref.remote_id]
@@ -245,7 +246,7 @@ def test_u2_hostile_uids_create_files_only_inside_the_folder(conn: VcfConnector,
     results = list(conn.create([WriteRequest(Contact(uid=u), MARKER) for u in uids]))
     assert all(r.ok for r in results)
     assert sorted(os.listdir(folder)) == sorted(r.ref.remote_id for r in results)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["Phone", "cache"]
+    assert {p.name for p in tmp_path.iterdir()} <= {"Phone", "cache"}  # the cache is written at close
 
 
 def test_a_symlink_in_the_folder_is_neither_listed_nor_followed(conn: VcfConnector, folder: Path, tmp_path: Path) -> None:
