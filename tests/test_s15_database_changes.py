@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from served import serve  # noqa: F401 (a fixture: `contacthub serve` in a process of its own)
+
 from contacthub.model import Contact
 from contacthub.store import open_database
 from contacthub.store.change_signal import CHANNEL, ChangeSignal
@@ -176,3 +178,25 @@ def test_s15_an_idle_watcher_runs_no_passes_also_after_a_pass_that_changed_recor
         passes.append(run.json("sync", "status")["last_pass_at"])
     assert len(set(passes)) == 1, passes
     _stop(process)
+
+
+def test_s15_serve_sync_an_edit_from_another_process_reaches_the_addressbook_long_before_the_interval(run, serve):
+    """`serve --sync` runs the same watch loop: the database signal wakes it, not the hour-long interval."""
+    pytest.importorskip("radicale")
+    import vobject
+    from served import EXAMPLE_NAMES
+
+    run("import", str(EXAMPLES))
+    served = serve("serve", "--sync", "--interval", "3600")
+    _eventually(lambda: served.names() == EXAMPLE_NAMES, "the example contacts in the address book")
+    _contacthub("contact", "edit", _record_id(run, "Jürgen Groß"), "--title", "Sales director")
+
+    def phone_title() -> str | None:
+        for _, text in served.cards().values():
+            card = vobject.readOne(text)
+            if card.fn.value == "Jürgen Groß":
+                return card.title.value if hasattr(card, "title") else None
+        return None
+
+    _eventually(lambda: phone_title() == "Sales director", "the CLI edit in the address book (interval 3600 s)")
+    assert served.stop() == 0
