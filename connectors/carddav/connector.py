@@ -50,6 +50,7 @@ from contacthub.connectors.carddav.dav import (
     multiget_body,
     sync_collection_body,
 )
+from contacthub.connectors.carddav.auth_memo import AuthMemo
 from contacthub.connectors.carddav.discovery import find_addressbook
 from contacthub.connectors.carddav.markers import MarkerCache, extra_order, restore_order
 from contacthub.connectors.carddav.rewrites import reencoded_fields, undo_reencoding
@@ -96,6 +97,7 @@ class CardDavConnector:
         self._prefetching: threading.Thread | None = None  # prefetch() at work
         self._early: tuple[str, Any] | None = None  # (token, sync-collection reply or its error) that prefetch() got
         self._read_ahead: dict[str, tuple[str, bytes]] = {}  # cards the marker scan downloaded, for fetch()
+        self._auth_memo: AuthMemo | None = None  # the auth scheme the server asked for, kept for the next process
 
     @classmethod
     def open(cls, options: Mapping[str, Any], context: ConnectorContext) -> CardDavConnector:
@@ -128,9 +130,11 @@ class CardDavConnector:
             raise ConfigError(f"carddav: option max_reply_mb must be a size in MiB, not {options.get('max_reply_mb')!r}")
         username = str(options["username"]) if options.get("username") not in (None, "") else None
         pin = _fingerprint(options.get("tls_fingerprint"))
+        hint = AuthMemo(context.cache_dir, location, username) if secret and not auth_type else None
         dav = Dav(location, username, secret, auth_type=auth_type, verify_tls=verify, timeout=timeout, max_reply=max_reply,
-                  tls_fingerprint=pin)  # fmt: skip
+                  tls_fingerprint=pin, auth_hint=hint.scheme if hint else None)  # fmt: skip
         connector = cls(dav, context.cache_dir, str(options.get("addressbook") or ""))
+        connector._auth_memo = hint
         if options.get("notify_file"):
             # A server on this machine touches the file after every write (the embedded
             # Radicale's storage hook): push for this instance only.
@@ -393,6 +397,8 @@ class CardDavConnector:
             observer.join(timeout=5)
         if self._cache is not None:
             self._cache.save()
+        if self._auth_memo is not None:
+            self._auth_memo.save(self.dav.auth_scheme)
         self.dav.close()
 
     def notify(self, callback: Callable[[], None]) -> None:
