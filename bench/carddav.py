@@ -187,7 +187,7 @@ def start_radicale(folder: Path, uid_index: bool = False) -> Server:
         "--storage-filesystem-folder", str(folder / "collections"),
         "--auth-type", "htpasswd", "--auth-htpasswd-filename", str(htpasswd),
         "--auth-htpasswd-encryption", "plain", "--auth-delay", "0",
-        "--rights-type", "owner_only", "--logging-level", "warning",
+        "--rights-type", "owner_only", "--logging-level", os.environ.get("BENCH_RADICALE_LOG", "warning"),
     ]  # fmt: skip
     env = dict(os.environ)
     if uid_index:
@@ -566,13 +566,13 @@ def print_tables(rows: list[dict], reps: int, startup: float | None, note: str =
         title=f"Radicale's own answer, plain requests (median of 7) vs contacthub's no-change pass (median of {reps})"
     )
     for h in ["N", "sync-collection REPORT s", "Depth-1 PROPFIND s", "contacthub in watch s", "÷ REPORT",
-              "contacthub fresh connector s", "÷ REPORT"]:  # fmt: skip
+              "contacthub fresh connector s", "÷ REPORT", "whole `sync run` process s", "÷ REPORT"]:  # fmt: skip
         server.add_column(h, justify="right")
     for row in rows:
-        q, w = median(row["hub"]["quiet"]), median(row["hub"]["watch"])
+        q, w, f = median(row["hub"]["quiet"]), median(row["hub"]["watch"]), median(row["hub"]["fresh"])
         s = row["server"]
         server.add_row(f"{row['n']:,}", f"{s['report']:.3f}", f"{s['propfind']:.3f}", f"{w:.3f}",
-                       f"{w / s['report']:.2f}", f"{q:.3f}", f"{q / s['report']:.2f}")  # fmt: skip
+                       f"{w / s['report']:.2f}", f"{q:.3f}", f"{q / s['report']:.2f}", f"{f:.3f}", f"{f / s['report']:.2f}")  # fmt: skip
     console.print(server)
 
     where = Table(title="Where the time goes (one pass; medians where ×): wall, client CPU, Radicale CPU, seconds")
@@ -631,6 +631,8 @@ def main() -> None:
     parser.add_argument("--radicale-uid-index", action="store_true",
                         help="experiment: Radicale with bench/radicale_uid_index.py as storage (cheaper UID check per PUT)")  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write the raw figures to this file")
+    parser.add_argument("--server-ratio", action="store_true",
+                        help="only: whole-process no-change `sync run` vs Radicale's sync-collection answer (bench/carddav_ratio.py)")  # fmt: skip
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)  # internal: contacthub's part of one size
     parser.add_argument("--book", help=argparse.SUPPRESS)
     parser.add_argument("--no-bulk-seed", action="store_true",
@@ -641,6 +643,12 @@ def main() -> None:
     if args.child:
         row = contacthub_child(args.child, args.book, args.radicale_pid, args.reps, args.profile)
         args.out.write_text(json.dumps(row))
+        return
+    if args.server_ratio:
+        from carddav_ratio import print_ratio, server_ratio
+
+        sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+        print_ratio([server_ratio(n, args.reps) for n in sizes], args.reps)
         return
     rows = [
         one_size(n, args.reps, args.vdirsyncer_first_sync_max, args.profile, args.radicale_uid_index)

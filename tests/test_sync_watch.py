@@ -115,3 +115,20 @@ def test_s8_watch_keeps_one_connector_open_for_all_its_passes_and_closes_it_at_t
     watcher.join(timeout=DEADLINE)
     assert not watcher.is_alive()
     assert len(opened) == 1 and used == opened * 3 and opened[0].closed == 1
+
+
+def test_s8_reading_the_folder_files_starts_no_pass(run, watching):
+    """Only a written, added, renamed or removed card is a change: reading one (a phone app, a backup) is not."""
+    folder, start = watching
+    before = run.json("sync", "status")["last_pass_at"]
+    process = start(interval=3600)
+    _eventually(lambda: run.json("sync", "status")["last_pass_at"] != before, "the first pass of watch")
+    time.sleep(1)  # the first pass's own file events settle
+    first = run.json("sync", "status")["last_pass_at"]
+    for _ in range(3):
+        for file in folder.glob("*.vcf"):
+            file.read_bytes()
+        time.sleep(1)
+    assert run.json("sync", "status")["last_pass_at"] == first
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=DEADLINE)

@@ -45,6 +45,8 @@ DEFAULT_MAX_REPLY = 64 * 2**20  # bytes: the largest reply read (option max_repl
 MAX_REDIRECTS = 5  # redirects followed in a row, while finding the address book only
 REDIRECTS = (301, 302, 303, 307, 308)
 CHUNK = 1 << 16  # bytes read from the socket at a time
+AUTH_SCHEMES = ("basic", "digest", "bearer")
+_SCHEME_OF = {"HTTPBasicAuth": "basic", "HTTPDigestAuth": "digest", "HTTPBearerAuth": "bearer"}
 
 
 @dataclass
@@ -107,6 +109,7 @@ class Dav:
         max_reply: int = DEFAULT_MAX_REPLY,
         sleep=time.sleep,
         tls_fingerprint: str | None = None,
+        auth_hint: str | None = None,
     ) -> None:
         self.url = url
         self.timeout = timeout
@@ -124,11 +127,23 @@ class Dav:
         )
         if tls_fingerprint:
             self.client.session.mount("https://", _PinnedAdapter(tls_fingerprint))
+        # The scheme this server asked for last time (`auth_scheme`, kept by the connector): the
+        # first request already carries the credentials instead of learning the scheme from a 401
+        # each process. Only a scheme the server itself offered is kept; a 401 drops the guess.
+        self._guessed = False
+        if not auth_type and auth_hint in AUTH_SCHEMES and username and password:
+            self.client.build_auth_object([auth_hint])
+            self._guessed = self.client.auth is not None
         split = urlsplit(url)
         self.origin = f"{split.scheme}://{split.netloc}"
 
     def close(self) -> None:
         self.client.close()
+
+    @property
+    def auth_scheme(self) -> str | None:
+        """The auth scheme the requests carry now ("basic", "digest", "bearer"), or None."""
+        return _SCHEME_OF.get(type(self.client.auth).__name__)
 
     # -- URLs -------------------------------------------------------------------
 
@@ -245,7 +260,9 @@ class Dav:
             try:
                 status = response.status_code
                 challenge = response.headers.get("WWW-Authenticate")
-                if status == 401 and challenge and client.auth is None and client.username and client.password:
+                guessed, self._guessed = self._guessed, False  # a reply other than 401 confirms the guess
+                if status == 401 and challenge and (client.auth is None or guessed) and client.username and client.password:
+                    client.auth = None
                     client.build_auth_object(list(client.extract_auth_types(challenge)))
                     if client.auth is not None:
                         continue

@@ -196,6 +196,32 @@ class MarkerCache:
         self.entries, self.tokens, self.gone = entries, tokens, gone
 
 
+PEEK_BYTES = 1 << 16  # the head of the cache file that holds its tokens (MAX_TOKENS of them)
+
+
+def peek_latest_token(folder: Path, collection: str) -> str | None:
+    """The latest change token of the cache, from the head of its file only; None when that cannot say.
+
+    `save` writes version, collection and tokens before the entries, so the token a
+    pass asks the server with is known without reading every entry (`prefetch`).
+    """
+    try:
+        with open(Path(folder) / CACHE_FILE, "rb") as file:
+            head = file.read(PEEK_BYTES).decode("utf-8", errors="replace")
+        end = head.find(',"entries":')  # cannot occur inside a JSON string (its quotes are escaped)
+        if end < 0:
+            return None
+        data = json.loads(head[:end] + "}")
+        if data.get("version") != CACHE_VERSION or data.get("collection") != collection:
+            return ""  # another address book: the cache starts afresh, with no token
+        tokens = {str(t): int(n) for t, n in data["tokens"].items()}
+    except FileNotFoundError:
+        return ""
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return max(tokens, key=tokens.__getitem__, default="")
+
+
 def extra_order(contact: Contact) -> tuple[str, ...]:
     """The names of the contact's unknown properties, in order, each once."""
     return tuple(dict.fromkeys(e.name.upper() for e in contact.extra if e.name.upper() not in MARKER_PROPS))

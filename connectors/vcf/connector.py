@@ -233,6 +233,8 @@ class VcfConnector:
 
         class _Handler(FileSystemEventHandler):
             def on_any_event(self, event) -> None:
+                if event.event_type in ("opened", "closed_no_write"):
+                    return  # someone (a phone app, the pass itself) only read a file
                 names = [os.path.basename(os.fsdecode(p)) for p in (event.src_path, getattr(event, "dest_path", ""))]
                 if any(_is_contact_file_name(n) for n in names if n):
                     callback()

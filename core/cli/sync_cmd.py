@@ -280,8 +280,9 @@ def _interval(ctx, param, value):
 def watch_command(hub, interval: float | None, verbose: bool) -> None:
     """Keep syncing until stopped (Ctrl-C or SIGTERM end it cleanly).
 
-    On targets that announce changes (a .vcf folder, the address book of
-    `contacthub serve`) a pass starts at once after a change. The connection to
+    A record edited in the database (by any process or machine) starts a
+    pass within about a second; so does a change on targets that announce
+    changes (a .vcf folder, the address book of `contacthub serve`). The connection to
     the target stays open between passes, so a pass that finds nothing costs
     little more than the target's answer. One line is logged per pass that did
     something; a pass whose writes failed logs one summary line (and is kept

@@ -172,6 +172,10 @@ def _create_engine(url: URL, pg_schema: str | None = None) -> Engine:
         engine = create_engine(url, pool_pre_ping=True)
         if pg_schema is not None:
             _use_schema(engine, pg_schema)
+        if url.get_backend_name() == "postgresql":
+            from contacthub.store.change_signal import announce_changes
+
+            announce_changes(engine)  # S15: a record change wakes `sync watch` at once (NOTIFY)
         return engine
     database = url.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):

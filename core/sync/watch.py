@@ -1,10 +1,12 @@
-"""`sync watch`: a pass every N seconds, and at once when the target announces a change (S8)."""
+"""`sync watch`: a pass every N seconds, at once when the target announces a change (S8),
+and at once when a record changes in the database, from any process or machine (S15)."""
 
 from __future__ import annotations
 
 import logging
 import signal
 import threading
+import time
 
 from contacthub.errors import ContactHubError
 from contacthub.sync.lock import Busy
@@ -13,6 +15,8 @@ from contacthub.sync.target import check_interval
 log = logging.getLogger("contacthub.watch")
 
 BUSY_RETRY = 1.0  # seconds between looks at the lock while another pass holds it
+SETTLE = 0.3  # seconds a database change waits for the rest of its burst (ten quick edits: one pass)
+LOOK = 0.5  # seconds the database signal waits at a time, so stop and target changes are seen quickly
 
 
 def watch(hub, settings, interval: float, run_pass, stop: threading.Event | None = None) -> None:
@@ -31,12 +35,15 @@ def watch(hub, settings, interval: float, run_pass, stop: threading.Event | None
             signal.signal(sig, lambda *_: stop.set())
     changed = threading.Event()
     connector = hub.open_target(settings.target)
+    records = _database_signal(hub)
     try:
         if connector.capabilities.push and hasattr(connector, "notify"):
             connector.notify(changed.set)
         waiting = False
         while not stop.is_set():
             changed.clear()  # before the pass: a change announced during it starts the next one at once
+            if records is not None:
+                _mark(records)  # likewise for the database: what the pass reads is "seen"
             try:
                 run_pass(connector=connector)
             except Busy:
@@ -48,14 +55,41 @@ def watch(hub, settings, interval: float, run_pass, stop: threading.Event | None
             except ContactHubError as exc:
                 log.warning("pass failed: %s", exc)
             waiting = False
-            _wait(stop, changed, interval)
+            _wait(stop, changed, interval, records)
     finally:
         connector.close()
+        if records is not None:
+            records.close()
 
 
-def _wait(stop: threading.Event, changed: threading.Event, interval: float) -> None:
-    """Sleep until the interval ends, a change is announced, or we are asked to stop."""
-    waited = 0.0
-    while waited < interval and not stop.is_set() and not changed.is_set():
-        stop.wait(min(0.2, interval - waited))
-        waited += 0.2
+def _database_signal(hub):
+    """The database's change signal (S15), or None (then only the interval and the target wake us)."""
+    from contacthub.store.change_signal import ChangeSignal
+
+    try:
+        return ChangeSignal(hub.database())
+    except Exception as exc:  # a database that cannot be read now: the passes will say why
+        log.warning("database changes are picked up at the interval only: %s", str(exc).splitlines()[0])
+        return None
+
+
+def _mark(records) -> None:
+    try:
+        records.mark()
+    except Exception:  # the pass meets the same failure and reports it; the next wait() then says "changed"
+        log.debug("database change signal: mark failed", exc_info=True)
+
+
+def _wait(stop: threading.Event, changed: threading.Event, interval: float, records=None) -> None:
+    """Sleep until the interval ends, a change is announced or made in the database, or we are asked to stop.
+
+    A pass's own record writes (a phone's edit brought in) signal once: the
+    pass after it changes no record, so watch then rests (no loop of passes).
+    """
+    end = time.monotonic() + interval
+    while not stop.is_set() and not changed.is_set() and (left := end - time.monotonic()) > 0:
+        if records is None:
+            stop.wait(min(0.2, left))
+        elif records.wait(min(LOOK, left)):
+            stop.wait(SETTLE)  # let the rest of a burst of edits land: one pass for all of them
+            return

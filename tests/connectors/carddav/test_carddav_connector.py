@@ -169,12 +169,30 @@ def test_s4_prefetch_for_another_token_is_not_used(server, book, tmp_path, reque
     Phone(book, server.auth).edit(ref.remote_id, r"^FN:N1", "FN:Changed")
     conn = open_connector(server, book, tmp_path / "cache")
     conn._marker_cache().issued("a-token-the-pass-does-not-hold")
+    conn.close()  # saved: the next process's prefetch reads it from the cache file
+    conn = open_connector(server, book, tmp_path / "cache")
     requests_seen.clear()
     conn.prefetch()
     since = conn.changes(older)
     assert [r.remote_id for r in since.changed] == [ref.remote_id]
     assert sync_reports(requests_seen) == 2
     conn.close()
+
+
+def test_prefetch_reads_the_token_from_the_cache_files_head_and_falls_back_to_the_whole_file(server, book, tmp_path):
+    """Issue 15: the sync-collection goes out before the marker cache (every card's entry) is read."""
+    from contacthub.connectors.carddav.markers import CACHE_FILE, MarkerCache, peek_latest_token
+
+    conn = open_connector(server, book, tmp_path / "cache")
+    conn.create([WriteRequest(Contact(uid=f"u{i}", display_name=f"N{i}"), Marker("db", f"r{i}")) for i in range(3)])
+    conn.changes(conn.changes("").token)
+    collection = conn.dav.url_of(conn._book())
+    conn.close()
+    latest = MarkerCache(tmp_path / "cache", collection).latest_token()
+    assert latest and peek_latest_token(tmp_path / "cache", collection) == latest
+    assert peek_latest_token(tmp_path / "cache", collection + "other/") == ""  # another book: no token
+    (tmp_path / "cache" / CACHE_FILE).write_text('{"version": 1, "tokens": ')  # damaged: the whole file decides
+    assert peek_latest_token(tmp_path / "cache", collection) is None
 
 
 def test_u2_prefetch_leaves_failures_to_the_pass(radicale, tmp_path):
@@ -185,8 +203,9 @@ def test_u2_prefetch_leaves_failures_to_the_pass(radicale, tmp_path):
     context = ConnectorContext(tmp_path / "cache", secret=lambda ref: "not the password")
     conn = CardDavConnector.open({"location": book, "username": radicale.username, "password": {"env": "X"}}, context)
     conn.prefetch()
+    conn.check()  # does not wait for the head start: the hub's set-up goes on meanwhile
     with pytest.raises(AuthError):  # met again, and reported, by the pass's own first request
-        conn.check()
+        conn.changes("")
     conn.close()
 
 
