@@ -79,8 +79,16 @@ def parse_options(connector: str, pairs: tuple[str, ...] | list[str], where: str
             raise UsageError(f"{where} {pair!r}: write NAME=VALUE")
         if key in TARGET_FIELDS:
             raise UsageError(f"{where} {key}: give it as its own argument, not as an option")
-        options[key] = secret_reference(value, f"{where} {key}") if is_secret_option(connector, key) else value
+        options[key] = secret_reference(value, f"{where} {key}") if is_secret_option(connector, key) else typed(value)
     return options
+
+
+def typed(value: str):
+    """An option written as text, read as TOML reads a value (true, 30, 0.5, ["a"]); else the text itself."""
+    try:
+        return tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        return value
 
 
 def parse_target_text(text: str) -> tuple[str, str]:
@@ -108,8 +116,8 @@ def _filters(value: Any, where: str) -> list[str]:
     raise UsageError(f"{where} filter must be a text or a list of texts")
 
 
-def spec_from_table(name: str, table: dict[str, Any], where: str) -> TargetSpec:
-    """One target from a TOML table or a CSV row (its cells as texts)."""
+def spec_from_table(name: str, table: dict[str, Any], where: str, texts: bool = False) -> TargetSpec:
+    """One target from a TOML table, or a CSV row (`texts`: its cells read like --option values)."""
     table = {k: v for k, v in table.items() if v not in (None, "")}
     connector = table.pop("connector", None)
     location = table.pop("location", None)
@@ -124,7 +132,7 @@ def spec_from_table(name: str, table: dict[str, Any], where: str) -> TargetSpec:
         if is_secret_option(connector, key):
             options[key] = checked_secret(value, f"{where}: option {key}")
         else:
-            options[key] = value
+            options[key] = typed(value) if texts else value
     return TargetSpec(name, connector, _location(location), filters, category, options)
 
 
@@ -138,7 +146,8 @@ def read_import_file(path: Path) -> tuple[list[TargetSpec], list[str]]:
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
     rows: list[tuple[str, dict[str, Any], str]] = []
-    if path.suffix.lower() == ".csv":
+    is_csv = path.suffix.lower() == ".csv"
+    if is_csv:
         reader = csv.DictReader(io.StringIO(text))
         if not reader.fieldnames or "name" not in reader.fieldnames:
             raise UsageError(f"{path}: a CSV file of targets needs a header row with name, connector, location")
@@ -161,7 +170,7 @@ def read_import_file(path: Path) -> tuple[list[TargetSpec], list[str]]:
         try:
             if not name:
                 raise UsageError(f"{where}: needs a name")
-            specs.append(spec_from_table(name, dict(table), where))
+            specs.append(spec_from_table(name, dict(table), where, texts=is_csv))
         except UsageError as exc:
             problems.append(str(exc))
     return specs, problems
