@@ -42,6 +42,8 @@ def fleet_status(db) -> list[dict[str, Any]]:
             "last_pass_at": _iso(row.last_pass_at),
             "outcome": row.last_outcome,
             "message": (row.last_pass or {}).get("message") or None,
+            "failed_writes": (row.last_pass or {}).get("failed", 0),
+            "first_failures": [f"{what}: {why}" for what, why in (row.last_pass or {}).get("failures", [])[:3]],
             "last_ok_at": _iso(row.last_ok_at),
             "lag_seconds": round((now - row.last_ok_at).total_seconds(), 1) if row.last_ok_at else None,
             "changes_behind": behind[synced.get(FLEET_KEY_PREFIX + row.name, 0)],

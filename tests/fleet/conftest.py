@@ -25,10 +25,11 @@ BROKERS = {"redis": "redis://127.0.0.1:6379/0", "amqp": "amqp://guest:guest@127.
 
 
 def _answers(url: str) -> bool:
-    host_port = url.split("@")[-1].split("//")[-1].split("/")[0]
-    host, _, port = host_port.partition(":")
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
     try:
-        with socket.create_connection((host, int(port)), timeout=2):
+        with socket.create_connection((parts.hostname, parts.port), timeout=2):
             return True
     except OSError:
         return False
@@ -166,4 +167,5 @@ def wait_for(check, timeout: float, what: str, fleet: Fleet | None = None, inter
     logs = ""
     if fleet is not None:
         logs = "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in fleet.home.glob("*.log"))
+        logs += "\n--- fleet status\n" + fleet.cli("fleet", "status", "--json", ok=False).stdout
     pytest.fail(f"timed out after {timeout} s waiting for {what}\n{logs}")
