@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import timedelta
 
 from sqlalchemy import or_, select, text
@@ -94,7 +95,7 @@ def run_scheduler(db, send, interval: float = DEFAULT_INTERVAL, poll: float = DE
                   stop: threading.Event | None = None) -> None:  # fmt: skip
     """Claim due targets until `stop` is set; wake at once on NOTIFY (PostgreSQL only)."""
     if db.engine.dialect.name != "postgresql":
-        raise ContactHubError("the fleet scheduler needs a PostgreSQL business database (see `contacthub db add`)")
+        raise ContactHubError("the fleet scheduler needs a PostgreSQL business database (see `contacthub db create --url`)")
     stop = stop or threading.Event()
     listener = Listener(db)
     try:
@@ -105,9 +106,17 @@ def run_scheduler(db, send, interval: float = DEFAULT_INTERVAL, poll: float = DE
                     log.info("queued %d pass%s", len(names), "" if len(names) == 1 else "es")
             except ContactHubError as exc:
                 log.warning("could not queue passes: %s", exc)
-            listener.wait(min(poll, interval))
+            _sleep(listener, stop, min(poll, interval))
     finally:
         listener.close()
+
+
+def _sleep(listener: Listener, stop: threading.Event, seconds: float) -> None:
+    """Until a change is announced, `seconds` pass, or we are asked to stop (looked at each second)."""
+    deadline = time.monotonic() + seconds
+    while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+        if listener.wait(min(left, 1.0)):
+            return
 
 
 def notify_change(db) -> None:

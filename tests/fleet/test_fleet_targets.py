@@ -160,3 +160,31 @@ def test_issue17_a_pass_is_put_off_while_another_holds_the_target_or_its_mailbox
         with pytest.raises(Busy):
             with mailbox_lock(env.db, two.target, env.lock_dir):
                 pass
+
+
+def test_u2_scheduler_names_a_broker_that_does_not_answer_and_needs_postgresql(tmp_path):
+    """One line each, no traceback, exit 1 (U2, U4); the broker URL is shown without its password (U3)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CONTACTHUB_HOME": str(tmp_path / "home"), "CONTACTHUB_BROKER": "redis://:pw-secret@127.0.0.1:1/0"}
+    done = subprocess.run([sys.executable, "-m", "contacthub", "scheduler"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("Error: the broker at redis://") and "does not answer" in done.stderr
+    assert "pw-secret" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    env["CONTACTHUB_BROKER"] = "redis://127.0.0.1:6379/0"
+    done = subprocess.run([sys.executable, "-m", "contacthub", "scheduler"], env=env, capture_output=True, text=True, timeout=60)
+    if "does not answer" not in done.stderr:  # with a Redis here: the default SQLite database is refused
+        assert done.returncode == 1 and done.stderr.strip() == (
+            "Error: the fleet scheduler needs a PostgreSQL business database (see `contacthub db create --url`)"
+        )
+
+
+def test_issue17_fleet_commands_do_not_import_celery():
+    """`contacthub fleet …` and the CLI's start never pay for Celery; only worker/scheduler load it."""
+    import subprocess
+    import sys
+
+    code = "import sys, contacthub.cli.main, contacthub.cli.fleet_cmd, contacthub.fleet.status; print('celery' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout.strip() == "False"
