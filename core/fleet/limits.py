@@ -22,7 +22,9 @@ def mailbox_of(target) -> str | None:
     """The mailbox a Microsoft target works in, or None (other connectors, or a user's own mailbox)."""
     if target.connector not in MAILBOX_CONNECTORS:
         return None
-    mailbox = target.options.get("mailbox") or target.options.get("username")
+    mailbox = target.options.get("mailbox")
+    if target.connector == "ews":  # ews: the location starts with the mailbox (ann@example.com/Contacts/…)
+        mailbox = str(target.options.get("location", "")).split("/", 1)[0] or target.options.get("username")
     return str(mailbox).casefold() if mailbox else None
 
 
