@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from contacthub.errors import ContactHubError, SafetyStop
 from contacthub.store.schema import FleetTargetRow, utcnow
-from contacthub.sync.outcome import DONE, ERROR, PARTLY_DONE, STOPPED, pass_record
+from contacthub.sync.outcome import ERROR, PARTLY_DONE, STOPPED, pass_record
 
 log = logging.getLogger("contacthub.fleet")
 
@@ -182,5 +182,3 @@ def give_up(env: FleetEnv, name: str) -> None:
         if row is not None:
             row.enqueued_at = None
 
-
-DONE_OUTCOMES = (DONE, PARTLY_DONE)

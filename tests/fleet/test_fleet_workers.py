@@ -91,10 +91,9 @@ def test_issue17_fifty_targets_two_workers_two_schedulers_a_down_server_and_an_e
     wait_for(everywhere, 60, "the edit in all 50 targets (NOTIFY; the schedulers' own look is 120 s away)", fleet)
     rows = wait_for(lambda: (r := _rows(fleet)) and all(r[n].enqueued_at is None for n in working) and r, 30, "passes to end")
     assert {n: rows[n].passes - before[n] for n in working} == {n: 1 for n in working}  # one pass each, not two
-    ran = Counter(m.group(1) for name in ("w1", "w2") for m in re.finditer(r"ForkPoolWorker-\d+\] pass (\S+):", fleet.log(name)))
-    assert "pass phone00" in fleet.log("w1") + fleet.log("w2")
-    assert all(f"] pass {n}:" in fleet.log("w1") or f"] pass {n}:" in fleet.log("w2") for n in working[:3])
-    assert sum(ran.values()) >= 2 * len(working) and all(re.search(r"\] pass \S+: done", fleet.log(w)) for w in ("w1", "w2"))
+    ran = {w: re.findall(r"\] pass (\S+): done", fleet.log(w)) for w in ("w1", "w2")}
+    assert ran["w1"] and ran["w2"]  # both workers took passes
+    assert Counter(ran["w1"] + ran["w2"]) == {n: 2 for n in working}  # two passes each in all, none twice at once
 
 
 def test_s12_worker_killed_mid_pass_the_pass_runs_again_and_resumes_without_twin(fleet_factory, broker, tmp_path):
