@@ -39,6 +39,9 @@ COMMANDS = {
     "auth": ("auth_cmd", "auth"),
     "serve": ("serve_cmd", "serve"),
     "demo": ("serve_cmd", "demo"),
+    "fleet": ("fleet_cmd", "fleet"),
+    "worker": ("fleet_cmd", "worker"),
+    "scheduler": ("fleet_cmd", "scheduler"),
 }
 
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest revision in migrations/versions; bump it with every new migration
 # (tests/store/test_database.py fails until it is).
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 # PostgreSQL: a version table of its own, so a database shared with other apps (each with
 # its own `alembic_version`) never mixes them up. SQLite files are ours alone: unchanged.
 VERSION_TABLE = "alembic_version"

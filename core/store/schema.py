@@ -212,3 +212,38 @@ class RecordSearchRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), unique=True)
     body: Mapped[str] = mapped_column(Text, default="")
+
+
+# -- the fleet: many targets passed by Celery workers (contacthub.fleet; migration 0007) --
+
+
+class FleetTargetRow(Base):
+    """One target of the fleet: what to sync where, and how its passes are going.
+
+    `options` holds connector options; a secret option is a reference
+    ({env = ...}, {keyring = ...}, {file = ...}), never the secret itself.
+    """
+
+    __tablename__ = "fleet_targets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    connector: Mapped[str] = mapped_column(String(100))
+    location: Mapped[str] = mapped_column(Text)
+    filters: Mapped[list[str]] = mapped_column(JsonData, default=list)
+    category: Mapped[str] = mapped_column(Text, default="")
+    options: Mapped[dict[str, Any]] = mapped_column(JsonData, default=dict)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The scheduler's claim: a pass is queued (set) until a worker ends it (cleared);
+    # enqueued_seq is the database's change counter (meta.seq) the claim was made at.
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    enqueued_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    running_on: Mapped[str | None] = mapped_column(Text, nullable=True)  # "host:pid" of the worker mid-pass
+    passes: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # in a row; 0 after a pass that reached the target
+    backoff_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_pass_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    last_pass: Mapped[dict[str, Any] | None] = mapped_column(JsonData, nullable=True)
+    last_ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -42,7 +42,7 @@ def test_i3_a_database_at_0002_with_records_upgrades_and_can_merge_and_redirect(
     db = open_database(url)
     try:
         with db.engine.connect() as conn:
-            assert current_revision(conn) == head_revision() == "0006"
+            assert current_revision(conn) == head_revision() == "0007"
         with db.transaction() as tx:
             assert tx.records.get(OLD_A).contact == contact("Ann Archer")
             merge_records(tx, OLD_A, OLD_B)

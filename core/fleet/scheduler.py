@@ -1,0 +1,127 @@
+"""`contacthub scheduler`: queue one pass per due target, at each interval and at once after a database edit.
+
+A target is due when it is not paused, not backing off, has no pass queued
+(enqueued_at is empty, or older than STALE: a lost message), and either its
+interval has passed since its last pass or the database changed since the pass
+was queued (meta.seq, bumped by every record change, is past enqueued_seq).
+
+Claiming is one transaction: the due rows are locked with SELECT … FOR UPDATE
+SKIP LOCKED, their passes are sent to the broker, and enqueued_at/enqueued_seq
+are set. Two schedulers at once cannot both claim a row: the second skips the
+rows the first holds, and once the first commits they are no longer due (queued,
+and enqueued_seq already covers that change). Sending before the commit means a
+scheduler dying in between at worst queues a pass twice (harmless: the engine's
+pass lock lets one run at a time), never loses one.
+
+It wakes on PostgreSQL NOTIFY on channel `contacthub_changes` (payload: the
+schema whose records changed; any other schema's notes are ignored) and looks
+anyway every `poll` seconds, so edits from writers that do not notify arrive too.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import timedelta
+
+from sqlalchemy import or_, select, text
+
+from contacthub.errors import ContactHubError
+from contacthub.store.schema import FleetTargetRow, Meta, utcnow
+
+log = logging.getLogger("contacthub.fleet")
+
+CHANNEL = "contacthub_changes"
+DEFAULT_INTERVAL = 300.0
+DEFAULT_POLL = 5.0
+STALE = timedelta(minutes=30)  # a claim this old lost its message (a broker restarted without persistence)
+
+
+def claim_due(db, interval: float, send) -> list[str]:
+    """Queue a pass for every due target (`send(name)`); returns their names."""
+    now = utcnow()
+    with db.transaction() as tx:
+        seq = tx.session.scalars(select(Meta.seq).where(Meta.id == 1)).one()
+        row = FleetTargetRow
+        due = (
+            select(row)
+            .where(
+                row.paused.is_(False),
+                or_(row.backoff_until.is_(None), row.backoff_until <= now),
+                or_(row.enqueued_at.is_(None), row.enqueued_at < now - STALE),
+                or_(
+                    row.last_pass_at.is_(None),
+                    row.last_pass_at <= now - timedelta(seconds=interval),
+                    row.enqueued_seq.is_(None),
+                    row.enqueued_seq < seq,
+                ),
+            )
+            .order_by(row.last_pass_at.asc().nulls_first())
+        )
+        if tx.session.get_bind().dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        rows = list(tx.session.scalars(due))
+        for target in rows:
+            send(target.name)
+            target.enqueued_at, target.enqueued_seq = now, seq
+        return [r.name for r in rows]
+
+
+class Listener:
+    """A PostgreSQL connection LISTENing on `contacthub_changes`, for this database's schema."""
+
+    def __init__(self, db) -> None:
+        self.conn = db.engine.raw_connection()
+        self.driver = self.conn.driver_connection
+        self.driver.autocommit = True
+        self.schema = self.driver.execute("SELECT current_schema()").fetchone()[0]
+        self.driver.execute(f"LISTEN {CHANNEL}")
+
+    def wait(self, seconds: float) -> bool:
+        """True when a change to this schema was announced within `seconds` (the rest of the burst is drained)."""
+        changed = False
+        for note in self.driver.notifies(timeout=seconds, stop_after=1):
+            changed = changed or note.payload in ("", self.schema)
+        for note in self.driver.notifies(timeout=0.05):  # a burst of edits: one claim round
+            changed = changed or note.payload in ("", self.schema)
+        return changed
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def run_scheduler(db, send, interval: float = DEFAULT_INTERVAL, poll: float = DEFAULT_POLL,
+                  stop: threading.Event | None = None) -> None:  # fmt: skip
+    """Claim due targets until `stop` is set; wake at once on NOTIFY (PostgreSQL only)."""
+    if db.engine.dialect.name != "postgresql":
+        raise ContactHubError("the fleet scheduler needs a PostgreSQL business database (see `contacthub db create --url`)")
+    stop = stop or threading.Event()
+    listener = Listener(db)
+    try:
+        while not stop.is_set():
+            try:
+                names = claim_due(db, interval, send)
+                if names:
+                    log.info("queued %d pass%s", len(names), "" if len(names) == 1 else "es")
+            except ContactHubError as exc:
+                log.warning("could not queue passes: %s", exc)
+            _sleep(listener, stop, min(poll, interval))
+    finally:
+        listener.close()
+
+
+def _sleep(listener: Listener, stop: threading.Event, seconds: float) -> None:
+    """Until a change is announced, `seconds` pass, or we are asked to stop (looked at each second)."""
+    deadline = time.monotonic() + seconds
+    while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+        if listener.wait(min(left, 1.0)):
+            return
+
+
+def notify_change(db) -> None:
+    """Announce a change of this database's records (what a writer sends after its commit)."""
+    with db.engine.connect() as conn:
+        schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+        conn.execute(text("SELECT pg_notify(:channel, :schema)"), {"channel": CHANNEL, "schema": schema})
+        conn.commit()
