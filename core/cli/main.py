@@ -39,6 +39,7 @@ COMMANDS = {
     "auth": ("auth_cmd", "auth"),
     "serve": ("serve_cmd", "serve"),
     "demo": ("serve_cmd", "demo"),
+    "web": ("web_cmd", "web"),
 }
 
 
