@@ -180,18 +180,20 @@ class HistoryLine:
     note: str
     changes: list  # record_versions.changes: field, old, new
     previous: Contact | None
+    revertible: bool = False  # this version can be brought back (`revert`): it is kept and not the current one
 
 
 def history(db, record_id: str) -> tuple[Record, list[HistoryLine]]:
     """The record and its changes, oldest first, each as field: old → new."""
-    from contacthub.record_versions import changes
+    from contacthub.record_versions import changes, versions
 
     with db.transaction(readonly=True) as tx:
         record = tx.records.get(record_id)
         entries = tx.records.history(record.id)
     diffs = changes(record, entries)
+    kept = set(versions(record, entries)) - {record.version}
     return record, [
-        HistoryLine(e.version, e.changed_at, e.action, e.source, e.type_name, e.note, diff, e.contact)
+        HistoryLine(e.version, e.changed_at, e.action, e.source, e.type_name, e.note, diff, e.contact, e.version in kept)
         for e, diff in zip(entries, diffs, strict=True)
     ]
 

@@ -163,3 +163,26 @@ def test_screenshots_of_the_main_pages(page, web, phone, run, shot, width):
         assert unlabelled == [], f"{path}: inputs without a label: {unlabelled}"
         shot(page, name)
     assert re.search(r"Head of purchasing", page.goto(web.url + f"/contacts/{record_id}").text())
+
+
+def test_d4_u1_edit_adds_and_removes_single_values_and_revert_brings_a_version_back(page, web, run):
+    """The edit form changes one e-mail/phone and keeps the others; history shows old → new; revert."""
+    run("contact", "add", "--name", "Ola Nordmann", "--email", "ola@a.example", "--email", "ola@b.example", "--phone", "+4722334455")
+    record_id = names(run)["Ola Nordmann"]["id"]
+    page.goto(web.url + f"/contacts/{record_id}/edit")
+    page.get_by_label("Remove ola@a.example").check()
+    page.get_by_label("Add e-mail").fill("work=ola@c.example")
+    page.get_by_label("Add phone").fill("cell=+47 900 11 222")
+    page.get_by_label("Job title").fill("Skipper")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".flash.ok")).to_have_text("Saved Ola Nordmann.")
+    contact = names(run)["Ola Nordmann"]["contact"]
+    assert [e["value"] for e in contact["emails"]] == ["ola@b.example", "ola@c.example"]
+    assert [p["value"] for p in contact["phones"]] == ["+47 22 33 44 55", "+47 90 01 12 22"]  # formatted by phonenumbers, as the CLI does
+    history = page.locator(".history > li").first
+    expect(history).to_contain_text("title: (none) → Skipper")
+    expect(history).to_contain_text("emails: ola@a.example, ola@b.example → ola@b.example, ola@c.example (work)")
+    page.get_by_role("button", name="Bring back version 1").click()
+    expect(page.locator(".flash.ok")).to_contain_text("Brought back version 1 as version 3")
+    contact = names(run)["Ola Nordmann"]["contact"]
+    assert [e["value"] for e in contact["emails"]] == ["ola@a.example", "ola@b.example"] and contact["title"] == ""
