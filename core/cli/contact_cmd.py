@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import click
@@ -47,53 +46,10 @@ def _field_options(func):
 
 
 def _apply(contact: Contact, values: dict[str, Any]) -> Contact:
-    """Set the fields the user gave; everything else stays as it was."""
-    from contacthub.contact_input import address_value, check_text, iso_date, phone_value, split_name, typed_value
+    """Set the fields the user gave; everything else stays as it was (services.records.apply_values)."""
+    from contacthub.services.records import apply_values
 
-    for key, value in values.items():
-        for text in value if isinstance(value, tuple) else [value]:
-            if isinstance(text, str):
-                check_text(text, _option_name(key))
-    contact = contact.copy()
-    if values["name"]:
-        contact.display_name = " ".join(values["name"].split())
-        contact.name = split_name(values["name"])
-    if values["given"] is not None:
-        contact.name.given = values["given"]
-    if values["family"] is not None:
-        contact.name.family = values["family"]
-    for key, attr in (("company", "organization"), ("title", "title"), ("role", "role"), ("note", "note")):
-        if values[key] is not None:
-            setattr(contact, attr, values[key])
-    for key in ("birthday", "anniversary"):
-        if values[key] is not None:
-            setattr(contact, key, iso_date(values[key], key) if values[key] else "")
-    lists = {
-        "nicknames": lambda v: v,
-        "departments": lambda v: v,
-        "categories": lambda v: v,
-        "emails": typed_value,
-        "phones": phone_value,
-        "addresses": address_value,
-        "urls": typed_value,
-        "ims": typed_value,
-    }
-    for key, convert in lists.items():
-        if values[key]:
-            attr = "org_units" if key == "departments" else key
-            setattr(contact, attr, [convert(v) for v in values[key]])
-    if not contact.best_name():
-        raise click.UsageError("a contact needs at least a name, a company or an email")
-    return contact
-
-
-_OPTIONS = {"nicknames": "nickname", "departments": "department", "emails": "email", "phones": "phone",
-            "addresses": "address", "urls": "url", "ims": "im", "categories": "category"}  # fmt: skip
-
-
-def _option_name(key: str) -> str:
-    """The option a value came from, as typed: --nickname for the list `nicknames`."""
-    return "--" + _OPTIONS.get(key, key)
+    return apply_values(contact, values)
 
 
 def _record_json(record: Record) -> dict[str, Any]:
@@ -126,11 +82,11 @@ def contact() -> None:
 @click.pass_obj
 def add(hub, type_name: str, dry_run: bool, photo: str | None, **values: Any) -> None:
     """Add a record (by default a business contact)."""
-    new = with_photo(_apply(Contact(uid=str(uuid.uuid4())), values), photo)
-    with hub.database().transaction() as tx:
-        record = tx.records.add(new, type_name=type_name, source="user")
-        if dry_run:
-            tx.session.rollback()
+    from contacthub.services import records
+
+    photo_value = with_photo(Contact(uid=""), photo).photo if photo is not None else None
+    record = records.add(hub.database(), values, type_name=type_name, photo=photo_value, dry_run=dry_run)
+    new = record.contact
     echo(f"{'Would add' if dry_run else 'Added'} {record.type.name} {record.id[:8]}: {new.best_name()}")
 
 
@@ -261,25 +217,23 @@ def edit(hub, record_id: str, type_name: str | None, dry_run: bool, photo: str |
     category) change one value and keep the others. --photo FILE sets the
     photo, --photo - removes it. --dry-run shows each change as `field: old → new`.
     """
-    from contacthub.contact_diff import contact_diff
-    from contacthub.contact_edit import edit_lists
+    from contacthub.services import records
 
     add = {f: values.pop(f"add_{f}") for _n, f, _e in _LIST_EDITS}
     remove = {f: values.pop(f"remove_{f}") for _n, f, _e in _LIST_EDITS}
-    with hub.database().transaction() as tx:
-        record = tx.records.get(record_id)
-        changed = with_photo(edit_lists(_apply(record.contact, values), add, remove), photo)
-        updated = tx.records.update(record.id, changed, source="user", type_name=type_name)
-        if dry_run:
-            tx.session.rollback()
-    if updated.version == record.version:
+    new_photo = ... if photo is None else with_photo(Contact(uid=""), photo).photo
+    outcome = records.edit(
+        hub.database(), record_id, values, add=add, remove=remove, type_name=type_name, photo=new_photo, dry_run=dry_run
+    )
+    record, updated = outcome.before, outcome.after
+    if not outcome.changed:
         echo(f"No change to {record.id[:8]}.")
         return
-    echo(f"{'Would update' if dry_run else 'Updated'} {record.id[:8]}: {changed.best_name()}")
+    echo(f"{'Would update' if dry_run else 'Updated'} {record.id[:8]}: {updated.contact.best_name()}")
     if dry_run:
         if type_name and updated.type.name != record.type.name:
             echo(f"  type: {record.type.name} → {updated.type.name}")
-        for change in contact_diff(record.contact, changed):
+        for change in outcome.changes:
             echo(f"  {change}")
 
 
@@ -291,11 +245,9 @@ def _lifecycle(verb: str, done: str, help_text: str):
     @DRY_RUN
     @click.pass_obj
     def command(hub, record_id: str, dry_run: bool) -> None:
-        with hub.database().transaction() as tx:
-            record = tx.records.get(record_id)
-            getattr(tx.records, verb)(record.id)
-            if dry_run:
-                tx.session.rollback()
+        from contacthub.services.records import lifecycle
+
+        record = lifecycle(hub.database(), verb, record_id, dry_run)
         echo(f"{'Would have ' + done if dry_run else done.capitalize()} {record.id[:8]}: {record.contact.best_name()}")
 
     return command
@@ -315,12 +267,9 @@ def history(hub, record_id: str, as_json: bool) -> None:
 
     Bring an earlier version back with `contact revert ID VERSION`.
     """
-    from contacthub.record_versions import changes
+    from contacthub.services.records import history as record_history
 
-    with hub.database().transaction(readonly=True) as tx:
-        record = tx.records.get(record_id)
-        entries = tx.records.history(record.id)
-    diffs = changes(record, entries)
+    record, lines = record_history(hub.database(), record_id)
     if as_json:
         print_json(
             [
@@ -331,16 +280,16 @@ def history(hub, record_id: str, as_json: bool) -> None:
                     "source": e.source,
                     "type": e.type_name,
                     "note": e.note,
-                    "changes": [{"field": c.field, "old": c.old, "new": c.new} for c in diff],
-                    "previous": e.contact.to_dict() if e.contact else None,
+                    "changes": [{"field": c.field, "old": c.old, "new": c.new} for c in e.changes],
+                    "previous": e.previous.to_dict() if e.previous else None,
                 }
-                for e, diff in zip(entries, diffs, strict=True)
+                for e in lines
             ]
         )
         return
     rows = [
-        [str(e.version), str(e.changed_at)[:19], e.action, e.source, "; ".join(str(c) for c in diff), e.note]
-        for e, diff in zip(entries, diffs, strict=True)
+        [str(e.version), str(e.changed_at)[:19], e.action, e.source, "; ".join(str(c) for c in e.changes), e.note]
+        for e in lines
     ]
     table(f"History of {record.id[:8]} {record.contact.best_name()}", ["Ver", "When", "Change", "By", "What changed", "Note"], rows)
 
@@ -356,12 +305,10 @@ def revert(hub, record_id: str, version: int, dry_run: bool) -> None:
     It becomes a new version; the history keeps every version, this one too.
     Each change is shown as field: old → new.
     """
-    from contacthub.record_versions import revert as revert_record
+    from contacthub.services.records import revert as revert_record
 
-    with hub.database().transaction() as tx:
-        before, after, diff = revert_record(tx, record_id, version)
-        if dry_run:
-            tx.session.rollback()
+    outcome = revert_record(hub.database(), record_id, version, dry_run)
+    before, after, diff = outcome.before, outcome.after, outcome.changes
     if after.version == before.version:
         echo(f"No change to {before.id[:8]}: it is as version {version} already.")
         return
@@ -381,10 +328,9 @@ def duplicates(hub, as_json: bool) -> None:
     Compared on name, e-mail, phone (normalised with phonenumbers) and company.
     Merge a pair with `contacthub contact merge A B`.
     """
-    from contacthub.duplicates import find_duplicates
+    from contacthub.services.records import duplicates as find_twins
 
-    with hub.database().transaction(readonly=True) as tx:
-        twins = find_duplicates(tx.records.list())
+    twins = find_twins(hub.database())
     if as_json:
         print_json(
             [
@@ -416,12 +362,9 @@ def merge(hub, keep_id: str, other_id: str, dry_run: bool) -> None:
     kept; OTHER_ID then finds KEEP_ID (show, edit, merge). A synced copy of
     OTHER_ID is removed from the target by the next sync pass.
     """
-    from contacthub.record_merge import merge_records
+    from contacthub.services.records import merge as merge_records
 
-    with hub.database().transaction() as tx:
-        outcome = merge_records(tx, keep_id, other_id, source="user")
-        if dry_run:
-            tx.session.rollback()
+    outcome = merge_records(hub.database(), keep_id, other_id, dry_run)
     record, other = outcome.record, outcome.merged
     verb = "Would merge" if dry_run else "Merged"
     echo(f"{verb} {other.id[:8]} ({other.contact.best_name()}) into {record.id[:8]} ({record.contact.best_name()})")

@@ -42,6 +42,7 @@ COMMANDS = {
     "fleet": ("fleet_cmd", "fleet"),
     "worker": ("fleet_cmd", "worker"),
     "scheduler": ("fleet_cmd", "scheduler"),
+    "web": ("web_cmd", "web"),
 }
 
 

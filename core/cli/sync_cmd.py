@@ -117,28 +117,17 @@ def one_pass(hub, settings, *, dry_run=False, force=False, wait=False, quiet=Fal
     With `connector` (sync watch's, kept open between passes) that one is used and left open.
     A pass whose target failed as a whole mid-way is a result too (partly done), not an error.
     """
-    own = connector is None
-    connector = hub.open_target(settings.target) if own else connector
-    if own and hasattr(connector, "prefetch"):
-        connector.prefetch()  # the target works on its answer while the engine and database load
     with no_gc_while_loading():
-        from contacthub.sync.apply import SyncAborted
-        from contacthub.sync.engine import run_pass
+        from contacthub.services.sync import run_pass
+        from contacthub.sync.engine import run_pass as _engine  # noqa: F401  (loaded under the gc pause)
 
     progress = _Progress()
     try:
         result = run_pass(
-            hub.database(), settings, connector, lock_dir=hub.paths.data_dir, dry_run=dry_run, force=force,
-            wait=wait, progress=None if quiet else progress,
-        )  # fmt: skip
-    except SyncAborted as exc:
-        if exc.result is None:
-            raise
-        result = exc.result
+            hub, settings, dry_run=dry_run, force=force, wait=wait, progress=None if quiet else progress, connector=connector
+        )
     finally:
         progress.stop()
-        if own:
-            connector.close()
     if dry_run:
         _print_plan(result.plan)
     elif not quiet or result.report.changed_anything or result.report.problems or result.exit_code:
@@ -453,27 +442,10 @@ def target_group() -> None:
 @click.pass_obj
 def target_list(hub, as_json: bool) -> None:
     """List the target's contacts: synced copies of this database, of other databases, and plain contacts."""
-    from contacthub.sync.plan import fetch_all
+    from contacthub.services.sync import target_contacts
 
     settings = _settings(hub)
-    database_id = hub.database().id
-    connector = hub.open_target(settings.target)
-    try:
-        refs = list(connector.list())
-        items = fetch_all(connector, [r.remote_id for r in refs])
-    finally:
-        connector.close()
-    rows = []
-    for ref in refs:
-        item = items.get(ref.remote_id)
-        if ref.marker is None:
-            kind, record = "plain", ""
-        elif ref.marker.database_id == database_id:
-            kind, record = "synced", ref.marker.record_id
-        else:
-            kind, record = "other database", ref.marker.record_id
-        rows.append({"remote_id": ref.remote_id, "kind": kind, "record": record, "name": item.contact.best_name() if item else ""})
-    rows.sort(key=lambda r: (r["kind"], r["name"].casefold()))
+    rows = [vars(r) for r in target_contacts(hub)]
     if as_json:
         print_json(rows)
         return
@@ -491,14 +463,9 @@ def adopt_command(hub, remote_id: str, type_name: str, move: bool, dry_run: bool
 
     REMOTE_ID is the id `target list` shows, the contact's URL, or its file name alone.
     """
-    from contacthub.sync.adopt import adopt
+    from contacthub.services.sync import adopt
 
-    settings = _settings(hub)
-    connector = hub.open_target(settings.target)
-    try:
-        record, synced = adopt(hub.database(), connector, settings, remote_id, type_name, move, hub.paths.data_dir, dry_run=dry_run)
-    finally:
-        connector.close()
+    record, synced = adopt(hub, remote_id, type_name, move, dry_run=dry_run)
     how = "moved" if move else "copied"
     after = "it is synced" if synced else "it is not synced"
     echo(f"{'Would have ' + how if dry_run else how.capitalize()} {remote_id} into {record.type.name} {record.id[:8]}; {after}")

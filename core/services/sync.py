@@ -1,0 +1,164 @@
+"""Sync: the settings, status, one pass, conflicts and "use the other value", the target's contacts, adopt.
+
+`hub` is anything with `paths`, `config`, `database()` and `open_target()`
+(the CLI's Hub, services.hub.Workspace).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from contacthub.errors import ConfigError, NotFoundError
+
+
+def settings_or_none(hub):
+    from contacthub.sync.target import sync_settings
+
+    return sync_settings(hub.config)
+
+
+def settings(hub):
+    found = settings_or_none(hub)
+    if found is None:
+        raise ConfigError("sync is not started: run `contacthub sync start TARGET` first")
+    return found
+
+
+def status(hub) -> dict[str, Any]:
+    """What `sync status` shows (sync.status.sync_status), with a readable outcome line."""
+    from contacthub.sync.outcome import describe
+    from contacthub.sync.status import sync_status
+
+    info = sync_status(hub.database(), settings(hub))
+    info["outcome"] = describe(info["last_pass"]) if info["last_pass"] else None
+    return info
+
+
+def run_pass(hub, sync_settings=None, *, dry_run=False, force=False, wait=False, progress=None, connector=None):
+    """One pass both ways; the PassResult (report, plan, exit_code). A pass stopped mid-way is a result too.
+
+    With `connector` (kept open by a caller between passes) that one is used and left open.
+    """
+    from contacthub.sync.apply import SyncAborted
+    from contacthub.sync.engine import run_pass as engine_pass
+
+    sync_settings = sync_settings or settings(hub)
+    own = connector is None
+    connector = hub.open_target(sync_settings.target) if own else connector
+    if own and hasattr(connector, "prefetch"):
+        connector.prefetch()  # the target works on its answer while the engine and database load
+    try:
+        return engine_pass(
+            hub.database(), sync_settings, connector, lock_dir=hub.paths.data_dir, dry_run=dry_run, force=force,
+            wait=wait, progress=progress,
+        )  # fmt: skip
+    except SyncAborted as exc:
+        if exc.result is None:
+            raise
+        return exc.result
+    finally:
+        if own:
+            connector.close()
+
+
+@dataclass
+class Conflict:
+    id: int
+    at: str
+    record_id: str
+    record: str
+    field: str
+    database: Any  # the value the database had
+    target: Any  # the value the target had
+    winner: str  # sync.merge.DATABASE or TARGET: whose value was kept
+
+    @property
+    def other(self) -> Any:
+        """The value that lost: "use the other value" puts it into the record."""
+        from contacthub.sync.merge import DATABASE
+
+        return self.target if self.winner == DATABASE else self.database
+
+
+def conflicts(hub, limit: int = 20) -> list[Conflict]:
+    """The most recent conflicts of the current target, newest last."""
+    from contacthub.sync.state import TargetState
+
+    db = hub.database()
+    with db.transaction(readonly=True) as tx:
+        state = TargetState.get(tx.session, settings(hub).target.key)
+        if state is None:
+            return []
+        rows = state.conflicts()[-limit:]
+        names = {r.id: r.contact.best_name() for r in tx.records.get_many(c.record_id for c in rows).values()}
+        return [
+            Conflict(c.id, c.at.isoformat(), c.record_id, names.get(c.record_id, c.record_id[:8]), c.field, c.local, c.remote, c.winner)
+            for c in rows
+        ]
+
+
+def use_other_value(hub, conflict_id: int):
+    """Settle a conflict the other way: the value that lost goes into the record (a new version);
+    the next pass carries it to the target. Returns records.EditOutcome."""
+    from contacthub.model import Contact
+    from contacthub.services.records import EditOutcome
+
+    found = [c for c in conflicts(hub, limit=10**6) if c.id == conflict_id]
+    if not found:
+        raise NotFoundError(f"no conflict {conflict_id}")
+    conflict = found[0]
+    with hub.database().transaction() as tx:
+        record = tx.records.get(conflict.record_id)
+        data = record.contact.to_dict()
+        if conflict.field not in data:
+            raise NotFoundError(f"field {conflict.field} is not a contact field")
+        data[conflict.field] = conflict.other
+        updated = tx.records.update(record.id, Contact.from_dict(data), source="user", note=f"conflict {conflict.id}: other value")
+    return EditOutcome(record, updated, [])
+
+
+@dataclass
+class TargetContact:
+    remote_id: str
+    kind: str  # synced | other database | plain
+    record: str
+    name: str
+
+
+def target_contacts(hub) -> list[TargetContact]:
+    """The target's contacts: synced copies of this database, of other databases, and plain contacts."""
+    from contacthub.sync.plan import fetch_all
+
+    sync_settings = settings(hub)
+    database_id = hub.database().id
+    connector = hub.open_target(sync_settings.target)
+    try:
+        refs = list(connector.list())
+        items = fetch_all(connector, [r.remote_id for r in refs])
+    finally:
+        connector.close()
+    rows = []
+    for ref in refs:
+        item = items.get(ref.remote_id)
+        if ref.marker is None:
+            kind, record = "plain", ""
+        elif ref.marker.database_id == database_id:
+            kind, record = "synced", ref.marker.record_id
+        else:
+            kind, record = "other database", ref.marker.record_id
+        rows.append(TargetContact(ref.remote_id, kind, record, item.contact.best_name() if item else ""))
+    rows.sort(key=lambda r: (r.kind, r.name.casefold()))
+    return rows
+
+
+def adopt(hub, remote_id: str, type_name: str, move: bool = False, dry_run: bool = False):
+    """Take a plain contact of the target into the database; (record, synced)."""
+    from contacthub.sync.adopt import adopt as adopt_contact
+
+    sync_settings = settings(hub)
+    connector = hub.open_target(sync_settings.target)
+    try:
+        return adopt_contact(hub.database(), connector, sync_settings, remote_id, type_name, move, hub.paths.data_dir, dry_run=dry_run)
+    finally:
+        connector.close()

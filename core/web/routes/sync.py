@@ -1,0 +1,87 @@
+"""The sync page: target, status, last pass, pending changes, conflicts (use the other value),
+"sync now", and the target's plain contacts with an adopt button."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from contacthub.errors import ContactHubError
+from contacthub.services import records
+from contacthub.services import sync as sync_service
+from contacthub.web.pages import call, flash, redirect, render, workspace
+from contacthub.web.security import checked_form
+
+
+def _value(value) -> str:
+    """A conflicting field's value as one short text (as `sync status` shows it)."""
+    if value in (None, "", [], {}):
+        return "(empty)"
+    if isinstance(value, list):
+        return ", ".join(_value(v) for v in value)
+    if isinstance(value, dict):
+        return " ".join(str(v) for v in value.values() if v and not isinstance(v, (list, dict)))
+    return str(value)
+
+
+async def page(request: Request):
+    ws = workspace(request)
+    ws.reload()
+    if await call(sync_service.settings_or_none, ws) is None:
+        return render(request, "sync.html", status=None, conflicts=[], title="Sync", value=_value)
+    status = await call(sync_service.status, ws)
+    conflicts = await call(sync_service.conflicts, ws)
+    return render(request, "sync.html", status=status, conflicts=list(reversed(conflicts)), title="Sync", value=_value)
+
+
+async def target_contacts(request: Request):
+    """Loaded after the page (hx-trigger=load): listing the target can take a moment."""
+    ws = workspace(request)
+    try:
+        contacts = await call(sync_service.target_contacts, ws)
+        types = await call(records.record_types, ws.database())
+    except ContactHubError as exc:
+        return render(request, "_target.html", contacts=[], types=[], error=str(exc))
+    return render(request, "_target.html", contacts=contacts, types=types)
+
+
+async def run_now(request: Request):
+    await checked_form(request)
+    ws = workspace(request)
+    result = await call(sync_service.run_pass, ws)
+    report = result.report
+    done = ", ".join(f"{n} {kind}" for kind, n in sorted(report.done.items()) if n) or "no changes"
+    flash(request, f"Synced: {done}." + (f" {len(report.failures)} writes failed; the next pass retries." if report.failures else ""),
+          "ok" if not result.exit_code else "warn")  # fmt: skip
+    for line in report.conflicts[:5]:
+        flash(request, f"Conflict: {line}", "warn")
+    return redirect("/sync")
+
+
+async def use_other(request: Request):
+    await checked_form(request)
+    try:
+        conflict_id = int(request.path_params["id"])
+    except ValueError:
+        return render(request, "error.html", status_code=404, error="No such conflict.", title="Not found")
+    outcome = await call(sync_service.use_other_value, workspace(request), conflict_id)
+    flash(request, f"{outcome.after.contact.best_name()}: the other value is kept now; the next pass takes it to the target.")
+    return redirect("/sync")
+
+
+async def adopt(request: Request):
+    form = await checked_form(request)
+    remote_id = form.get("remote_id") or ""
+    type_name = form.get("type") or "business-contact"
+    record, synced = await call(sync_service.adopt, workspace(request), remote_id, type_name, form.get("move") == "1")
+    flash(request, f"Adopted {record.contact.best_name()} as {record.type.name}; {'it is synced' if synced else 'it is not synced'}.")
+    return redirect(f"/contacts/{record.id}")
+
+
+routes = [
+    Route("/sync", page, methods=["GET"]),
+    Route("/sync/target", target_contacts, methods=["GET"]),
+    Route("/sync/run", run_now, methods=["POST"]),
+    Route("/sync/conflicts/{id}/other", use_other, methods=["POST"]),
+    Route("/sync/adopt", adopt, methods=["POST"]),
+]
