@@ -105,27 +105,11 @@ def list_page(
     Counted and cut in SQL, so a page of 50 costs the same at 10 records and at 100,000:
     only the page's rows are read and decoded.
     """
-    from sqlalchemy import func, select
-
-    from contacthub.store import search
-    from contacthub.store.records import to_record
-    from contacthub.store.schema import RecordCategory, RecordRow
-
-    with db.transaction(readonly=True) as tx:
-        stmt = select(RecordRow.id).where(RecordRow.deleted_at.is_not(None) if deleted else RecordRow.deleted_at.is_(None))
+    with db.reading() as read:
         if type_name:
-            tx.types.get(type_name)  # an unknown type is an error, not an empty list
-            stmt = stmt.where(RecordRow.type_id.in_(tx.types.ids_of_kind(type_name)))
-        if category:
-            key = category.strip().casefold()
-            stmt = stmt.where(RecordRow.id.in_(select(RecordCategory.record_id).where(RecordCategory.category_key == key)))
-        if text and text.strip():
-            stmt = stmt.where(RecordRow.id.in_(search.matching_ids(tx.session, text)))
-        total = tx.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-        offset = max(0, min(offset, max(0, total - 1)))
-        ids = stmt.with_only_columns(RecordRow).order_by(func.lower(RecordRow.display_name), RecordRow.id)
-        rows = tx.session.scalars(ids.offset(offset).limit(limit))
-        return Page([to_record(r) for r in rows], total, offset, limit)
+            read.type(type_name)  # an unknown type is an error, not an empty list
+        found, total, offset = read.page(offset, limit, deleted, type_name or None, category or None, text or None)
+    return Page(found, total, offset, limit)
 
 
 def record_types(db) -> list[str]:

@@ -157,6 +157,29 @@ class Reader:
         text: str | None = None,
     ) -> Iterator[Record]:
         """As `records`, decoded a chunk at a time (a server-side cursor on PostgreSQL): memory stays flat."""
+        stmt = self._selected(deleted, type_name, category, text).execution_options(yield_per=READ_CHUNK)
+        for row in self._ex.execute(stmt):
+            yield to_record(row)
+
+    def page(
+        self,
+        offset: int,
+        limit: int,
+        deleted: bool | None = False,
+        type_name: str | None = None,
+        category: str | None = None,
+        text: str | None = None,
+    ) -> tuple[list[Record], int, int]:
+        """(records, total, offset) of one page of `records`: counted and cut in SQL, so a page
+        costs the same at any size. An offset past the end shows the last record."""
+        stmt = self._selected(deleted, type_name, category, text)
+        total = self._ex.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar() or 0
+        offset = max(0, min(offset, max(0, total - 1)))
+        rows = self._ex.execute(stmt.offset(offset).limit(limit))
+        return [to_record(row) for row in rows], total, offset
+
+    def _selected(self, deleted, type_name, category, text):
+        """The records `records` selects, in name order."""
         r = records.c
         stmt = _RECORD
         if deleted is True:
@@ -171,9 +194,7 @@ class Reader:
             stmt = stmt.where(r.id.in_(select(categories.record_id).where(categories.category_key == key)))
         if text is not None and text.strip():
             stmt = stmt.where(r.id.in_(search.matching_ids(self._ex, text)))
-        stmt = stmt.order_by(func.lower(r.display_name), r.id).execution_options(yield_per=READ_CHUNK)
-        for row in self._ex.execute(stmt):
-            yield to_record(row)
+        return stmt.order_by(func.lower(r.display_name), r.id)
 
     def changed_since(self, seq: int) -> list[Record]:
         """Records (deleted ones too) changed after `seq`, in change order (RecordStore.changed_since)."""
