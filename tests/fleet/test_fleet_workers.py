@@ -113,7 +113,7 @@ def test_s12_worker_killed_mid_pass_the_pass_runs_again_and_resumes_without_twin
     running_on = wait_for(mid_pass, 60, "the pass part-way through", fleet, interval=0.002)
     pid = int(running_on.rsplit(":", 1)[1])
     os.kill(pid, signal.SIGKILL)
-    killed_at = len(list(folder.glob("*.vcf")))
+    killed_at = len(os.listdir(folder))  # copies and a chunk's temp files (a chunk renames its files at once)
     row = wait_for(lambda: (r := _rows(fleet)["big"]).last_outcome == "done" and r, 60, "the pass run again to its end", fleet)
     assert 0 < killed_at < 300 and row.passes == 1 and row.running_on is None
     markers = Counter(m for c in _cards(folder) for m in RECORD.findall(c))
