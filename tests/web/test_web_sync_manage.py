@@ -1,0 +1,53 @@
+"""Sync started, stopped and run from the browser (issue 16): the CLI's safety rules (services.sync),
+C1 on stop after a confirmation, and "sync now" in the background with a polled progress fragment."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+from test_web_browser import PLAIN_ANDREA, copies
+
+from conftest import EXAMPLES
+
+
+def test_c1_start_sync_to_a_vcf_folder_in_the_browser_then_stop_removes_the_copies_after_confirming(page, web, run, tmp_path, shot):
+    run("import", str(EXAMPLES))
+    folder = tmp_path / "phone"
+    page.goto(web.url + "/sync")
+    page.get_by_label("Target").fill(f"vcf:{folder}")
+    page.get_by_role("button", name="Start sync").click()
+    expect(page.locator("h1")).to_have_text("Not done")  # the CLI's rule: a missing folder is no new folder
+    expect(page.locator("body")).to_contain_text("give --create to make it")
+    assert not folder.exists()
+
+    page.goto(web.url + "/sync")
+    page.get_by_label("Target").fill(f"vcf:{folder}")
+    page.get_by_label("Make the folder when it does not exist").check()
+    page.get_by_role("button", name="Start sync").click()
+    expect(page.locator(".flash.ok")).to_contain_text(f"Sync started with vcf:{folder}: {len(run.json('contact', 'list'))} copies made")
+    made = copies(folder)
+    assert len(made) == run.json("contact", "list").__len__() > 0
+    (folder / "plain.vcf").write_bytes(PLAIN_ANDREA.encode())  # a plain contact of the target: stop leaves it
+    shot(page, "sync-started")
+
+    page.get_by_role("button", name="Stop sync…").click()
+    expect(page.locator("#question")).to_contain_text(f"removes {len(made)} synced copies")
+    assert copies(folder) == made  # nothing removed before the answer
+    page.get_by_role("button", name="Stop and remove the copies").click()
+    expect(page.locator(".flash.ok")).to_contain_text(f"removed {len(made)} synced copies")
+    expect(page.locator("body")).to_contain_text("Sync is not started")
+    assert copies(folder) == {}
+    assert (folder / "plain.vcf").read_bytes() == PLAIN_ANDREA.encode()
+
+
+def test_sync_now_runs_in_the_background_and_the_polled_fragment_ends_in_the_outcome(page, web, phone, run, shot):
+    run("contact", "add", "--name", "Andrea Berg", "--company", "Berg Reisen")
+    assert "Andrea Berg" not in copies(phone)
+    page.goto(web.url + "/sync")
+    page.get_by_role("button", name="Sync now").click()
+    outcome = page.locator("#progress-outcome")
+    expect(outcome).to_contain_text("Synced: 1 create-copy (1 of 1 changes).", timeout=20000)
+    expect(page.locator("#progress[hx-trigger]")).to_have_count(0)  # finished: the fragment stopped polling
+    shot(page, "sync-now")
+    assert "Andrea Berg" in copies(phone)
+    fragment = page.request.get(web.url + "/sync/progress").text()
+    assert "Synced: 1 create-copy" in fragment and "hx-trigger" not in fragment
