@@ -51,3 +51,33 @@ def test_sync_now_runs_in_the_background_and_the_polled_fragment_ends_in_the_out
     assert "Andrea Berg" in copies(phone)
     fragment = page.request.get(web.url + "/sync/progress").text()
     assert "Synced: 1 create-copy" in fragment and "hx-trigger" not in fragment
+
+
+def test_c2_change_target_in_the_browser_moves_the_copies_after_confirming(page, web, phone, tmp_path):
+    before = copies(phone)
+    other = tmp_path / "tablet"
+    page.goto(web.url + "/sync")
+    page.get_by_label("Move sync to another target").fill(f"vcf:{other}")
+    page.get_by_label("Make the folder when it does not exist").check()
+    page.get_by_role("button", name="Change target…").click()
+    expect(page.locator("#question")).to_contain_text(f"removes {len(before)} synced copies from vcf:{phone}")
+    assert copies(phone) == before and not other.exists()  # nothing moved before the answer
+    page.get_by_role("button", name="Change target").click()
+    expect(page.locator(".flash.ok")).to_contain_text(f"Sync moved from vcf:{phone} to vcf:{other}")
+    assert copies(phone) == {}
+    assert sorted(copies(other)) == sorted(before)
+
+
+def test_mass_deletion_question_in_the_browser_sync_now_changes_nothing_until_sync_anyway(page, web, phone, run):
+    """The CLI's `--force` question: a pass that would remove most records stops and asks first."""
+    files = sorted(phone.glob("*.vcf"))
+    for file in files[1:]:
+        file.unlink()  # most copies gone from the target: their records would go too
+    kept = len(run.json("contact", "list"))
+    page.goto(web.url + "/sync")
+    page.get_by_role("button", name="Sync now").click()
+    expect(page.locator("#progress-outcome")).to_contain_text("nothing was changed", timeout=20000)
+    assert len(run.json("contact", "list")) == kept
+    page.get_by_role("button", name="Sync anyway: remove them").click()
+    expect(page.locator("#progress-outcome")).to_contain_text("Synced:", timeout=20000)
+    assert len(run.json("contact", "list")) == kept - (len(files) - 1)
