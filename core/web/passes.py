@@ -42,7 +42,8 @@ class PassRunner:
             if self.progress.running:
                 return False
             self.progress = PassProgress(running=True)
-        threading.Thread(target=self._run, args=(workspace, force, self.progress), name="contacthub-sync-now", daemon=True).start()
+        thread = threading.Thread(target=self._run, args=(workspace, force, self.progress), name="contacthub-sync-now", daemon=True)
+        thread.start()
         return True
 
     def _run(self, workspace, force: bool, progress: PassProgress) -> None:
@@ -55,10 +56,13 @@ class PassRunner:
             report = result.report
             done = ", ".join(f"{n} {kind}" for kind, n in sorted(report.done.items()) if n) or "no changes"
             failed = f" {len(report.failures)} writes failed; the next pass retries." if report.failures else ""
-            progress.outcome, progress.kind = f"Synced: {done} ({progress.done} of {progress.total} changes).{failed}", "ok" if not result.exit_code else "warn"
+            progress.outcome = f"Synced: {done} ({progress.done} of {progress.total} changes).{failed}"
+            progress.kind = "ok" if not result.exit_code else "warn"
             progress.conflicts = list(report.conflicts[:5])
         except MassDeletion as exc:
-            progress.outcome, progress.kind, progress.mass_deletion = str(exc).split("; nothing was changed")[0] + "; nothing was changed.", "warn", True
+            # the CLI's advice (`--force`) becomes the page's "sync anyway" button
+            progress.outcome = str(exc).split("; nothing was changed")[0] + "; nothing was changed."
+            progress.kind, progress.mass_deletion = "warn", True
         except ContactHubError as exc:
             progress.outcome, progress.kind = f"Not synced: {exc}", "error"
         except Exception as exc:  # noqa: BLE001 - a thread's error must reach the page, not vanish

@@ -81,3 +81,24 @@ def test_mass_deletion_question_in_the_browser_sync_now_changes_nothing_until_sy
     page.get_by_role("button", name="Sync anyway: remove them").click()
     expect(page.locator("#progress-outcome")).to_contain_text("Synced:", timeout=20000)
     assert len(run.json("contact", "list")) == kept - (len(files) - 1)
+
+
+def test_the_progress_fragment_polls_every_second_with_done_of_total_while_a_pass_runs(home):
+    """The running state is too short to catch in a browser: the fragment is checked on its own."""
+    from starlette.testclient import TestClient
+
+    from contacthub.services.hub import Workspace
+    from contacthub.web.app import create_app
+    from contacthub.web.passes import PassProgress, runner
+
+    app = create_app(Workspace(), secret_key="k")
+    runner(app).progress = PassProgress(running=True)
+    runner(app).progress.start(10)  # the engine's hook, as a pass calls it
+    runner(app).progress.advance(3)
+    running = TestClient(app).get("/sync/progress").text
+    assert 'hx-trigger="every 1s"' in running and "<html" not in running
+    assert '<span id="progress-done">3</span> of <span id="progress-total">10</span>' in running
+    runner(app).progress.running = False
+    runner(app).progress.outcome = "Synced: 3 create-copy (3 of 10 changes)."
+    done = TestClient(app).get("/sync/progress").text
+    assert "hx-trigger" not in done and "Synced: 3 create-copy" in done
