@@ -8,7 +8,7 @@ import requests
 
 pytest.importorskip("radicale")
 
-from served import PROPFIND_TYPE, eventually, free_port  # noqa: E402
+from served import PROPFIND_TYPE, eventually, free_port, self_signed  # noqa: E402
 from served import serve  # noqa: E402,F401 (a fixture)
 
 
@@ -35,3 +35,22 @@ def test_u5_serve_web_off_loopback_without_tls_is_refused_before_starting(run):
     out = run("serve", "--web", "--host", "0.0.0.0", "--port", str(free_port()), ok=False)
     assert "can be reached from the network" in out.output
     assert "Radicale is running" not in out.output
+
+
+def test_u5_serve_web_with_tls_serves_the_web_app_over_https_with_serves_certificate(serve, run, tmp_path):
+    cert, key = self_signed(tmp_path)
+    web_port = free_port()
+    served = serve("serve", "--web", "--web-port", str(web_port), "--tls-cert", str(cert), "--tls-key", str(key))
+    assert f"contacthub web on https://127.0.0.1:{web_port}/" in served.output
+
+    def contacts_page():
+        try:
+            return requests.get(f"https://127.0.0.1:{web_port}/contacts", verify=str(cert), timeout=5)
+        except requests.ConnectionError:
+            return None
+
+    page = eventually(contacts_page, "the web app answering over https", 20)
+    assert page.status_code == 200 and "Contacts" in page.text
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{web_port}/contacts", timeout=5)  # no plain HTTP beside it
+    assert served.stop() == 0
