@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from contacthub.cli.output import plural, warn
+from contacthub.cli.web_cmd import web_server, web_url
 from contacthub.errors import ConfigError
 
 DEMO_INTERVAL = 10.0  # seconds; a pass on an unchanged local server costs a few milliseconds
@@ -33,18 +34,23 @@ def _server_options(func):
 @click.command("serve")
 @_server_options
 @click.option("--sync", "with_sync", is_flag=True, help="Also keep the business contacts in step with it (as `sync watch`).")
+@click.option("--web", "with_web", is_flag=True, help="Also run the web app (as `contacthub web`) on the same host and TLS.")
+@click.option("--web-port", type=int, default=8000, show_default=True, help="With --web: the web app's TCP port.")
+@click.option("--insecure-http", is_flag=True, help="With --web off loopback without TLS: the web password crosses the network unencrypted.")
 @click.pass_obj
-def serve(hub, host, port, tls_cert, tls_key, interval, new_password, dry_run, with_sync) -> None:
+def serve(hub, host, port, tls_cert, tls_key, interval, new_password, dry_run, with_sync, with_web, web_port, insecure_http) -> None:
     """Run a CardDAV server (Radicale, its own process) holding the business address book.
 
     Sets up target `phone` pointing at it and prints what to type on an iPhone
     or in DAVx5. Ctrl-C or SIGTERM stop it (and Radicale) cleanly. With --sync
     and `adopt_new = "TYPE"` in [targets.phone], contacts made on a phone
-    become records of that type.
+    become records of that type. With --web the web app runs beside it,
+    under the same rules as `contacthub web` (login and TLS off loopback).
     """
     from contacthub.server import ServerOptions
 
-    _run(hub, ServerOptions(host, port, tls_cert, tls_key), with_sync, interval, new_password, dry_run)
+    web = (web_port, insecure_http) if with_web else None
+    _run(hub, ServerOptions(host, port, tls_cert, tls_key), with_sync, interval, new_password, dry_run, web=web)
 
 
 @click.command("demo")
@@ -86,7 +92,7 @@ def _missing(hint: str):
     sys.exit(1)
 
 
-def _run(hub, options, with_sync: bool, interval: float | None, renew: bool, dry_run: bool = False) -> None:
+def _run(hub, options, with_sync: bool, interval: float | None, renew: bool, dry_run: bool = False, web=None) -> None:
     from contacthub import server as srv
     from contacthub.server_process import Radicale, ensure_addressbook
 
@@ -98,6 +104,8 @@ def _run(hub, options, with_sync: bool, interval: float | None, renew: bool, dry
         warn(exposed)
     files = srv.ServerFiles.of(hub.paths.data_dir)
     if dry_run:
+        if web:
+            click.echo(f"Would run the web app on {web_url(options.host, web[0], options.tls_cert)}")
         click.echo(f"Would run Radicale on {options.host}:{options.port}, storage in {files.collections}")
         click.echo(f"Would set [targets.{srv.TARGET}] to {options.addressbook_url}" + (" and sync with it" if with_sync else ""))
         made = files.password.is_file() and not renew
@@ -105,6 +113,8 @@ def _run(hub, options, with_sync: bool, interval: float | None, renew: bool, dry
         for line in srv.instructions(options, shown):
             click.echo(line)
         return
+    # The web app's refusals (loopback/TLS, missing extra) come before anything starts.
+    web_app = web_server(hub, options.host, web[0], options.tls_cert, options.tls_key, web[1], renew) if web else None
     password = srv.ensure_password(files, renew)
     srv.write_config(files, options)
     srv.configure_target(hub.config, files, options)
@@ -114,6 +124,7 @@ def _run(hub, options, with_sync: bool, interval: float | None, renew: bool, dry
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
     radicale = Radicale(files, options)
+    web_thread = None
     try:
         radicale.start()
         ensure_addressbook(options, srv.read_password(files))
@@ -123,6 +134,9 @@ def _run(hub, options, with_sync: bool, interval: float | None, renew: bool, dry
         for line in srv.instructions(options, password):
             click.echo(line)
         srv.password_shown(files)
+        if web_app is not None:
+            web_thread = _start_web(web_app, stop)
+            click.echo(f"contacthub web on {web_url(options.host, web[0], options.tls_cert)}")
         click.echo("")
         click.echo(f"Syncing the business contacts with target {srv.TARGET}; Ctrl-C stops." if settings else "Ctrl-C stops the server.")
         if adopting:
@@ -138,11 +152,29 @@ def _run(hub, options, with_sync: bool, interval: float | None, renew: bool, dry
         else:
             stop.wait()
     finally:
+        if web_app is not None:
+            web_app.should_exit = True
+            if web_thread is not None:
+                web_thread.join(10)
         died = radicale.process is not None and radicale.process.poll() is not None
         radicale.stop()
     if died:
         raise srv.ServerError(f"serve: Radicale stopped unexpectedly; see {files.log}")
     click.echo("Stopped.")
+
+
+def _start_web(server, stop: threading.Event) -> threading.Thread:
+    """uvicorn in a thread beside Radicale; the web app failing to listen ends the command like Radicale dying."""
+
+    def run():
+        try:
+            server.run()
+        finally:
+            stop.set()
+
+    thread = threading.Thread(target=run, name="contacthub-web", daemon=True)
+    thread.start()
+    return thread
 
 
 def _adopt_new_type(hub, settings) -> str | None:

@@ -19,36 +19,10 @@ CREATE = click.option("--create", is_flag=True, help="Make the target folder whe
 
 
 def _open_checked(hub, target, create: bool, dry_run: bool):
-    """The new target's connector, opened and checked (the caller closes it).
+    """The new target's connector, checked (services.sync.open_checked); None after --create --dry-run."""
+    from contacthub.services.sync import open_checked
 
-    A missing folder is refused unless --create (the connector's `create`
-    option); with --create --dry-run it is not made: None, after saying so.
-    """
-    import dataclasses
-
-    from contacthub.connector import NotFound
-
-    if create and not dry_run:
-        target = dataclasses.replace(target, options={**target.options, "create": True})
-    connector = hub.open_target(target)
-    try:
-        connector.check()
-    except NotFound as exc:
-        connector.close()
-        from contacthub.plugins import load_plugins
-
-        if "create" not in load_plugins().get(target.connector).options:
-            raise
-        if create and dry_run:
-            echo(f"Would make the missing folder ({exc}) and copy every selected business contact there")
-            return None
-        if create:
-            raise
-        raise NotFound(f"{exc}; give --create to make it") from None
-    except BaseException:
-        connector.close()
-        raise
-    return connector
+    return open_checked(hub, target, create, dry_run, say=echo)
 
 
 def _settings(hub):
@@ -211,21 +185,17 @@ def start(
     empty folder) unless --create is given. A --filter category that no
     business contact has is named in a warning.
     """
-    from contacthub.sync.filter_check import unmatched_filters
-    from contacthub.sync.target import SyncSettings, parse_target, save_sync_settings, sync_settings
+    from contacthub.services import sync as service
 
-    current = sync_settings(hub.config)
-    if current is not None:
-        raise ConfigError(f"sync already runs with {current.target}: use `contacthub sync change {target}`")
-    settings = SyncSettings(parse_target(target, hub.config), category=category, filters=filters, conflict=conflict)
+    settings = service.new_settings(hub, target, category, filters, conflict)
     connector = _open_checked(hub, settings.target, create, dry_run)  # the pass uses it (one discovery)
-    for problem in unmatched_filters(hub.database(), filters):
+    for problem in service.unmatched_filters(hub, filters):
         warn(problem)
     if connector is None:
         return
     try:
         if not dry_run:
-            save_sync_settings(hub.config, settings)
+            service.save(hub, settings)
         result = one_pass(hub, settings, dry_run=dry_run, verbose=verbose, connector=connector)
     finally:
         connector.close()
@@ -353,18 +323,16 @@ def _value(value) -> str:
 @click.pass_obj
 def change(hub, target: str, create: bool, dry_run: bool, verbose: bool) -> None:
     """Switch to another target: copies leave the old one, and go to the new one (C2)."""
-    import dataclasses
-
-    from contacthub.sync.target import parse_target, save_sync_settings
+    from contacthub.services import sync as service
 
     old = _settings(hub)
-    new = dataclasses.replace(old, target=parse_target(target, hub.config))
+    new = service.changed_settings(hub, target)
     checked = _open_checked(hub, new.target, create, dry_run)
     if checked is not None:
         checked.close()
     removed = _remove_copies(hub, old, dry_run, verbose)
     if not dry_run:
-        save_sync_settings(hub.config, new)
+        service.save(hub, new)
     FilterWarnings().check(hub, new)  # the filter goes along to the new target
     if checked is None:
         return
@@ -374,16 +342,9 @@ def change(hub, target: str, create: bool, dry_run: bool, verbose: bool) -> None
 
 def _remove_copies(hub, settings, dry_run: bool, verbose: bool):
     """Remove this database's copies from the target; the outcome (its `exit_code`: 3 when some stayed)."""
-    from contacthub.sync.lifecycle import remove_copies
-    from contacthub.sync.lock import pass_lock
+    from contacthub.services.sync import remove_copies
 
-    database = hub.database()
-    connector = hub.open_target(settings.target)
-    try:
-        with pass_lock(database, settings.target.key, hub.paths.data_dir):
-            outcome = remove_copies(database, connector, settings.target.key, dry_run=dry_run)
-    finally:
-        connector.close()
+    outcome = remove_copies(hub, settings, dry_run)
     echo(f"{'Would remove' if dry_run else 'Removed'} {plural(outcome.count, 'synced copy', 'synced copies')} from {settings.target}")
     print_problems(outcome, f"could not be removed from {settings.target}", verbose)
     return outcome
@@ -413,11 +374,11 @@ def stop(hub, dry_run: bool, verbose: bool) -> None:
     Copies that could not be removed keep their marker: `sync start` and `sync
     stop` again remove them (exit code 3 says some stayed).
     """
-    from contacthub.sync.target import save_sync_settings
+    from contacthub.services import sync as service
 
     outcome = _remove_copies(hub, _settings(hub), dry_run, verbose)
     if not dry_run:
-        save_sync_settings(hub.config, None)
+        service.save(hub, None)
     exit_with(outcome)
 
 

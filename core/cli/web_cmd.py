@@ -28,6 +28,21 @@ def web(hub, host: str, port: int, tls_cert: Path | None, tls_key: Path | None, 
     first start (only its hash is kept; --new-password replaces it), and it
     wants --tls-cert and --tls-key, or --insecure-http said out loud.
     """
+    server = web_server(hub, host, port, tls_cert, tls_key, insecure_http, new_password)
+    click.echo(f"contacthub web on {web_url(host, port, tls_cert)} (Ctrl-C ends it)")
+    server.run()
+
+
+def web_url(host: str, port: int, tls_cert) -> str:
+    return f"{'https' if tls_cert else 'http'}://{host}:{port}/"
+
+
+def web_server(hub, host: str, port: int, tls_cert: Path | None, tls_key: Path | None, insecure_http: bool, new_password: bool):
+    """The checked, ready uvicorn.Server for the web app (shared by `web` and `serve --web`).
+
+    Every start rule lives here once: the extra present, both TLS files, the
+    loopback/TLS refusal, the one-time password, the database opened first.
+    """
     missing = [m for m in WEB_MODULES if importlib.util.find_spec(m) is None]
     if missing:
         raise UsageError(f"the web app needs the web extra ({', '.join(missing)} missing): pip install 'contacthub[web]'")
@@ -53,9 +68,8 @@ def web(hub, host: str, port: int, tls_cert: Path | None, tls_key: Path | None, 
     from contacthub.web.app import create_app
 
     app = create_app(Workspace(str(hub.paths.config_file)), secret_key=session_key(files), password_hash=password_hash, https=bool(tls_cert))
-    scheme = "https" if tls_cert else "http"
-    click.echo(f"contacthub web on {scheme}://{host}:{port}/ (Ctrl-C ends it)")
-    uvicorn.run(
+    config = uvicorn.Config(
         app, host=host, port=port, log_level="warning", server_header=False,
         ssl_certfile=str(tls_cert) if tls_cert else None, ssl_keyfile=str(tls_key) if tls_key else None,
     )  # fmt: skip
+    return uvicorn.Server(config)

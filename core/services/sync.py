@@ -162,3 +162,96 @@ def adopt(hub, remote_id: str, type_name: str, move: bool = False, dry_run: bool
         return adopt_contact(hub.database(), connector, sync_settings, remote_id, type_name, move, hub.paths.data_dir, dry_run=dry_run)
     finally:
         connector.close()
+
+
+# Start / change / stop: the rules both `contacthub sync …` and the web's sync page follow.
+
+
+def open_checked(hub, target, create: bool = False, dry_run: bool = False, say=lambda message: None):
+    """The new target's connector, opened and checked (the caller closes it).
+
+    A missing folder is refused (a typo must not become a new, empty folder)
+    unless `create` (the connector's `create` option); with create and dry_run it
+    is not made: None, after `say`ing so.
+    """
+    import dataclasses
+
+    from contacthub.connector import NotFound
+
+    if create and not dry_run:
+        target = dataclasses.replace(target, options={**target.options, "create": True})
+    connector = hub.open_target(target)
+    try:
+        connector.check()
+    except NotFound as exc:
+        connector.close()
+        from contacthub.plugins import load_plugins
+
+        if "create" not in load_plugins().get(target.connector).options:
+            raise
+        if create and dry_run:
+            say(f"Would make the missing folder ({exc}) and copy every selected business contact there")
+            return None
+        if create:
+            raise
+        raise NotFound(f"{exc}; give --create to make it") from None
+    except BaseException:
+        connector.close()
+        raise
+    return connector
+
+
+def new_settings(hub, target: str, category: str = "", filters=(), conflict: str = "database-wins"):
+    """The settings `sync start TARGET` would save; refused while sync runs with a target already."""
+    from contacthub.sync.target import SyncSettings, parse_target
+
+    current = settings_or_none(hub)
+    if current is not None:
+        raise ConfigError(f"sync already runs with {current.target}: use `contacthub sync change {target}`")
+    return SyncSettings(parse_target(target, hub.config), category=category, filters=tuple(filters), conflict=conflict)
+
+
+def unmatched_filters(hub, filters) -> list[str]:
+    """T3: a --filter category that no business contact has, as warnings."""
+    from contacthub.sync.filter_check import unmatched_filters as check
+
+    return list(check(hub.database(), filters))
+
+
+def save(hub, sync_settings) -> None:
+    """Keep the sync settings (None: sync stopped) in the config file."""
+    from contacthub.sync.target import save_sync_settings
+
+    save_sync_settings(hub.config, sync_settings)
+
+
+def changed_settings(hub, target: str):
+    """The current settings moved to TARGET (category, filter and policy go along)."""
+    import dataclasses
+
+    from contacthub.sync.target import parse_target
+
+    return dataclasses.replace(settings(hub), target=parse_target(target, hub.config))
+
+
+def remove_copies(hub, sync_settings, dry_run: bool = False):
+    """C1: remove this database's copies from the target (plain contacts stay); the lifecycle
+    outcome (`count`, `problems`, `exit_code`: 3 when some stayed and keep their marker)."""
+    from contacthub.sync.lifecycle import remove_copies as remove
+    from contacthub.sync.lock import pass_lock
+
+    database = hub.database()
+    connector = hub.open_target(sync_settings.target)
+    try:
+        with pass_lock(database, sync_settings.target.key, hub.paths.data_dir):
+            return remove(database, connector, sync_settings.target.key, dry_run=dry_run)
+    finally:
+        connector.close()
+
+
+def stop(hub, dry_run: bool = False):
+    """C1: stop syncing: the copies leave the target, the settings go; the removal's outcome."""
+    outcome = remove_copies(hub, settings(hub), dry_run)
+    if not dry_run:
+        save(hub, None)
+    return outcome

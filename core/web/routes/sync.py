@@ -10,6 +10,7 @@ from contacthub.errors import ContactHubError
 from contacthub.services import records
 from contacthub.services import sync as sync_service
 from contacthub.web.pages import call, flash, redirect, render, workspace
+from contacthub.web.passes import runner
 from contacthub.web.security import checked_form
 
 
@@ -27,11 +28,12 @@ def _value(value) -> str:
 async def page(request: Request):
     ws = workspace(request)
     ws.reload()
+    progress = runner(request.app).progress
     if await call(sync_service.settings_or_none, ws) is None:
-        return render(request, "sync.html", status=None, conflicts=[], title="Sync", value=_value)
+        return render(request, "sync.html", status=None, conflicts=[], title="Sync", value=_value, progress=progress)
     status = await call(sync_service.status, ws)
     conflicts = await call(sync_service.conflicts, ws)
-    return render(request, "sync.html", status=status, conflicts=list(reversed(conflicts)), title="Sync", value=_value)
+    return render(request, "sync.html", status=status, conflicts=list(reversed(conflicts)), title="Sync", value=_value, progress=progress)
 
 
 async def target_contacts(request: Request):
@@ -46,16 +48,16 @@ async def target_contacts(request: Request):
 
 
 async def run_now(request: Request):
-    await checked_form(request)
-    ws = workspace(request)
-    result = await call(sync_service.run_pass, ws)
-    report = result.report
-    done = ", ".join(f"{n} {kind}" for kind, n in sorted(report.done.items()) if n) or "no changes"
-    flash(request, f"Synced: {done}." + (f" {len(report.failures)} writes failed; the next pass retries." if report.failures else ""),
-          "ok" if not result.exit_code else "warn")  # fmt: skip
-    for line in report.conflicts[:5]:
-        flash(request, f"Conflict: {line}", "warn")
+    """Start the pass in the background (force=1: the answer to the mass-deletion question);
+    the page then polls /sync/progress."""
+    form = await checked_form(request)
+    runner(request.app).start(workspace(request), force=form.get("force") == "1")
     return redirect("/sync")
+
+
+async def progress(request: Request):
+    """The progress fragment: done/total while the pass runs (it polls itself again), then the outcome."""
+    return render(request, "_progress.html", progress=runner(request.app).progress)
 
 
 async def use_other(request: Request):
@@ -82,6 +84,7 @@ routes = [
     Route("/sync", page, methods=["GET"]),
     Route("/sync/target", target_contacts, methods=["GET"]),
     Route("/sync/run", run_now, methods=["POST"]),
+    Route("/sync/progress", progress, methods=["GET"]),
     Route("/sync/conflicts/{id}/other", use_other, methods=["POST"]),
     Route("/sync/adopt", adopt, methods=["POST"]),
 ]
