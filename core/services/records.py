@@ -112,6 +112,13 @@ def list_page(
     return Page(found, total, offset, limit)
 
 
+def type_summary(db) -> list[tuple[Any, int]]:
+    """Each record type (built-ins first) with how many live records it holds."""
+    with db.reading() as read:
+        counts = read.type_counts()
+        return [(t, counts.get(t.name, 0)) for t in read.types()]
+
+
 def record_types(db) -> list[str]:
     with db.transaction(readonly=True) as tx:
         return [t.name for t in tx.types.list()]

@@ -99,6 +99,16 @@ class Reader:
         rows = self._ex.execute(select(record_types).order_by(case((t.builtin, t.id), else_=2**31 - 1), t.name_key))
         return [RecordType(name=r.name, based_on=r.based_on, builtin=bool(r.builtin)) for r in rows]
 
+    def type_counts(self) -> dict[str, int]:
+        """How many live records each type holds (its own records, not those of types based on it)."""
+        r, t = records.c, record_types.c
+        stmt = (
+            select(t.name, func.count(r.id))
+            .join_from(record_types, records, (r.type_id == t.id) & r.deleted_at.is_(None), isouter=True)
+            .group_by(t.name)
+        )
+        return {name: count for name, count in self._ex.execute(stmt)}
+
     def type_row(self, name: str) -> Any:
         """The type's row (id, name, based_on, builtin); an unknown name is an error naming the known ones."""
         row = self._ex.execute(select(record_types).where(record_types.c.name_key == type_key(name))).first()
