@@ -29,3 +29,37 @@ def test_d1_types_page_lists_each_type_with_kind_and_live_count(home, run):
     assert found["business-contact"] == ("built-in", 2)  # the deleted one is not counted
     assert found["account"] == ("built-in", 0)
     assert '<a href="/types">Types</a>' in c.get("/contacts").text  # linked from the nav
+
+
+def names(html: str) -> list[str]:
+    return re.findall(r'<a href="/contacts/[0-9a-f-]{36}"><strong>([^<]+)</strong>', html)
+
+
+def test_u1_list_sorts_by_name_company_or_last_changed_and_pages_keep_the_order(home, run):
+    run("contact", "add", "--name", "Carl Zeta", "--company", "Alpha GmbH")
+    run("contact", "add", "--name", "Anna Beta", "--company", "Zulu AS")
+    run("contact", "add", "--name", "Bert Nocompany")
+    run("contact", "add", "--name", "Dora Mid", "--company", "mid co")
+    first = run.json("contact", "list")[0]["id"]  # Anna Beta, changed last below
+    run("contact", "edit", first, "--title", "Boss")
+    c = client()
+    assert names(c.get("/contacts").text) == ["Anna Beta", "Bert Nocompany", "Carl Zeta", "Dora Mid"]
+    assert names(c.get("/contacts?order=company").text) == ["Carl Zeta", "Dora Mid", "Anna Beta", "Bert Nocompany"]
+    assert names(c.get("/contacts?order=changed").text) == ["Anna Beta", "Dora Mid", "Bert Nocompany", "Carl Zeta"]
+    bad = c.get("/contacts?order=display_name;drop")  # not allow-listed: the default order, no error
+    assert bad.status_code == 200 and names(bad.text)[0] == "Anna Beta"
+    assert 'value="company" selected' in c.get("/contacts?order=company").text
+
+
+def test_u1_paging_links_keep_the_order(home):
+    from contacthub.services import records
+
+    db = Workspace().database()
+    for i in range(60):
+        records.add(db, {"name": f"Person {i:02d}", "company": f"Co {59 - i:02d}"})
+    c = client()
+    first = c.get("/contacts?order=company").text
+    assert names(first)[0] == "Person 59" and "order=company&amp;offset=50" in first
+    second = c.get("/contacts?order=company&offset=50").text
+    assert names(second) == [f"Person {i:02d}" for i in range(9, -1, -1)]
+    assert "order=company&amp;offset=0" in second  # Previous keeps it too
