@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from starlette.testclient import TestClient
 
 from contacthub.services.hub import Workspace
@@ -35,7 +37,15 @@ def names(html: str) -> list[str]:
     return re.findall(r'<a href="/contacts/[0-9a-f-]{36}"><strong>([^<]+)</strong>', html)
 
 
-def test_u1_list_sorts_by_name_company_or_last_changed_and_pages_keep_the_order(home, run):
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database(request, run):
+    """The default SQLite database, or a fresh PostgreSQL one made current (the order is SQL)."""
+    if request.param == "postgresql":
+        run("db", "create", "team", "--url", request.getfixturevalue("pg_url"), "--use")
+    return request.param
+
+
+def test_u1_list_sorts_by_name_company_or_last_changed_and_pages_keep_the_order(home, run, database):
     run("contact", "add", "--name", "Carl Zeta", "--company", "Alpha GmbH")
     run("contact", "add", "--name", "Anna Beta", "--company", "Zulu AS")
     run("contact", "add", "--name", "Bert Nocompany")
