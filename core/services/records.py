@@ -129,6 +129,13 @@ def record_types(db) -> list[str]:
         return [t.name for t in tx.types.list()]
 
 
+def chosen(db, ids: list[str]) -> list[Record]:
+    """The records these ids name (full ids, prefixes or merged-away ids), each once, in name order."""
+    with db.reading() as read:
+        found = {r.id: r for r in (read.record(i) for i in ids)}
+    return sorted(found.values(), key=lambda r: r.contact.best_name().casefold())
+
+
 def get(db, record_id: str) -> Record:
     with db.transaction(readonly=True) as tx:
         return tx.records.get(record_id)

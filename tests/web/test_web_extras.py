@@ -73,3 +73,25 @@ def test_u1_paging_links_keep_the_order(home):
     second = c.get("/contacts?order=company&offset=50").text
     assert names(second) == [f"Person {i:02d}" for i in range(9, -1, -1)]
     assert "order=company&amp;offset=0" in second  # Previous keeps it too
+
+
+def test_u1_export_selected_holds_only_the_chosen_records(home, run):
+    """Issue 16: ticked rows, "Export selected as vCard / CSV": only those records are in the download."""
+    for name in ("Ann One", "Bob Two", "Cid Three"):
+        run("contact", "add", "--name", name, "--email", f"{name.split()[0].lower()}@example.com")
+    by_name = {r["contact"]["display_name"]: r["id"] for r in run.json("contact", "list")}
+    c = client()
+    listing = c.get("/contacts").text
+    assert f'name="id" value="{by_name["Bob Two"]}" form="selection"' in listing
+    assert "Export selected as vCard" in listing and "Export selected as CSV" in listing
+    chosen = [("id", ""), ("id", by_name["Ann One"]), ("id", by_name["Cid Three"][:8])]  # a prefix works too
+    vcf = c.get("/export", params=[*chosen, ("format", "vcf")])
+    assert vcf.status_code == 200 and vcf.headers["content-type"].startswith("text/vcard")
+    assert vcf.text.count("BEGIN:VCARD") == 2 and "Ann One" in vcf.text and "Cid Three" in vcf.text
+    assert "Bob Two" not in vcf.text
+    csv = c.get("/export", params=[*chosen, ("format", "csv")])
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert "ann@example.com" in csv.text and "cid@example.com" in csv.text and "bob@example.com" not in csv.text
+    nothing = c.get("/export", params=[("id", ""), ("format", "vcf")])
+    assert nothing.status_code == 400 and "Tick" in nothing.text  # not silently everything
+    assert c.get("/export", params=[("id", "ffffffff-no"), ("format", "vcf")]).status_code == 404
