@@ -95,3 +95,64 @@ def test_u1_export_selected_holds_only_the_chosen_records(home, run):
     nothing = c.get("/export", params=[("id", ""), ("format", "vcf")])
     assert nothing.status_code == 400 and "Tick" in nothing.text  # not silently everything
     assert c.get("/export", params=[("id", "ffffffff-no"), ("format", "vcf")]).status_code == 404
+
+
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
+       b"\x00\x00\x00\x0cIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")  # fmt: skip
+GIF = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+
+
+def csrf(c: TestClient, url: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', c.get(url).text).group(1)
+
+
+def test_u1_photo_upload_shown_served_as_its_image_type_replaced_and_removed(home, run):
+    """Issue 16: the add form takes a photo; the record page shows it from /contacts/<id>/photo,
+    served with the stored image type (never text/html); edit replaces or removes it."""
+    c = client()
+    token = csrf(c, "/contacts/new")
+    added = c.post("/contacts/new", data={"csrf": token, "name": "Pia Photo"},
+                   files={"photo": ("me.png", PNG, "text/html")}, follow_redirects=False)  # the sent type is ignored
+    assert added.status_code == 303
+    rid = added.headers["location"].rsplit("/", 1)[1]
+    page = c.get(f"/contacts/{rid}").text
+    assert f'<img class="photo" src="/contacts/{rid}/photo?v=1" alt="Photo of Pia Photo">' in page
+    served = c.get(f"/contacts/{rid}/photo")
+    assert served.status_code == 200 and served.content == PNG and served.headers["content-type"] == "image/png"
+    assert served.headers["x-content-type-options"] == "nosniff"
+    assert run.json("contact", "show", rid)["contact"]["photo"]["media_type"] == "image/png"  # as --photo stores it
+
+    token = csrf(c, f"/contacts/{rid}/edit")
+    assert 'name="remove_photo"' in c.get(f"/contacts/{rid}/edit").text
+    c.post(f"/contacts/{rid}/edit", data={"csrf": token}, files={"photo": ("new.gif", GIF, "image/gif")})
+    assert c.get(f"/contacts/{rid}/photo").headers["content-type"] == "image/gif"
+    c.post(f"/contacts/{rid}/edit", data={"csrf": token, "remove_photo": "1"}, files={"photo": ("", b"", "application/octet-stream")})
+    assert c.get(f"/contacts/{rid}/photo").status_code == 404
+    assert "<img" not in c.get(f"/contacts/{rid}").text
+
+
+def test_u2_photo_upload_refused_as_the_cli_refuses_it(home, run):
+    """Not an image, or over 1 MiB: the form comes back with the CLI's one-line reason; nothing stored."""
+    c = client()
+    token = csrf(c, "/contacts/new")
+    html = b"<html><script>alert(1)</script></html>"
+    bad = c.post("/contacts/new", data={"csrf": token, "name": "Not Image"}, files={"photo": ("x.png", html, "image/png")})
+    assert bad.status_code == 400 and "not a JPEG, PNG or GIF image" in bad.text
+    big = c.post("/contacts/new", data={"csrf": token, "name": "Too Big"},
+                 files={"photo": ("big.png", PNG + b"\0" * (1024 * 1024), "image/png")})  # fmt: skip
+    assert big.status_code == 400 and "a photo may be at most 1.0 MiB" in big.text
+    assert run.json("contact", "list") == []
+
+
+def test_u1_a_stored_photo_typed_text_html_is_never_served_as_html(home, run):
+    """A photo imported with a hostile media type is served as what its bytes are, or not at all."""
+    from contacthub.model import Photo
+    from contacthub.services import records
+
+    db = Workspace().database()
+    png = records.add(db, {"name": "Png Typed Html"}, photo=Photo(data=PNG, media_type="text/html"))
+    junk = records.add(db, {"name": "Html Bytes"}, photo=Photo(data=b"<script>alert(1)</script>", media_type="text/html"))
+    c = client()
+    assert c.get(f"/contacts/{png.id}/photo").headers["content-type"] == "image/png"
+    refused = c.get(f"/contacts/{junk.id}/photo")
+    assert refused.status_code == 404 and refused.headers["content-type"].startswith("text/plain")
