@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from contacthub.errors import UsageError
 from contacthub.model import Contact, Photo
 
 # A photo travels inside every copy of the card; phones and CardDAV servers refuse or
@@ -35,19 +36,36 @@ def with_photo(contact: Contact, value: str | None) -> Contact:
 
 def read_photo(path: Path) -> Photo:
     """The image in `path`; one clear line (click's usage error) when it is not one."""
-    from contacthub.vcard_values import sniffed
-
     try:
         size = path.stat().st_size
         if size > MAX_PHOTO_BYTES:
-            raise click.BadParameter(f"{path}: {_size(size)}; a photo may be at most {_size(MAX_PHOTO_BYTES)}", param_hint="--photo")
+            raise click.BadParameter(too_big(path, size), param_hint="--photo")
         data = path.read_bytes()
     except OSError as exc:
         raise click.BadParameter(f"{path}: {exc.strerror or exc}", param_hint="--photo") from None
+    try:
+        return photo_from_bytes(data, str(path))
+    except UsageError as exc:
+        raise click.BadParameter(str(exc), param_hint="--photo") from None
+
+
+def photo_from_bytes(data: bytes, where: str) -> Photo:
+    """The photo in `data` (the web form's upload, a file's bytes): the same checks as `--photo`.
+
+    A UsageError naming `where` when it is too big or not a JPEG, PNG or GIF image.
+    """
+    from contacthub.vcard_values import sniffed
+
+    if len(data) > MAX_PHOTO_BYTES:
+        raise UsageError(too_big(where, len(data)))
     media_type = sniffed(data)
     if not media_type:
-        raise click.BadParameter(f"{path}: not a JPEG, PNG or GIF image", param_hint="--photo")
+        raise UsageError(f"{where}: not a JPEG, PNG or GIF image")
     return Photo(data=data, media_type=media_type)
+
+
+def too_big(where: object, size: int) -> str:
+    return f"{where}: {_size(size)}; a photo may be at most {_size(MAX_PHOTO_BYTES)}"
 
 
 def photo_text(photo: Photo | None) -> str:

@@ -98,23 +98,42 @@ def list_records(
 
 def list_page(
     db, *, offset: int = 0, limit: int = 50, deleted: bool = False, type_name: str | None = None,
-    category: str | None = None, text: str | None = None,
+    category: str | None = None, text: str | None = None, order: str = "name",
 ) -> Page:  # fmt: skip
-    """One page of the records `list_records` gives, in the same (name) order.
+    """One page of the records `list_records` gives, in the same (name) order, or by
+    `order`: "company" or "changed" (last changed first); another order is a UsageError.
 
     Counted and cut in SQL, so a page of 50 costs the same at 10 records and at 100,000:
     only the page's rows are read and decoded.
     """
+    from contacthub.store.reading import ORDERS
+
+    if order not in ORDERS:
+        raise UsageError(f"unknown order {order!r} (known: {', '.join(ORDERS)})")
     with db.reading() as read:
         if type_name:
             read.type(type_name)  # an unknown type is an error, not an empty list
-        found, total, offset = read.page(offset, limit, deleted, type_name or None, category or None, text or None)
+        found, total, offset = read.page(offset, limit, deleted, type_name or None, category or None, text or None, order)
     return Page(found, total, offset, limit)
+
+
+def type_summary(db) -> list[tuple[Any, int]]:
+    """Each record type (built-ins first) with how many live records it holds."""
+    with db.reading() as read:
+        counts = read.type_counts()
+        return [(t, counts.get(t.name, 0)) for t in read.types()]
 
 
 def record_types(db) -> list[str]:
     with db.transaction(readonly=True) as tx:
         return [t.name for t in tx.types.list()]
+
+
+def chosen(db, ids: list[str]) -> list[Record]:
+    """The records these ids name (full ids, prefixes or merged-away ids), each once, in name order."""
+    with db.reading() as read:
+        found = {r.id: r for r in (read.record(i) for i in ids)}
+    return sorted(found.values(), key=lambda r: r.contact.best_name().casefold())
 
 
 def get(db, record_id: str) -> Record:

@@ -63,6 +63,23 @@ _RECORD = select(
 ).join_from(records, record_types, records.c.type_id == record_types.c.id)
 
 
+ORDERS = ("name", "company", "changed")  # the list orders a caller may ask for: an allow-list
+
+
+def _order_by(order: str) -> list[Any]:
+    """The ORDER BY of a list order; anything not in ORDERS is an error, never SQL."""
+    r = records.c
+    by_name = [func.lower(r.display_name), r.id]
+    if order == "name":
+        return by_name
+    if order == "company":  # records without a company last, then by name
+        company = func.lower(func.coalesce(r.data["organization"].as_string(), ""))
+        return [case((company == "", 1), else_=0), company, *by_name]
+    if order == "changed":  # seq rises with every change: the last changed first
+        return [r.seq.desc(), r.id]
+    raise ValueError(f"unknown order {order!r} (known: {', '.join(ORDERS)})")
+
+
 def type_key(name: str) -> str:
     return name.strip().casefold()
 
@@ -98,6 +115,16 @@ class Reader:
         t = record_types.c
         rows = self._ex.execute(select(record_types).order_by(case((t.builtin, t.id), else_=2**31 - 1), t.name_key))
         return [RecordType(name=r.name, based_on=r.based_on, builtin=bool(r.builtin)) for r in rows]
+
+    def type_counts(self) -> dict[str, int]:
+        """How many live records each type holds (its own records, not those of types based on it)."""
+        r, t = records.c, record_types.c
+        stmt = (
+            select(t.name, func.count(r.id))
+            .join_from(record_types, records, (r.type_id == t.id) & r.deleted_at.is_(None), isouter=True)
+            .group_by(t.name)
+        )
+        return {name: count for name, count in self._ex.execute(stmt)}
 
     def type_row(self, name: str) -> Any:
         """The type's row (id, name, based_on, builtin); an unknown name is an error naming the known ones."""
@@ -169,17 +196,19 @@ class Reader:
         type_name: str | None = None,
         category: str | None = None,
         text: str | None = None,
+        order: str = "name",
     ) -> tuple[list[Record], int, int]:
         """(records, total, offset) of one page of `records`: counted and cut in SQL, so a page
-        costs the same at any size. An offset past the end shows the last record."""
-        stmt = self._selected(deleted, type_name, category, text)
+        costs the same at any size. An offset past the end shows the last record.
+        `order`: one of ORDERS (name, company, changed = last changed first)."""
+        stmt = self._selected(deleted, type_name, category, text, order)
         total = self._ex.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar() or 0
         offset = max(0, min(offset, max(0, total - 1)))
         rows = self._ex.execute(stmt.offset(offset).limit(limit))
         return [to_record(row) for row in rows], total, offset
 
-    def _selected(self, deleted, type_name, category, text):
-        """The records `records` selects, in name order."""
+    def _selected(self, deleted, type_name, category, text, order: str = "name"):
+        """The records `records` selects, in name order (or `order`, one of ORDERS)."""
         r = records.c
         stmt = _RECORD
         if deleted is True:
@@ -194,7 +223,7 @@ class Reader:
             stmt = stmt.where(r.id.in_(select(categories.record_id).where(categories.category_key == key)))
         if text is not None and text.strip():
             stmt = stmt.where(r.id.in_(search.matching_ids(self._ex, text)))
-        return stmt.order_by(func.lower(r.display_name), r.id)
+        return stmt.order_by(*_order_by(order))
 
     def changed_since(self, seq: int) -> list[Record]:
         """Records (deleted ones too) changed after `seq`, in change order (RecordStore.changed_since)."""

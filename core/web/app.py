@@ -18,7 +18,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from contacthub.web import pages
-from contacthub.web.routes import auth, contacts, databases, duplicates, records, sync, sync_manage, transfer
+from contacthub.web.routes import auth, contacts, databases, duplicates, records, sync, sync_manage, transfer, types
 
 HERE = Path(__file__).parent
 MAX_UPLOAD = 10 * 1024 * 1024  # an import file; a bigger body is refused before it is read
@@ -107,7 +107,7 @@ def create_app(
     """The app over `workspace` (services.hub.Workspace). `password_hash`: login required (off loopback)."""
     routes = [
         *auth.routes, *contacts.routes, *records.routes, *sync.routes, *sync_manage.routes, *transfer.routes,
-        *duplicates.routes, *databases.routes,
+        *duplicates.routes, *databases.routes, *types.routes,
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]  # fmt: skip
     middleware = [

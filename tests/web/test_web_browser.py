@@ -151,7 +151,7 @@ def test_screenshots_of_the_main_pages(page, web, phone, run, shot, width):
     record_id = names(run)["Andrea Dunker"]["id"]
     run("contact", "edit", record_id, "--title", "Head of purchasing")
     for name, path in [("contacts", "/contacts"), ("record", f"/contacts/{record_id}"), ("edit", f"/contacts/{record_id}/edit"),
-                       ("sync", "/sync"), ("import", "/import"), ("duplicates", "/duplicates"), ("databases", "/databases")]:  # fmt: skip
+                       ("sync", "/sync"), ("import", "/import"), ("duplicates", "/duplicates"), ("databases", "/databases"), ("types", "/types")]:  # fmt: skip
         page.goto(web.url + path)
         page.wait_for_load_state("networkidle")
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")

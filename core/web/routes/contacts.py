@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from contacthub.services import records
+from contacthub.store.reading import ORDERS
 from contacthub.web.pages import call, redirect, render, workspace
 
 PAGE_SIZE = 50
@@ -20,6 +21,7 @@ def _filters(request: Request) -> dict:
         "type_name": q.get("type") or None,
         "category": q.get("category") or None,
         "deleted": q.get("deleted") == "1",
+        "order": q.get("order") if q.get("order") in ORDERS else "name",  # allow-listed; else the default
     }
 
 
@@ -33,7 +35,8 @@ async def contact_list(request: Request):
     page = await call(records.list_page, db, offset=offset, limit=PAGE_SIZE, **filters)
     types = await call(records.record_types, db)
     query = {"q": filters["text"], "type": filters["type_name"] or "", "category": filters["category"] or "",
-             "deleted": "1" if filters["deleted"] else ""}  # fmt: skip
+             "deleted": "1" if filters["deleted"] else "",
+             "order": "" if filters["order"] == "name" else filters["order"]}  # fmt: skip
     base = urlencode({k: v for k, v in query.items() if v})
     context = {"page": page, "filters": filters, "types": types, "query": base, "title": "Contacts"}
     if request.headers.get("hx-request") and request.headers.get("hx-target") == "results":

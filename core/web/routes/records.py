@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
-from contacthub.errors import ContactHubError
+from contacthub.cli.photo_option import MAX_PHOTO_BYTES, photo_from_bytes
+from contacthub.errors import ContactHubError, UsageError
 from contacthub.services import records
 from contacthub.web.pages import call, flash, redirect, render, workspace
 from contacthub.web.security import checked_form
 
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif")  # what /photo may answer with: never text/html
 SCALARS = ("name", "company", "title", "role", "birthday", "anniversary", "note")
 TYPED_LISTS = ("emails", "phones", "addresses", "categories")  # one value per line on the add form
 
@@ -22,6 +26,32 @@ async def show(request: Request):
 
 def _lines(text: str) -> tuple[str, ...]:
     return tuple(line.strip() for line in text.replace(",", "\n").splitlines() if line.strip())
+
+
+async def photo(request: Request):
+    """The record's photo bytes, typed from the stored media type when it is an image type (else
+    sniffed from the bytes); 404 when there is none or it is not a JPEG, PNG or GIF."""
+    record = await call(records.get, workspace(request).database(), request.path_params["id"])
+    p = record.contact.photo
+    media = "" if p is None or not p.data else p.media_type.lower() if p.media_type.lower() in IMAGE_TYPES else _sniffed(p.data)
+    if media not in IMAGE_TYPES:
+        return Response("No photo.", status_code=404, media_type="text/plain")
+    return Response(p.data, media_type=media, headers={"cache-control": "private, max-age=0", "content-disposition": "inline"})
+
+
+def _sniffed(data: bytes) -> str:
+    from contacthub.vcard_values import sniffed
+
+    return sniffed(data)
+
+
+async def _uploaded_photo(form):
+    """The Photo of the form's `photo` upload; None when none was chosen; UsageError as `--photo` gives."""
+    upload = form.get("photo")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return None
+    data = await upload.read(MAX_PHOTO_BYTES + 1)  # one byte over is enough to refuse it
+    return photo_from_bytes(data, "the photo")
 
 
 def _values_for_add(form) -> dict:
@@ -43,7 +73,7 @@ async def add(request: Request):
     type_name = form.get("type") or "business-contact"
     values = _values_for_add(form)
     try:
-        record = await call(records.add, db, values, type_name=type_name)
+        record = await call(records.add, db, values, type_name=type_name, photo=await _uploaded_photo(form))
     except ContactHubError as exc:
         types = await call(records.record_types, db)
         return render(request, "form.html", status_code=400, record=None, values=form, types=types, error=str(exc), title="New contact")
@@ -73,7 +103,11 @@ async def edit(request: Request):
     add = {k: tuple(v for v in [(form.get(f"add_{k}") or "").strip()] if v) for k in TYPED_LISTS}
     remove = {k: tuple(form.getlist(f"remove_{k}")) for k in TYPED_LISTS}
     try:
-        outcome = await call(records.edit, db, record.id, values, add=add, remove=remove)
+        new_photo = await _uploaded_photo(form)
+        if new_photo is not None and form.get("remove_photo"):
+            raise UsageError("choose a new photo or remove the photo, not both")
+        photo = new_photo if new_photo is not None else None if form.get("remove_photo") else ...
+        outcome = await call(records.edit, db, record.id, values, add=add, remove=remove, photo=photo)
     except ContactHubError as exc:
         return render(request, "edit.html", status_code=400, record=record, values={**current, **values}, error=str(exc),
                       title=f"Edit {record.contact.best_name()}")  # fmt: skip
@@ -109,6 +143,7 @@ routes = [
     Route("/contacts/new", new_form, methods=["GET"]),
     Route("/contacts/new", add, methods=["POST"]),
     Route("/contacts/{id}", show, methods=["GET"]),
+    Route("/contacts/{id}/photo", photo, methods=["GET"]),
     Route("/contacts/{id}/edit", edit_form, methods=["GET"]),
     Route("/contacts/{id}/edit", edit, methods=["POST"]),
     Route("/contacts/{id}/revert", revert, methods=["POST"]),
