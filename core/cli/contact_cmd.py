@@ -7,8 +7,9 @@ from typing import Any
 import click
 
 from contacthub.cli.output import echo, plural, print_json, print_json_list, table
-from contacthub.cli.photo_option import photo_option, photo_text, with_photo
+from contacthub.cli.photo_option import photo_option, with_photo
 from contacthub.model import Contact, Record
+from contacthub.photos import photo_text
 
 DRY_RUN = click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
 

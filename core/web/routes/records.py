@@ -7,8 +7,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from contacthub.cli.photo_option import MAX_PHOTO_BYTES, photo_from_bytes
 from contacthub.errors import ContactHubError, UsageError
+from contacthub.photos import MAX_PHOTO_BYTES, photo_from_bytes
 from contacthub.services import records
 from contacthub.web.pages import call, flash, redirect, render, workspace
 from contacthub.web.security import checked_form
