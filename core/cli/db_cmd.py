@@ -45,33 +45,19 @@ def create(
     A password given inside --url is moved to the system keyring, never written
     to the config file.
     """
-    from contacthub.config import DatabaseEntry
-    from contacthub.secrets import move_password_out_of_url
+    from contacthub.services.databases import create as create_database
 
-    config = hub.config
-    if name in config.databases:
-        raise ConfigError(f"a database named '{name}' already exists ({config.databases[name].url})")
-    entry = DatabaseEntry(name, url or hub.paths.default_database_url(name), schema=schema)
-    if schema is not None and not entry.url.startswith("postgresql"):
-        raise click.UsageError("--schema is for PostgreSQL databases only (SQLite has no schemas)")
-    if password_env:
-        entry.password = {"env": password_env}
+    entry = create_database(hub, name, url, schema=schema, password_env=password_env, switch=switch, dry_run=dry_run)
     if dry_run:
         echo(f"Would create database {name} at {_display(entry.url)}")
         return
-    move_password_out_of_url(entry)
-    config.databases[name] = entry
-    database = hub.database(name)  # creates and migrates it; fails before the config is saved
-    if switch:
-        config.current_database = name
-    config.save()
-    echo(f"Created database {name} at {database.url_display}{' (now current)' if switch else ''}")
+    echo(f"Created database {name} at {_display(entry.url)}{' (now current)' if switch else ''}")
 
 
 def _display(url: str) -> str:
-    from sqlalchemy.engine import make_url
+    from contacthub.services.databases import display_url
 
-    return make_url(url).render_as_string(hide_password=True)
+    return display_url(url)
 
 
 @db.command("list")
@@ -112,68 +98,38 @@ def use(hub, name: str, synced: str | None, dry_run: bool, verbose: bool) -> Non
 
     With sync on, the switch ends with a pass; its exit code is the command's.
     """
-    from contacthub.sync.target import sync_settings
+    from contacthub.services.databases import switch
 
-    config = hub.config
-    config.database(name)  # unknown name: one clear line
-    previous_name = config.current_database
-    if name == previous_name:
+    def choose(count: int, target) -> str:
+        if not sys.stdin.isatty():
+            raise ConfigError(
+                f"{target} holds {plural(count, 'synced copy', 'synced copies')} of the database being left: "
+                "choose --synced keep, delete or import"
+            )
+        return click.prompt(
+            f"{target} holds {plural(count, 'synced copy', 'synced copies')} of the database being left. "
+            "Keep, delete or import them?",
+            type=click.Choice(["keep", "delete", "import"]),
+        )
+
+    done = switch(hub, name, synced, dry_run=dry_run, choose=choose, then_pass=False)
+    if done.previous == name:
         echo(f"{name} is already the current database")
         return
-    settings = sync_settings(config)
-    new_db = hub.database(name)  # it must open before it becomes current
-    left = None
-    if settings is not None:
-        left = _leave_copies(hub, settings, hub.database(previous_name), new_db, synced, dry_run, verbose)
+    if done.synced == "keep":
+        echo(f"Keeping {plural(done.count, 'copy')} of the previous database in {done.settings.target}")
+    elif done.outcome is not None:
+        from contacthub.cli.sync_cmd import print_problems
+
+        verb = {"delete": "deleted", "import": "imported"}[done.synced]
+        echo(f"{'Would have ' + verb if dry_run else verb.capitalize()} {plural(done.outcome.count, 'copy')} of the previous database")
+        print_problems(done.outcome, f"of the previous database in {done.settings.target} could not be {verb}", verbose)
     if dry_run:
-        echo(f"Would switch from {previous_name} to {name}")
+        echo(f"Would switch from {done.previous} to {name}")
         return
-    config.current_database = name
-    config.save()
     echo(f"Current database: {name}")
-    if settings is not None:
+    if done.settings is not None:
         from contacthub.cli.sync_cmd import exit_with, one_pass
 
-        result = one_pass(hub, settings, verbose=verbose)
-        exit_with(result if result.exit_code or left is None else left)
-
-
-def _leave_copies(hub, settings, previous_db, new_db, synced: str | None, dry_run: bool, verbose: bool):
-    """W1: the target holds copies of the database being left; keep, delete or import them.
-
-    Returns what was done (its `exit_code` is 3 when some copies could not be handled), or None.
-    """
-    from contacthub.cli.sync_cmd import print_problems
-    from contacthub.sync.lifecycle import copies_of, import_copies, remove_copies
-    from contacthub.sync.lock import pass_lock
-
-    connector = hub.open_target(settings.target)
-    try:
-        count = len(copies_of(connector, previous_db.id))
-        if count == 0:
-            return None
-        if synced is None:
-            if not sys.stdin.isatty():
-                raise ConfigError(
-                    f"{settings.target} holds {plural(count, 'synced copy', 'synced copies')} of the database being left: "
-                    "choose --synced keep, delete or import"
-                )
-            synced = click.prompt(
-                f"{settings.target} holds {plural(count, 'synced copy', 'synced copies')} of the database being left. "
-                "Keep, delete or import them?",
-                type=click.Choice(["keep", "delete", "import"]),
-            )
-        with pass_lock(new_db, settings.target.key, hub.paths.data_dir):
-            if synced == "delete":
-                outcome = remove_copies(previous_db, connector, settings.target.key, dry_run=dry_run)
-            elif synced == "import":
-                outcome = import_copies(previous_db, new_db, connector, settings, dry_run=dry_run)
-            else:
-                echo(f"Keeping {plural(count, 'copy')} of the previous database in {settings.target}")
-                return None
-    finally:
-        connector.close()
-    verb = {"delete": "deleted", "import": "imported"}[synced]
-    echo(f"{'Would have ' + verb if dry_run else verb.capitalize()} {plural(outcome.count, 'copy')} of the previous database")
-    print_problems(outcome, f"of the previous database in {settings.target} could not be {verb}", verbose)
-    return outcome
+        result = one_pass(hub, done.settings, verbose=verbose)
+        exit_with(result if result.exit_code or done.outcome is None else done.outcome)

@@ -80,12 +80,17 @@ class Switch:
     synced: str | None  # what was done with the copies of the database left (None: there were none)
     handled: int = 0  # copies deleted or imported
     problems: list[str] | None = None
-    result: object = None  # the pass after the switch (sync on), a PassResult
+    result: object = None  # the pass after the switch (sync on, `then_pass`), a PassResult
+    count: int = 0  # copies of the database left that the target held
+    outcome: object = None  # what deleting or importing them did (sync.lifecycle), or None
+    settings: object = None  # the sync settings (None: sync is off)
 
 
-def switch(hub, name: str, synced: str | None = None, dry_run: bool = False) -> Switch:
-    """Make `name` current. With sync on, the target's copies of the database left are kept, deleted
-    or imported into `name` (`synced`; required when there are any), then a pass runs."""
+def switch(hub, name: str, synced: str | None = None, dry_run: bool = False, choose=None, then_pass: bool = True) -> Switch:
+    """Make `name` current (W1, W2). With sync on, the target's copies of the database left are kept,
+    deleted or imported into `name` (`synced`; when there are copies and it is None, `choose(count,
+    target)` answers, or the switch is refused), then a pass runs unless `then_pass` is False (the CLI
+    runs its own, printed pass)."""
     from contacthub.sync.lifecycle import copies_of, import_copies, remove_copies
     from contacthub.sync.lock import pass_lock
     from contacthub.sync.target import sync_settings
@@ -99,22 +104,26 @@ def switch(hub, name: str, synced: str | None = None, dry_run: bool = False) -> 
         raise UsageError(f"synced: one of {', '.join(SYNCED_CHOICES)}")
     settings = sync_settings(config)
     new_db = hub.database(name)  # it must open before it becomes current
-    done = Switch(previous, name, None)
+    done = Switch(previous, name, None, settings=settings)
     if settings is not None:
         previous_db = hub.database(previous)
         connector = hub.open_target(settings.target)
         try:
-            count = len(copies_of(connector, previous_db.id))
+            done.count = count = len(copies_of(connector, previous_db.id))
             if count and synced is None:
-                raise ConfigError(
-                    f"{settings.target} holds {count} synced copies of the database being left: choose keep, delete or import"
-                )
+                if choose is None:
+                    copies = "1 synced copy" if count == 1 else f"{count:,} synced copies"
+                    raise ConfigError(
+                        f"{settings.target} holds {copies} of the database being left: choose keep, delete or import"
+                    )
+                synced = choose(count, settings.target)
             if count and synced != "keep":
                 with pass_lock(new_db, settings.target.key, hub.paths.data_dir):
                     if synced == "delete":
                         outcome = remove_copies(previous_db, connector, settings.target.key, dry_run=dry_run)
                     else:
                         outcome = import_copies(previous_db, new_db, connector, settings, dry_run=dry_run)
+                done.outcome = outcome
                 done.handled, done.problems = outcome.count, list(outcome.problems)
             done.synced = synced if count else None
         finally:
@@ -123,7 +132,7 @@ def switch(hub, name: str, synced: str | None = None, dry_run: bool = False) -> 
         return done
     config.current_database = name
     config.save()
-    if settings is not None:
+    if settings is not None and then_pass:
         from contacthub.services.sync import run_pass
 
         done.result = run_pass(hub, settings)
