@@ -275,7 +275,7 @@ def status(hub, as_json: bool, verbose: bool) -> None:
     last_pass.outcome: done, partly-done, error or stopped.
     """
     from contacthub.sync.outcome import describe
-    from contacthub.sync.status import sync_status
+    from contacthub.sync.status import sync_status, value_text
 
     info = sync_status(hub.database(), _settings(hub))
     if as_json:
@@ -298,21 +298,10 @@ def status(hub, as_json: bool, verbose: bool) -> None:
             echo(f"  … and {hidden:,} more{more}")
     if info["conflicts"]:
         rows = [
-            [c["at"][:19], c["record"], c["field"], _value(c["database"]), _value(c["target"]), c["winner"]]
+            [c["at"][:19], c["record"], c["field"], value_text(c["database"]), value_text(c["target"]), c["winner"]]
             for c in info["conflicts"]
         ]
         table("Recent conflicts", ["When", "Record", "Field", "Database had", "Target had", "Kept"], rows)
-
-
-def _value(value) -> str:
-    """A conflicting field's value as one short text: a list joined, nothing as "(empty)"."""
-    if value in (None, "", [], {}):
-        return "(empty)"
-    if isinstance(value, list):
-        return ", ".join(_value(v) for v in value)
-    if isinstance(value, dict):
-        return " ".join(str(v) for v in value.values() if v)
-    return str(value)
 
 
 @sync.command("change", epilog=EXIT_CODES_HELP)

@@ -103,3 +103,15 @@ def _pending(read, target: Any, settings: SyncSettings) -> int:
         else:
             count += not qualifies(record, settings) or record.contact.content_hash() != base
     return count
+
+
+def value_text(value) -> str:
+    """A conflicting field's value as one short text (`sync status`, the web's sync page): a list
+    joined, a structured value (an address) by its plain parts, nothing as "(empty)"."""
+    if value in (None, "", [], {}):
+        return "(empty)"
+    if isinstance(value, list):
+        return ", ".join(value_text(v) for v in value)
+    if isinstance(value, dict):
+        return " ".join(str(v) for v in value.values() if v and not isinstance(v, (list, dict)))
+    return str(value)

@@ -9,20 +9,10 @@ from starlette.routing import Route
 from contacthub.errors import ContactHubError
 from contacthub.services import records
 from contacthub.services import sync as sync_service
+from contacthub.sync.status import value_text
 from contacthub.web.pages import call, flash, redirect, render, workspace
 from contacthub.web.passes import runner
 from contacthub.web.security import checked_form
-
-
-def _value(value) -> str:
-    """A conflicting field's value as one short text (as `sync status` shows it)."""
-    if value in (None, "", [], {}):
-        return "(empty)"
-    if isinstance(value, list):
-        return ", ".join(_value(v) for v in value)
-    if isinstance(value, dict):
-        return " ".join(str(v) for v in value.values() if v and not isinstance(v, (list, dict)))
-    return str(value)
 
 
 async def page(request: Request):
@@ -30,10 +20,10 @@ async def page(request: Request):
     ws.reload()
     progress = runner(request.app).progress
     if await call(sync_service.settings_or_none, ws) is None:
-        return render(request, "sync.html", status=None, conflicts=[], title="Sync", value=_value, progress=progress)
+        return render(request, "sync.html", status=None, conflicts=[], title="Sync", value=value_text, progress=progress)
     status = await call(sync_service.status, ws)
     conflicts = await call(sync_service.conflicts, ws)
-    return render(request, "sync.html", status=status, conflicts=list(reversed(conflicts)), title="Sync", value=_value, progress=progress)
+    return render(request, "sync.html", status=status, conflicts=list(reversed(conflicts)), title="Sync", value=value_text, progress=progress)
 
 
 async def target_contacts(request: Request):
