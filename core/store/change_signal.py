@@ -40,9 +40,10 @@ import re
 import time
 from typing import Any
 
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, Integer, column, event, select, table
 
-from contacthub.store.schema import Meta
+# schema.Meta named lightly: the ORM schema is not loaded by every read command that opens a PostgreSQL database (U1)
+_META = table("meta", column("id", Integer), column("seq", Integer))
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ class ChangeSignal:
 
     def _seq(self) -> int:
         with self._engine.execution_options(contacthub_readonly=True).connect() as conn:
-            return int(conn.execute(select(Meta.seq).where(Meta.id == 1)).scalar_one())
+            return int(conn.execute(select(_META.c.seq).where(_META.c.id == 1)).scalar_one())
 
     def _listen(self) -> None:
         """The dedicated connection, opened before the counter is read (so no change falls between)."""
