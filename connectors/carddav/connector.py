@@ -51,6 +51,7 @@ from contacthub.connectors.carddav.dav import (
     sync_collection_body,
 )
 from contacthub.connectors.carddav.auth_memo import AuthMemo
+from contacthub.connectors.carddav.book_memo import BookMemo
 from contacthub.connectors.carddav.discovery import find_addressbook
 from contacthub.connectors.carddav.markers import MarkerCache, extra_order, peek_latest_token, restore_order
 from contacthub.connectors.carddav.rewrites import reencoded_fields, undo_reencoding
@@ -98,6 +99,7 @@ class CardDavConnector:
         self._early: tuple[str, Any] | None = None  # (token, sync-collection reply or its error) that prefetch() got
         self._read_ahead: dict[str, tuple[str, bytes]] = {}  # cards the marker scan downloaded, for fetch()
         self._auth_memo: AuthMemo | None = None  # the auth scheme the server asked for, kept for the next process
+        self._book_memo: BookMemo | None = None  # the address book's path, kept for the next process
 
     @classmethod
     def open(cls, options: Mapping[str, Any], context: ConnectorContext) -> CardDavConnector:
@@ -135,6 +137,7 @@ class CardDavConnector:
                   tls_fingerprint=pin, auth_hint=hint.scheme if hint else None)  # fmt: skip
         connector = cls(dav, context.cache_dir, str(options.get("addressbook") or ""))
         connector._auth_memo = hint
+        connector._book_memo = BookMemo(context.cache_dir, location, username, connector.wanted)
         if options.get("notify_file"):
             # A server on this machine touches the file after every write (the embedded
             # Radicale's storage hook): push for this instance only.
@@ -285,6 +288,8 @@ class CardDavConnector:
 
     def _prefetch(self) -> None:
         try:
+            if self._remembered_book():
+                return
             collection = self._book()
             token = peek_latest_token(self.cache_dir, self.dav.url_of(collection))
             if token is None:  # no quick look: the whole cache says
@@ -300,6 +305,33 @@ class CardDavConnector:
                 asking.join()
         except Exception:  # only a head start: the pass asks again and reports the failure
             log.debug("carddav: prefetch failed", exc_info=True)
+
+    def _remembered_book(self) -> bool:
+        """The head start on the book's remembered path, no discovery: True when the server answered it.
+
+        Trusted when the server answered the REPORT there (a 207, or a refused token); else forgotten, and
+        _prefetch() finds the book as without a memo (one failed REPORT more).
+        """
+        memo = self._book_memo
+        if memo is None or not memo.book or self._collection:
+            return False
+        token = peek_latest_token(self.cache_dir, self.dav.url_of(memo.book))
+        if not token:
+            return False
+        self._collection = memo.book
+        asking = threading.Thread(target=self._ask_early, args=(memo.book, token), name="carddav-report", daemon=True)
+        asking.start()
+        try:
+            self._marker_cache()
+        finally:
+            asking.join()
+        reply = self._early[1] if self._early else None
+        status = getattr(reply, "status", None)
+        if isinstance(reply, ReplyTooLarge) or (status is not None and status < 300) or status in (400, 403, 409, 412):
+            return True  # the book answered (a stale token is the pass's to meet, not a sign of a moved book)
+        self._early, self._collection, self._cache = None, "", None
+        memo.save(None)
+        return False
 
     def _ask_early(self, collection: str, token: str) -> None:
         if not token:
@@ -633,6 +665,8 @@ class CardDavConnector:
         if not self._collection:
             book = find_addressbook(self.dav, self.wanted)
             self._collection = book.path
+            if self._book_memo is not None:
+                self._book_memo.save(book.path)
         return self._collection
 
     def _marker_cache(self) -> MarkerCache:
