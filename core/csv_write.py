@@ -29,6 +29,7 @@ from contacthub.csv_layouts import (
 )
 from contacthub.model import Address, Contact, Typed
 
+
 def write_csv(contacts: Iterable[Contact], layout: str = "outlook") -> tuple[bytes, list[str]]:
     """The CSV file's bytes in `layout`, and one line per value the layout had no column for."""
     if layout not in LAYOUTS:

@@ -14,7 +14,15 @@ import sys
 import time
 from pathlib import Path
 
-from contacthub.server import ADDRESSBOOK_NAME, START_TIMEOUT, USERNAME, ServerError, ServerFiles, ServerOptions, _write_private
+from contacthub.server import (
+    ADDRESSBOOK_NAME,
+    START_TIMEOUT,
+    USERNAME,
+    ServerError,
+    ServerFiles,
+    ServerOptions,
+    _write_private,
+)
 from contacthub.server_tls import http_pool, tls_reason
 
 MKCOL_ADDRESSBOOK = """<?xml version="1.0" encoding="utf-8"?>

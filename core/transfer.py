@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from contacthub.errors import NotFoundError
-from contacthub.importing import Ask, ImportReport, Importer
+from contacthub.importing import Ask, Importer, ImportReport
 from contacthub.model import Record
 from contacthub.private import private_dir
 

@@ -35,6 +35,8 @@ from contacthub.connector import (
     TokenExpired,
     WriteRequest,
 )
+from contacthub.connectors.carddav.auth_memo import AuthMemo
+from contacthub.connectors.carddav.book_memo import BookMemo
 from contacthub.connectors.carddav.dav import (
     CARD,
     DAV,
@@ -50,8 +52,6 @@ from contacthub.connectors.carddav.dav import (
     multiget_body,
     sync_collection_body,
 )
-from contacthub.connectors.carddav.auth_memo import AuthMemo
-from contacthub.connectors.carddav.book_memo import BookMemo
 from contacthub.connectors.carddav.discovery import find_addressbook
 from contacthub.connectors.carddav.markers import MarkerCache, extra_order, peek_latest_token, restore_order
 from contacthub.connectors.carddav.rewrites import reencoded_fields, undo_reencoding

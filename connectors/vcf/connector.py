@@ -40,8 +40,8 @@ from contacthub.connector import (
     WriteRequest,
     WrongEtag,
 )
-from contacthub.connectors.vcf.cache import CACHE_FILE, MarkerCache, marker_of  # noqa: F401  (CACHE_FILE: for tests)
 from contacthub.connectors.vcard_marker import scan_marker, scan_revision, strip_marker, vcard_text
+from contacthub.connectors.vcf.cache import CACHE_FILE, MarkerCache, marker_of  # noqa: F401  (CACHE_FILE: for tests)
 from contacthub.errors import ConfigError
 from contacthub.model import Contact
 from contacthub.vcard import read_vcards

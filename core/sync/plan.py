@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from contacthub.connector import Connector, Marker, RemoteItem, RemoteRef, TokenExpired
 from contacthub.errors import SafetyStop

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from sys import intern
 from datetime import datetime
+from sys import intern
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision: str = "0007"
