@@ -189,9 +189,10 @@ def worker(hub, concurrency: int, metrics_port: int | None, celery_args) -> None
     """
     _fleet_extra()
     if metrics_port:
-        from contacthub.fleet.metrics import fresh_multiproc_dir
+        from contacthub.fleet.metrics import check_port, fresh_multiproc_dir
 
         _metrics_extra()
+        check_port(metrics_port)
         fresh_multiproc_dir()  # in the environment before Celery starts: every pool process inherits it
         os.environ["CONTACTHUB_METRICS_PORT"] = str(metrics_port)
     if hub.paths.config_file:
@@ -224,9 +225,10 @@ def scheduler(hub, interval: float, poll: float, metrics_port: int | None) -> No
 
     check_broker()
     if metrics_port:
-        from contacthub.fleet.metrics import serve
+        from contacthub.fleet.metrics import check_port, serve
 
         _metrics_extra()
+        check_port(metrics_port)
         serve(metrics_port, hub.database, multiprocess=False)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -20,6 +20,7 @@ Without prometheus_client installed (no `fleet` extra), recording is a no-op.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import tempfile
@@ -28,26 +29,33 @@ from pathlib import Path
 log = logging.getLogger("contacthub.fleet")
 
 try:
-    from prometheus_client import Counter, Histogram
+    import prometheus_client
 except ImportError:  # the fleet extra is not installed: workers run without metrics
-    Counter = Histogram = None
+    prometheus_client = None
 
-if Counter is not None:
-    PASSES = Counter("contacthub_passes", "Fleet passes ended, by outcome.", ["outcome"])
-    FAILURES = Counter("contacthub_pass_failures", "Fleet passes whose target failed (the target backs off).")
-    DURATION = Histogram("contacthub_pass_duration_seconds", "How long fleet passes took.",
-                         buckets=(0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600))  # fmt: skip
+
+@functools.cache
+def _counted():
+    """The pass metrics, made on first use: in multiprocess mode they open files in PROMETHEUS_MULTIPROC_DIR,
+    which `contacthub worker` makes only after importing this module."""
+    return (
+        prometheus_client.Counter("contacthub_passes", "Fleet passes ended, by outcome.", ["outcome"]),
+        prometheus_client.Counter("contacthub_pass_failures", "Fleet passes whose target failed (the target backs off)."),
+        prometheus_client.Histogram("contacthub_pass_duration_seconds", "How long fleet passes took.",
+                                    buckets=(0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)),
+    )  # fmt: skip
 
 
 def pass_ended(outcome: str, failed: bool = False, seconds: float | None = None) -> None:
     """Count one pass that ended (in the process that ran it); no duration for one that did not run (gone, paused)."""
-    if Counter is None:
+    if prometheus_client is None:
         return
-    PASSES.labels(outcome=outcome).inc()
+    passes, failures, duration = _counted()
+    passes.labels(outcome=outcome).inc()
     if failed:
-        FAILURES.inc()
+        failures.inc()
     if seconds is not None:
-        DURATION.observe(seconds)
+        duration.observe(seconds)
 
 
 class FleetCollector:
@@ -100,9 +108,13 @@ def fresh_multiproc_dir() -> Path:
     return path
 
 
-def serve(port: int, db_of, multiprocess: bool, addr: str = "") -> None:
+def serve(port: int, db_of, multiprocess: bool, addr: str = "0.0.0.0") -> None:
     """Serve /metrics on `port` in a thread: the pool processes' sums (multiprocess) and the database's gauges."""
     from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
+    from prometheus_client.core import GaugeMetricFamily  # noqa: F401 - imported here, not in the scrape thread
+    from sqlalchemy import select  # noqa: F401
+
+    from contacthub.store.schema import FleetTargetRow  # noqa: F401
 
     if multiprocess:
         from prometheus_client import multiprocess as mp
@@ -113,12 +125,25 @@ def serve(port: int, db_of, multiprocess: bool, addr: str = "") -> None:
         registry = REGISTRY
     registry.register(FleetCollector(db_of))
     start_http_server(port, addr=addr, registry=registry)
-    log.info("metrics on http://%s:%d/metrics", addr or "0.0.0.0", port)
+    log.info("metrics on http://%s:%d/metrics", addr, port)
 
 
 def process_gone(pid: int) -> None:
     """A pool process ended: its live gauges leave the sums (the docs' mark_process_dead)."""
-    if Counter is not None and os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if prometheus_client is not None and os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess as mp
 
         mp.mark_process_dead(pid)
+
+
+def check_port(port: int, addr: str = "0.0.0.0") -> None:
+    """One clear line before the worker starts when the metrics port is taken (Celery would only log it)."""
+    import socket
+
+    from contacthub.errors import ContactHubError
+
+    with socket.socket() as sock:
+        try:
+            sock.bind((addr, port))
+        except OSError as exc:
+            raise ContactHubError(f"cannot serve metrics on port {port}: {exc.strerror}") from None
