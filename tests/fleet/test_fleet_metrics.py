@@ -91,3 +91,23 @@ def test_issue17_worker_metrics_port_serves_passes_failures_and_durations_summed
     assert ("contacthub_target_lag_seconds", (("target", "down"),)) not in samples  # it never synced
     assert samples[("contacthub_queue_depth", ())] == 0
     assert list((tmp_path / "prom").glob("counter_*.db"))  # the pool processes wrote there (multiprocess mode)
+
+
+def test_issue17_scheduler_metrics_port_shows_the_queue_depth_of_passes_no_worker_took(fleet_factory, tmp_path):
+    """`contacthub scheduler --metrics-port`: with no worker running, the 2 passes it queued show as queue depth 2."""
+    fleet = fleet_factory(broker_url("redis"))
+    for name in ("a", "b"):
+        fleet.cli("fleet", "add", name, f"vcf:{tmp_path / name}", "--option", "create=true")
+    port = free_port()
+    fleet.start("s1", "scheduler", "--metrics-port", str(port), "--poll", "1")
+
+    def scraped():
+        try:
+            with urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+                samples = _samples(response.read().decode())
+        except OSError:
+            return None
+        return samples.get(("contacthub_queue_depth", ())) == 2 and samples
+    samples = wait_for(scraped, 60, "queue depth 2 on the scheduler's /metrics", fleet)
+    assert samples[("contacthub_passes_running", ())] == 0
+    assert ("contacthub_passes_total", (("outcome", "done"),)) not in samples  # the scheduler runs no pass
