@@ -16,6 +16,8 @@ from contacthub.cli.output import echo, plural, print_json, table, warn
 from contacthub.cli.verbose import VERBOSE
 from contacthub.errors import ContactHubError
 
+METRICS_PORT = click.option("--metrics-port", type=click.IntRange(1, 65535), metavar="PORT",
+                            help="Serve Prometheus metrics on http://0.0.0.0:PORT/metrics.")  # fmt: skip
 DRY_RUN = click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
 
 
@@ -171,16 +173,28 @@ def status(hub, as_json: bool) -> None:
 
 @click.command("worker", context_settings={"ignore_unknown_options": True})
 @click.option("-c", "--concurrency", type=click.IntRange(1), default=2, show_default=True, help="Passes run at once (processes).")
+@METRICS_PORT
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
-def worker(hub, concurrency: int, celery_args) -> None:
+def worker(hub, concurrency: int, metrics_port: int | None, celery_args) -> None:
     """Run a Celery worker for the fleet's passes (`celery -A contacthub.fleet.celery_app worker`).
 
     The broker is CONTACTHUB_BROKER (default redis://127.0.0.1:6379/0; RabbitMQ:
     amqp://USER:PASSWORD@HOST:5672//). Further arguments go to celery worker as
     they are (e.g. --loglevel=info, -n NAME@%h).
+
+    --metrics-port: passes by outcome, failures, pass durations (summed over the
+    pool processes, in PROMETHEUS_MULTIPROC_DIR, emptied at start; a temporary
+    folder when unset), and lag per target and queue depth from the database.
     """
     _fleet_extra()
+    if metrics_port:
+        from contacthub.fleet.metrics import check_port, fresh_multiproc_dir
+
+        _metrics_extra()
+        check_port(metrics_port)
+        fresh_multiproc_dir()  # in the environment before Celery starts: every pool process inherits it
+        os.environ["CONTACTHUB_METRICS_PORT"] = str(metrics_port)
     if hub.paths.config_file:
         os.environ["CONTACTHUB_CONFIG"] = str(hub.paths.config_file)  # the pool processes read the same config
     argv = [sys.executable, "-m", "celery", "-A", "contacthub.fleet.celery_app", "worker",
@@ -193,12 +207,14 @@ def worker(hub, concurrency: int, celery_args) -> None:
 @click.option("--interval", type=click.FloatRange(min=1), default=300, show_default=True, help="Seconds between two passes of a target.")
 @click.option("--poll", type=click.FloatRange(min=0.1), default=5, show_default=True,
               help="Seconds between looks for due targets when no change is announced.")  # fmt: skip
+@METRICS_PORT
 @click.pass_obj
-def scheduler(hub, interval: float, poll: float) -> None:
+def scheduler(hub, interval: float, poll: float, metrics_port: int | None) -> None:
     """Queue one pass per due target each interval, and at once after a database edit (PostgreSQL NOTIFY).
 
     Several schedulers may run (for availability): a target's pass is claimed
-    by one of them only. Stops cleanly on Ctrl-C or SIGTERM.
+    by one of them only. Stops cleanly on Ctrl-C or SIGTERM. --metrics-port:
+    lag per target, failures in a row, queue depth, passes running (from the database).
     """
     import signal
     import threading
@@ -208,6 +224,12 @@ def scheduler(hub, interval: float, poll: float) -> None:
     from contacthub.fleet.tasks import run_target_pass
 
     check_broker()
+    if metrics_port:
+        from contacthub.fleet.metrics import check_port, serve
+
+        _metrics_extra()
+        check_port(metrics_port)
+        serve(metrics_port, hub.database, multiprocess=False)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -219,6 +241,13 @@ def _fleet_extra() -> None:
         import celery  # noqa: F401
     except ImportError:
         raise ContactHubError("the fleet needs Celery: pip install 'contacthub[fleet]'") from None
+
+
+def _metrics_extra() -> None:
+    try:
+        import prometheus_client  # noqa: F401
+    except ImportError:
+        raise ContactHubError("--metrics-port needs prometheus_client: pip install 'contacthub[fleet]'") from None
 
 
 def check_broker() -> None:

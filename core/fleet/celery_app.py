@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import worker_process_init, worker_process_shutdown, worker_ready
 
 DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
 DEFAULT_QUEUE = "contacthub"
@@ -46,3 +46,25 @@ def _fresh_process(**_kwargs) -> None:
     from contacthub.fleet import tasks
 
     tasks.reset_env()
+
+
+@worker_ready.connect
+def _serve_metrics(**_kwargs) -> None:
+    """`contacthub worker --metrics-port N`: the main process serves /metrics (the pool processes' sums, metrics.py).
+
+    Started once the pool has forked: a fork during a scrape's first imports would leave the
+    child waiting on a lock the scrape thread held (seen: passes received, never run)."""
+    port = os.environ.get("CONTACTHUB_METRICS_PORT")
+    if port:
+        from contacthub.fleet.metrics import serve
+        from contacthub.fleet.passes import FleetEnv
+
+        env = FleetEnv()
+        serve(int(port), lambda: env.db, multiprocess=True)
+
+
+@worker_process_shutdown.connect
+def _process_gone(pid=None, **_kwargs) -> None:
+    from contacthub.fleet.metrics import process_gone
+
+    process_gone(pid or os.getpid())

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
@@ -87,6 +88,7 @@ def run_target_pass(env: FleetEnv, name: str) -> str:
 
     Raises PutOff while another pass holds the target or its mailbox.
     """
+    from contacthub.fleet import metrics
     from contacthub.fleet.limits import mailbox_lock
     from contacthub.fleet.targets import settings_of
     from contacthub.sync.lock import Busy
@@ -95,17 +97,21 @@ def run_target_pass(env: FleetEnv, name: str) -> str:
     with db.transaction() as tx:
         row = tx.session.scalars(select(FleetTargetRow).where(FleetTargetRow.name == name)).one_or_none()
         if row is None:
+            metrics.pass_ended(GONE)
             return GONE  # removed after it was queued
         if row.paused:
             row.enqueued_at = None
+            metrics.pass_ended(PAUSED)
             return PAUSED
         settings = settings_of(row)
+    started = time.monotonic()
     try:
         with mailbox_lock(db, settings.target, env.lock_dir):
             outcome, summary = _pass(env, settings, _Running(db, name))
     except Busy as exc:  # the engine's pass lock (or the mailbox's) is held: nothing was done
         raise PutOff(str(exc)) from None
-    _finish(db, name, outcome, summary)
+    failed = _finish(db, name, outcome, summary)
+    metrics.pass_ended(outcome, failed, time.monotonic() - started)
     log.info("pass %s: %s%s", name, outcome, f" ({summary['message']})" if summary.get("message") else "")
     return outcome
 
@@ -155,14 +161,16 @@ class _Running:
         pass
 
 
-def _finish(db, name: str, outcome: str, summary: dict) -> None:
-    """Keep how the pass ended; a failed target backs off; the claim ends (the scheduler may queue it again)."""
+def _finish(db, name: str, outcome: str, summary: dict) -> bool:
+    """Keep how the pass ended; a failed target backs off; the claim ends (the scheduler may queue it again).
+
+    Returns whether the target failed."""
     now = utcnow()
     failed = outcome in (ERROR, STOPPED) or summary.get("target_failed", False)
     with db.transaction() as tx:
         row = tx.session.scalars(select(FleetTargetRow).where(FleetTargetRow.name == name).with_for_update()).one_or_none()
         if row is None:
-            return
+            return failed
         row.passes += 1
         row.last_pass_at, row.last_outcome, row.last_pass = now, outcome, summary
         row.enqueued_at = row.running_on = None
@@ -173,6 +181,7 @@ def _finish(db, name: str, outcome: str, summary: dict) -> None:
             row.failures, row.backoff_until, row.last_ok_at = 0, None, now
     if failed:
         log.warning("pass %s: %s; backing off", name, summary.get("message") or outcome)
+    return failed
 
 
 def give_up(env: FleetEnv, name: str) -> None:
