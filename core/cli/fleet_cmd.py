@@ -17,7 +17,10 @@ from contacthub.cli.verbose import VERBOSE
 from contacthub.errors import ContactHubError
 
 METRICS_PORT = click.option("--metrics-port", type=click.IntRange(1, 65535), metavar="PORT",
-                            help="Serve Prometheus metrics on http://0.0.0.0:PORT/metrics.")  # fmt: skip
+                            help="Serve Prometheus metrics on http://HOST:PORT/metrics (HOST: --metrics-host).")  # fmt: skip
+# Loopback unless asked: the labels name every target, so a scrape from elsewhere is an explicit choice.
+METRICS_HOST = click.option("--metrics-host", default="127.0.0.1", show_default=True, metavar="ADDRESS",
+                            help="Address the metrics listen on (0.0.0.0: every interface, for a Prometheus elsewhere).")  # fmt: skip
 DRY_RUN = click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
 
 
@@ -174,9 +177,10 @@ def status(hub, as_json: bool) -> None:
 @click.command("worker", context_settings={"ignore_unknown_options": True})
 @click.option("-c", "--concurrency", type=click.IntRange(1), default=2, show_default=True, help="Passes run at once (processes).")
 @METRICS_PORT
+@METRICS_HOST
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
-def worker(hub, concurrency: int, metrics_port: int | None, celery_args) -> None:
+def worker(hub, concurrency: int, metrics_port: int | None, metrics_host: str, celery_args) -> None:
     """Run a Celery worker for the fleet's passes (`celery -A contacthub.fleet.celery_app worker`).
 
     The broker is CONTACTHUB_BROKER (default redis://127.0.0.1:6379/0; RabbitMQ:
@@ -192,9 +196,10 @@ def worker(hub, concurrency: int, metrics_port: int | None, celery_args) -> None
         from contacthub.fleet.metrics import check_port, fresh_multiproc_dir
 
         _metrics_extra()
-        check_port(metrics_port)
+        check_port(metrics_port, metrics_host)
         fresh_multiproc_dir()  # in the environment before Celery starts: every pool process inherits it
         os.environ["CONTACTHUB_METRICS_PORT"] = str(metrics_port)
+        os.environ["CONTACTHUB_METRICS_HOST"] = metrics_host
     if hub.paths.config_file:
         os.environ["CONTACTHUB_CONFIG"] = str(hub.paths.config_file)  # the pool processes read the same config
     argv = [sys.executable, "-m", "celery", "-A", "contacthub.fleet.celery_app", "worker",
@@ -208,8 +213,9 @@ def worker(hub, concurrency: int, metrics_port: int | None, celery_args) -> None
 @click.option("--poll", type=click.FloatRange(min=0.1), default=5, show_default=True,
               help="Seconds between looks for due targets when no change is announced.")  # fmt: skip
 @METRICS_PORT
+@METRICS_HOST
 @click.pass_obj
-def scheduler(hub, interval: float, poll: float, metrics_port: int | None) -> None:
+def scheduler(hub, interval: float, poll: float, metrics_port: int | None, metrics_host: str) -> None:
     """Queue one pass per due target each interval, and at once after a database edit (PostgreSQL NOTIFY).
 
     Several schedulers may run (for availability): a target's pass is claimed
@@ -228,8 +234,8 @@ def scheduler(hub, interval: float, poll: float, metrics_port: int | None) -> No
         from contacthub.fleet.metrics import check_port, serve
 
         _metrics_extra()
-        check_port(metrics_port)
-        serve(metrics_port, hub.database, multiprocess=False)
+        check_port(metrics_port, metrics_host)
+        serve(metrics_port, hub.database, multiprocess=False, addr=metrics_host)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -60,7 +60,7 @@ def _serve_metrics(**_kwargs) -> None:
         from contacthub.fleet.passes import FleetEnv
 
         env = FleetEnv()
-        serve(int(port), lambda: env.db, multiprocess=True)
+        serve(int(port), lambda: env.db, multiprocess=True, addr=os.environ.get("CONTACTHUB_METRICS_HOST", "127.0.0.1"))
 
 
 @worker_process_shutdown.connect

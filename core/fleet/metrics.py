@@ -108,7 +108,7 @@ def fresh_multiproc_dir() -> Path:
     return path
 
 
-def serve(port: int, db_of, multiprocess: bool, addr: str = "0.0.0.0") -> None:
+def serve(port: int, db_of, multiprocess: bool, addr: str = "127.0.0.1") -> None:
     """Serve /metrics on `port` in a thread: the pool processes' sums (multiprocess) and the database's gauges."""
     from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
     from prometheus_client.core import GaugeMetricFamily  # noqa: F401 - imported here, not in the scrape thread
@@ -136,7 +136,7 @@ def process_gone(pid: int) -> None:
         mp.mark_process_dead(pid)
 
 
-def check_port(port: int, addr: str = "0.0.0.0") -> None:
+def check_port(port: int, addr: str = "127.0.0.1") -> None:
     """One clear line before the worker starts when the metrics port is taken (Celery would only log it)."""
     import socket
 
