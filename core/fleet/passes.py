@@ -6,6 +6,7 @@ Celery-free (tasks.py is the thin Celery face), so the rules read in one place:
   this one is put off (`PutOff`) and tried again shortly, never run beside it;
 - one pass per Microsoft mailbox at a time (limits.py), so the Graph client's
   4 requests in flight per connector are also 4 per mailbox across workers;
+- at most CONTACTHUB_TENANT_PASSES passes at once per Microsoft 365 tenant (limits.py);
 - a pass whose target fails counts a failure and backs off exponentially
   (30 s, 60 s, … up to an hour); the scheduler leaves it alone until then, and
   the worker is free for the other targets at once (no retry loop here);
@@ -86,10 +87,10 @@ class FleetEnv:
 def run_target_pass(env: FleetEnv, name: str) -> str:
     """Run one pass of target `name`; returns its outcome (done, partly-done, error, stopped, or why none ran).
 
-    Raises PutOff while another pass holds the target or its mailbox.
+    Raises PutOff while another pass holds the target or its mailbox, or all its tenant's slots.
     """
     from contacthub.fleet import metrics
-    from contacthub.fleet.limits import mailbox_lock
+    from contacthub.fleet.limits import mailbox_lock, tenant_slot
     from contacthub.fleet.targets import settings_of
     from contacthub.sync.lock import Busy
 
@@ -106,7 +107,7 @@ def run_target_pass(env: FleetEnv, name: str) -> str:
         settings = settings_of(row)
     started = time.monotonic()
     try:
-        with mailbox_lock(db, settings.target, env.lock_dir):
+        with tenant_slot(db, settings.target, env.lock_dir), mailbox_lock(db, settings.target, env.lock_dir):
             outcome, summary = _pass(env, settings, _Running(db, name))
     except Busy as exc:  # the engine's pass lock (or the mailbox's) is held: nothing was done
         raise PutOff(str(exc)) from None

@@ -162,6 +162,35 @@ def test_issue17_a_pass_is_put_off_while_another_holds_the_target_or_its_mailbox
                 pass
 
 
+def test_issue17_at_most_n_passes_at_once_per_microsoft_tenant(run, env, monkeypatch):
+    """N=2: two held slots of a tenant put a third pass of it off; another tenant's pass still gets a slot."""
+    from contacthub.fleet.limits import tenant_of, tenant_slot
+    from contacthub.fleet.targets import settings_of
+    from contacthub.store.schema import FleetTargetRow
+    from contacthub.sync.lock import Busy
+
+    monkeypatch.setenv("CONTACTHUB_TENANT_PASSES", "2")
+
+    def target(name, connector, tenant):
+        return settings_of(FleetTargetRow(name=name, connector=connector, location=name, filters=[], category="",
+                                          options={"tenant": tenant, "mailbox": f"{name}@x.example"})).target  # fmt: skip
+
+    one, two = target("a1", "graph", "Contoso.example"), target("a2", "sharepoint", "contoso.example")
+    assert tenant_of(one) == tenant_of(two) == "contoso.example" and tenant_of(target("c", "carddav", "x")) is None
+    with tenant_slot(env.db, one, env.lock_dir), tenant_slot(env.db, two, env.lock_dir):
+        with pytest.raises(Busy, match="2 passes on Microsoft 365 tenant contoso.example"):
+            with tenant_slot(env.db, target("a3", "graph", "contoso.example"), env.lock_dir):
+                pass
+        with tenant_slot(env.db, target("b1", "graph", "fabrikam.example"), env.lock_dir):
+            pass  # another tenant runs
+        run("fleet", "add", "a4", "graph:Contacts", "--option", "tenant=contoso.example", "--option", "mailbox=d@x.example")
+        with pytest.raises(PutOff):
+            run_target_pass(env, "a4")  # a worker's pass of the same tenant is put off, nothing runs
+    assert run.json("fleet", "status")[0]["passes"] == 0
+    with tenant_slot(env.db, one, env.lock_dir):  # the slots were given back
+        pass
+
+
 def test_u2_scheduler_names_a_broker_that_does_not_answer_and_needs_postgresql(tmp_path):
     """One line each, no traceback, exit 1 (U2, U4); the broker URL is shown without its password (U3)."""
     import os
