@@ -239,7 +239,8 @@ def scheduler(hub, interval: float, poll: float, metrics_port: int | None, metri
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    run_scheduler(hub.database(), lambda name: run_target_pass.delay(name), interval=interval, poll=poll, stop=stop)
+    run_scheduler(hub.database(), lambda name: run_target_pass.delay(name), interval=interval, poll=poll, stop=stop,
+                  cache_dir=hub.paths.cache_dir)  # fmt: skip
 
 
 def _fleet_extra() -> None:

@@ -16,6 +16,8 @@ pass lock lets one run at a time), never loses one.
 It wakes on PostgreSQL NOTIFY on channel `contacthub_changes` (payload: the
 schema whose records changed; any other schema's notes are ignored) and looks
 anyway every `poll` seconds, so edits from writers that do not notify arrive too.
+Targets whose connector announces its changes (a vcf folder) are watched
+(watchers.py) and claimed at once when they do.
 """
 
 from __future__ import annotations
@@ -38,8 +40,10 @@ DEFAULT_POLL = 5.0
 STALE = timedelta(minutes=30)  # a claim this old lost its message (a broker restarted without persistence)
 
 
-def claim_due(db, interval: float, send) -> list[str]:
-    """Queue a pass for every due target (`send(name)`); returns their names."""
+def claim_due(db, interval: float, send, announced=frozenset()) -> list[str]:
+    """Queue a pass for every due target (`send(name)`); returns their names.
+
+    `announced`: targets that announced a change (watchers.py): due now, whatever their interval."""
     now = utcnow()
     with db.transaction() as tx:
         seq = tx.session.scalars(select(Meta.seq).where(Meta.id == 1)).one()
@@ -55,6 +59,7 @@ def claim_due(db, interval: float, send) -> list[str]:
                     row.last_pass_at <= now - timedelta(seconds=interval),
                     row.enqueued_seq.is_(None),
                     row.enqueued_seq < seq,
+                    row.name.in_(sorted(announced)),
                 ),
             )
             .order_by(row.last_pass_at.asc().nulls_first())
@@ -92,30 +97,47 @@ class Listener:
 
 
 def run_scheduler(db, send, interval: float = DEFAULT_INTERVAL, poll: float = DEFAULT_POLL,
-                  stop: threading.Event | None = None) -> None:  # fmt: skip
-    """Claim due targets until `stop` is set; wake at once on NOTIFY (PostgreSQL only)."""
+                  stop: threading.Event | None = None, cache_dir=None) -> None:  # fmt: skip
+    """Claim due targets until `stop` is set; wake at once on NOTIFY (PostgreSQL only).
+
+    With `cache_dir`, targets that announce their changes are watched and claimed when they do."""
     if db.engine.dialect.name != "postgresql":
         raise ContactHubError("the fleet scheduler needs a PostgreSQL business database (see `contacthub db create --url`)")
     stop = stop or threading.Event()
+    from contacthub.fleet.watchers import Watchers
+
     listener = Listener(db)
+    watchers = Watchers(db, cache_dir) if cache_dir is not None else None
     try:
         while not stop.is_set():
+            announced = set()
             try:
-                names = claim_due(db, interval, send)
+                if watchers is not None:
+                    watchers.refresh()
+                    announced = watchers.take()
+                names = claim_due(db, interval, send, announced)
+                if watchers is not None:
+                    watchers.keep(announced - set(names))
                 if names:
                     log.info("queued %d pass%s", len(names), "" if len(names) == 1 else "es")
             except ContactHubError as exc:
+                if watchers is not None:
+                    watchers.keep(announced)
                 log.warning("could not queue passes: %s", exc)
-            _sleep(listener, stop, min(poll, interval))
+            _sleep(listener, stop, min(poll, interval), watchers.wake if watchers is not None else None)
     finally:
         listener.close()
+        if watchers is not None:
+            watchers.close()
 
 
-def _sleep(listener: Listener, stop: threading.Event, seconds: float) -> None:
-    """Until a change is announced, `seconds` pass, or we are asked to stop (looked at each second)."""
+def _sleep(listener: Listener, stop: threading.Event, seconds: float, wake: threading.Event | None = None) -> None:
+    """Until a change is announced (database or a watched target), `seconds` pass, or we are asked to stop."""
     deadline = time.monotonic() + seconds
     while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
-        if listener.wait(min(left, 1.0)):
+        if wake is not None and wake.is_set():
+            return
+        if listener.wait(min(left, 0.5 if wake is not None else 1.0)):
             return
 
 
