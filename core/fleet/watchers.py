@@ -64,11 +64,14 @@ class Watchers:
                     connector.close()
                     continue
                 connector.notify(lambda name=name: self._announce(name))
+            except OSError as exc:  # a folder its first pass has yet to create: looked at again next round
+                log.debug("cannot watch %s yet: %s", name, exc)
+                self._discard(connector)
+                continue
             except Exception as exc:  # noqa: BLE001 - a target that cannot be watched still passes at the interval
                 log.warning("cannot watch %s for changes: %s", name, str(exc).splitlines()[0] if str(exc) else exc)
                 self.quiet.add(name)
-                if connector is not None:
-                    connector.close()
+                self._discard(connector)
                 continue
             self.open[name] = connector
 
@@ -89,11 +92,16 @@ class Watchers:
             self._announced |= set(names)
 
     def _close(self, name: str) -> None:
-        connector = self.open.pop(name)
+        self._discard(self.open.pop(name))
+
+    @staticmethod
+    def _discard(connector) -> None:
+        if connector is None:
+            return
         try:
             connector.close()
         except Exception:  # noqa: BLE001
-            log.debug("closing the watcher of %s failed", name, exc_info=True)
+            log.debug("closing a watcher failed", exc_info=True)
 
     def close(self) -> None:
         for name in list(self.open):

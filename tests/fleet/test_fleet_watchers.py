@@ -39,14 +39,17 @@ def test_s8_issue17_a_card_edited_in_a_vcf_target_queues_a_pass_without_waiting_
     try:
         watchers.refresh()
         assert list(watchers.open) == ["phone"] and watchers.quiet == {"dav"}  # only connectors that announce are watched
+        run("fleet", "add", "new", f"vcf:{tmp_path / 'new'}", "--option", "create=true")
+        watchers.refresh()  # its folder comes with its first pass: not watched yet, looked at again next round
+        assert "new" not in watchers.open and "new" not in watchers.quiet
         assert watchers.take() == set()
         card = next((tmp_path / "phone").glob("*.vcf"))
         card.write_text(card.read_text().replace("Ann Lee", "Ann Leigh"))
         assert watchers.wake.wait(30), "the folder's watcher did not announce the edit"
         announced = watchers.take()
         assert announced == {"phone"}
-        assert claim_due(env.db, HOUR, queued.append, announced) == ["phone"]
+        assert claim_due(env.db, HOUR, queued.append, announced) == ["new", "phone"]  # new: never passed
         assert claim_due(env.db, HOUR, queued.append, announced) == []  # claimed once: a second round does not queue it again
-        assert sorted(queued) == ["dav", "phone", "phone"]
+        assert sorted(queued) == ["dav", "new", "phone", "phone"]
     finally:
         watchers.close()
