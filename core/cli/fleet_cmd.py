@@ -216,7 +216,8 @@ def worker(hub, concurrency: int, metrics_port: int | None, metrics_host: str, c
 @METRICS_HOST
 @click.pass_obj
 def scheduler(hub, interval: float, poll: float, metrics_port: int | None, metrics_host: str) -> None:
-    """Queue one pass per due target each interval, and at once after a database edit (PostgreSQL NOTIFY).
+    """Queue one pass per due target each interval, and at once after a database edit (PostgreSQL NOTIFY)
+    or a change a target announces (a .vcf folder).
 
     Several schedulers may run (for availability): a target's pass is claimed
     by one of them only. Stops cleanly on Ctrl-C or SIGTERM. --metrics-port:
