@@ -116,13 +116,9 @@ def run_scheduler(db, send, interval: float = DEFAULT_INTERVAL, poll: float = DE
                     watchers.refresh()
                     announced = watchers.take()
                 names = claim_due(db, interval, send, announced)
-                if watchers is not None:
-                    watchers.keep(announced - set(names))
                 if names:
                     log.info("queued %d pass%s", len(names), "" if len(names) == 1 else "es")
             except ContactHubError as exc:
-                if watchers is not None:
-                    watchers.keep(announced)
                 log.warning("could not queue passes: %s", exc)
             _sleep(listener, stop, min(poll, interval), watchers.wake if watchers is not None else None)
     finally:

@@ -5,7 +5,10 @@ and a notify() method, e.g. vcf's watchdog observer on its folder); the others
 are closed at once, remembered, and wait for the interval. At most CONTACTHUB_FLEET_WATCHERS (default 64) are watched at once,
 since each holds an observer thread. An announcement only marks the target: the
 scheduler's own claim (claim_due) queues it, so two schedulers still never both
-queue it. Targets added, paused or removed are picked up at each claim round.
+queue it. A pass writes into the folder too: what is announced while the
+target's pass is queued or running, or up to OWN_WRITES after it ended, is taken
+for the pass's own writes and dropped (an edit made during a pass after it read
+the folder then waits for the interval). Targets added, paused or removed are picked up at each claim round.
 """
 
 from __future__ import annotations
@@ -13,15 +16,17 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 
-from contacthub.store.schema import FleetTargetRow
+from contacthub.store.schema import FleetTargetRow, utcnow
 
 log = logging.getLogger("contacthub.fleet")
 
 DEFAULT_WATCHERS = 64
+OWN_WRITES = timedelta(seconds=2)  # the observer's events of a pass's last writes may come just after it ended
 
 
 class Watchers:
@@ -32,7 +37,7 @@ class Watchers:
         self.wake = wake or threading.Event()
         self.limit = max(0, int(os.environ.get("CONTACTHUB_FLEET_WATCHERS", DEFAULT_WATCHERS)))
         self.open: dict[str, object] = {}
-        self._announced: set[str] = set()
+        self._announced: dict[str, object] = {}  # name -> when it last announced (UTC, as last_pass_at)
         self._lock = threading.Lock()
         self._warned = False
         self.quiet: set[str] = set()  # targets that cannot announce (or could not be opened): not opened again
@@ -77,19 +82,25 @@ class Watchers:
 
     def _announce(self, name: str) -> None:
         with self._lock:
-            self._announced.add(name)
+            self._announced[name] = utcnow()
         self.wake.set()
 
     def take(self) -> set[str]:
+        """The targets that announced a change since the last take, but for their own passes' writes."""
         with self._lock:
-            names, self._announced = self._announced, set()
+            announced, self._announced = self._announced, {}
         self.wake.clear()
-        return names
-
-    def keep(self, names) -> None:
-        """Names announced but not claimed (a pass of it is queued or running): claimed at a later round."""
-        with self._lock:
-            self._announced |= set(names)
+        if not announced:
+            return set()
+        with self.db.transaction(readonly=True) as tx:
+            rows = tx.session.execute(
+                select(FleetTargetRow.name, FleetTargetRow.enqueued_at, FleetTargetRow.last_pass_at)
+                .where(FleetTargetRow.name.in_(sorted(announced)))
+            ).all()  # fmt: skip
+        return {
+            name for name, enqueued_at, last_pass_at in rows
+            if enqueued_at is None and (last_pass_at is None or _aware(announced[name]) > _aware(last_pass_at) + OWN_WRITES)
+        }  # fmt: skip
 
     def _close(self, name: str) -> None:
         self._discard(self.open.pop(name))
@@ -106,3 +117,10 @@ class Watchers:
     def close(self) -> None:
         for name in list(self.open):
             self._close(name)
+
+
+def _aware(moment):
+    """SQLite gives naive UTC datetimes back; compare them as UTC."""
+    from datetime import timezone
+
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
