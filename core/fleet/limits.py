@@ -20,8 +20,8 @@ https://learn.microsoft.com/en-us/graph/throttling-limits#outlook-service-limits
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import os
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
 from pathlib import Path
 

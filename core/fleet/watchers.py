@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -121,6 +121,5 @@ class Watchers:
 
 def _aware(moment):
     """SQLite gives naive UTC datetimes back; compare them as UTC."""
-    from datetime import timezone
 
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
