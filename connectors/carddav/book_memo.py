@@ -9,43 +9,26 @@ without it. Holds no credential.
 
 from __future__ import annotations
 
-import contextlib
-import json
-import logging
-import os
-import tempfile
 from pathlib import Path
 
-log = logging.getLogger(__name__)
+from contacthub.connectors.carddav.memo_file import MemoFile
 
 BOOK_FILE = "carddav-book.json"
 
 
+def _a_collection_path(book: object) -> bool:
+    return isinstance(book, str) and book.startswith("/") and book.endswith("/")
+
+
 class BookMemo:
     def __init__(self, folder: Path, location: str, username: str | None, wanted: str) -> None:
-        self.path = Path(folder) / BOOK_FILE
-        self.key = f"{username or ''} {location} {wanted}"
-        self.book: str | None = None
-        with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
-            book = json.loads(self.path.read_text(encoding="utf-8")).get(self.key)
-            self.book = book if isinstance(book, str) and book.startswith("/") and book.endswith("/") else None
+        key = f"{username or ''} {location} {wanted}"
+        self._file = MemoFile(folder, BOOK_FILE, key, _a_collection_path, "the address book's path")
+
+    @property
+    def book(self) -> str | None:
+        return self._file.value
 
     def save(self, book: str | None) -> None:
         """Keep `book` if it is new (None forgets it); a failure only costs the next process a PROPFIND."""
-        if book == self.book:
-            return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".carddav-book-", suffix=".tmp")  # owner-only (U5)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as file:
-                    json.dump({self.key: book} if book else {}, file)
-                os.replace(tmp, self.path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
-        except OSError as exc:
-            log.info("carddav: cannot keep the address book's path in %s: %s", self.path.parent, exc.strerror)
-            return
-        self.book = book
+        self._file.save(book)
