@@ -13,8 +13,8 @@ and enqueued_seq already covers that change). Sending before the commit means a
 scheduler dying in between at worst queues a pass twice (harmless: the engine's
 pass lock lets one run at a time), never loses one.
 
-It wakes on PostgreSQL NOTIFY on channel `contacthub_changes` (payload: the
-schema whose records changed; any other schema's notes are ignored) and looks
+It wakes on the database change signal (store/change_signal.py: the NOTIFY on
+`contacthub_changes` that every commit changing records sends, S15) and looks
 anyway every `poll` seconds, so edits from writers that do not notify arrive too.
 Targets whose connector announces its changes (a vcf folder) are watched
 (watchers.py) and claimed at once when they do.
@@ -27,14 +27,14 @@ import threading
 import time
 from datetime import timedelta
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import or_, select
 
 from contacthub.errors import ContactHubError
+from contacthub.store.change_signal import ChangeSignal
 from contacthub.store.schema import FleetTargetRow, Meta, utcnow
 
 log = logging.getLogger("contacthub.fleet")
 
-CHANNEL = "contacthub_changes"
 DEFAULT_INTERVAL = 300.0
 DEFAULT_POLL = 5.0
 STALE = timedelta(minutes=30)  # a claim this old lost its message (a broker restarted without persistence)
@@ -73,29 +73,6 @@ def claim_due(db, interval: float, send, announced=frozenset()) -> list[str]:
         return [r.name for r in rows]
 
 
-class Listener:
-    """A PostgreSQL connection LISTENing on `contacthub_changes`, for this database's schema."""
-
-    def __init__(self, db) -> None:
-        self.conn = db.engine.raw_connection()
-        self.driver = self.conn.driver_connection
-        self.driver.autocommit = True
-        self.schema = self.driver.execute("SELECT current_schema()").fetchone()[0]
-        self.driver.execute(f"LISTEN {CHANNEL}")
-
-    def wait(self, seconds: float) -> bool:
-        """True when a change to this schema was announced within `seconds` (the rest of the burst is drained)."""
-        changed = False
-        for note in self.driver.notifies(timeout=seconds, stop_after=1):
-            changed = changed or note.payload in ("", self.schema)
-        for note in self.driver.notifies(timeout=0.05):  # a burst of edits: one claim round
-            changed = changed or note.payload in ("", self.schema)
-        return changed
-
-    def close(self) -> None:
-        self.conn.close()
-
-
 def run_scheduler(db, send, interval: float = DEFAULT_INTERVAL, poll: float = DEFAULT_POLL,
                   stop: threading.Event | None = None, cache_dir=None) -> None:  # fmt: skip
     """Claim due targets until `stop` is set; wake at once on NOTIFY (PostgreSQL only).
@@ -106,7 +83,7 @@ def run_scheduler(db, send, interval: float = DEFAULT_INTERVAL, poll: float = DE
     stop = stop or threading.Event()
     from contacthub.fleet.watchers import Watchers
 
-    listener = Listener(db)
+    signal = ChangeSignal(db)  # S15's NOTIFY: every commit that changes records sends it
     watchers = Watchers(db, cache_dir) if cache_dir is not None else None
     try:
         while not stop.is_set():
@@ -115,31 +92,24 @@ def run_scheduler(db, send, interval: float = DEFAULT_INTERVAL, poll: float = DE
                 if watchers is not None:
                     watchers.refresh()
                     announced = watchers.take()
+                signal.mark()  # before the claim reads meta.seq: a change after it wakes the next round
                 names = claim_due(db, interval, send, announced)
                 if names:
                     log.info("queued %d pass%s", len(names), "" if len(names) == 1 else "es")
             except ContactHubError as exc:
                 log.warning("could not queue passes: %s", exc)
-            _sleep(listener, stop, min(poll, interval), watchers.wake if watchers is not None else None)
+            _sleep(signal, stop, min(poll, interval), watchers.wake if watchers is not None else None)
     finally:
-        listener.close()
+        signal.close()
         if watchers is not None:
             watchers.close()
 
 
-def _sleep(listener: Listener, stop: threading.Event, seconds: float, wake: threading.Event | None = None) -> None:
+def _sleep(signal: ChangeSignal, stop: threading.Event, seconds: float, wake: threading.Event | None = None) -> None:
     """Until a change is announced (database or a watched target), `seconds` pass, or we are asked to stop."""
     deadline = time.monotonic() + seconds
     while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
         if wake is not None and wake.is_set():
             return
-        if listener.wait(min(left, 0.5 if wake is not None else 1.0)):
+        if signal.wait(min(left, 0.5 if wake is not None else 1.0)):
             return
-
-
-def notify_change(db) -> None:
-    """Announce a change of this database's records (what a writer sends after its commit)."""
-    with db.engine.connect() as conn:
-        schema = conn.execute(text("SELECT current_schema()")).scalar_one()
-        conn.execute(text("SELECT pg_notify(:channel, :schema)"), {"channel": CHANNEL, "schema": schema})
-        conn.commit()
