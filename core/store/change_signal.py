@@ -40,10 +40,9 @@ import re
 import time
 from typing import Any
 
-from sqlalchemy import Engine, Integer, column, event, select, table
+from sqlalchemy import Engine, event, select
 
-# schema.Meta, named lightly: a read-only command on PostgreSQL loads no ORM (test_import_costs)
-_META = table("meta", column("id", Integer), column("seq", Integer))
+from contacthub.store.database import META  # light, not schema.Meta: a read on PostgreSQL loads no ORM
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +105,7 @@ class ChangeSignal:
 
     def _seq(self) -> int:
         with self._engine.execution_options(contacthub_readonly=True).connect() as conn:
-            return int(conn.execute(select(_META.c.seq).where(_META.c.id == 1)).scalar_one())
+            return int(conn.execute(select(META.c.seq).where(META.c.id == 1)).scalar_one())
 
     def _listen(self) -> None:
         """The dedicated connection, opened before the counter is read (so no change falls between)."""

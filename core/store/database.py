@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, String, column, create_engine, event, select, table
+from sqlalchemy import Engine, Integer, String, column, create_engine, event, select, table
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 # The ORM (sessions, the models, the record and type stores) is imported by `transaction()`
 # only: the read-only commands (`contact list`, `show`, `sync status`) read through
 # `reading()` with SQLAlchemy Core and never load it (tests/test_import_costs.py).
-_META = table("meta", column("id"), column("db_id", String))  # schema.Meta, named lightly
+META = table("meta", column("id", Integer), column("db_id", String), column("seq", Integer))  # schema.Meta, named lightly
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
@@ -146,7 +146,7 @@ def open_database(url: str | URL, schema: str | None = None) -> Database:
             _create_pg_database(parsed)
             migrate.upgrade(engine, pg_schema)
         with engine.connect() as conn:
-            db_id = conn.execute(select(_META.c.db_id).where(_META.c.id == 1)).scalar_one()
+            db_id = conn.execute(select(META.c.db_id).where(META.c.id == 1)).scalar_one()
     except migrate.NewerSchemaError as exc:
         engine.dispose()
         raise DatabaseError(
