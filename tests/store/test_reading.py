@@ -25,7 +25,7 @@ LIGHT_TABLES = [
     reading.record_categories,
     reading.record_aliases,
     search._search,
-    database._META,
+    database.META,
     status.sync_targets,
     status.sync_links,
     status.sync_conflicts,
