@@ -84,12 +84,26 @@ def type_key(name: str) -> str:
     return name.strip().casefold()
 
 
+def record_contact(record_id: str, data: dict[str, Any]) -> Contact:
+    """A record's contact; one stored without a UID has its record id as UID.
+
+    Records adopted from Graph or EWS have no UID (those services keep none). A
+    UID made up at each rendering would give every update of the copy a new one,
+    which a CardDAV server refuses (RFC 6352 5.3.2.1, CARDDAV:no-uid-conflict)
+    and a phone takes for another contact: the id is stable and already unique.
+    """
+    contact = Contact.from_dict(data)
+    if not contact.uid:
+        contact.uid = record_id
+    return contact
+
+
 def to_record(row: Any) -> Record:
     """A Record from a row of `_RECORD`."""
     return Record(
         id=row.id,
         type=RecordType(name=row.type_name, based_on=row.type_based_on, builtin=bool(row.type_builtin)),
-        contact=Contact.from_dict(row.data),
+        contact=record_contact(row.id, row.data),
         created_at=row.created_at,
         updated_at=row.updated_at,
         deleted_at=row.deleted_at,

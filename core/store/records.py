@@ -14,7 +14,7 @@ from contacthub.model import BUSINESS_CONTACT, Contact, Record
 from contacthub.store import bulk, history, search
 from contacthub.store.bulk import categories_of as _categories
 from contacthub.store.history import HistoryEntry
-from contacthub.store.reading import READ_CHUNK, Reader
+from contacthub.store.reading import READ_CHUNK, Reader, record_contact
 from contacthub.store.schema import RecordCategory, RecordRow, RecordTypeRow, utcnow
 from contacthub.store.seq import current_seq, next_seq
 from contacthub.store.types import TypeStore, to_model
@@ -30,7 +30,7 @@ def to_record(row: RecordRow) -> Record:
     return Record(
         id=row.id,
         type=to_model(row.type),
-        contact=Contact.from_dict(row.data),
+        contact=record_contact(row.id, row.data),
         created_at=row.created_at,
         updated_at=row.updated_at,
         deleted_at=row.deleted_at,
@@ -99,7 +99,7 @@ class RecordStore:
         """Every record (Deleted Items too) as (id, in Deleted Items, contact), read a chunk at a time."""
         stmt = select(RecordRow.id, RecordRow.deleted_at, RecordRow.data).execution_options(yield_per=READ_CHUNK)
         for record_id, deleted_at, data in self._session.execute(stmt):
-            yield record_id, deleted_at is not None, Contact.from_dict(data)
+            yield record_id, deleted_at is not None, record_contact(record_id, data)
 
     def history(self, id_or_prefix: str) -> list[HistoryEntry]:
         """The record's changes, oldest first."""
@@ -180,6 +180,8 @@ class RecordStore:
         row = self._find(id)
         new_type = self._types.row(type_name) if type_name is not None else row.type
         new_data = _normalised(contact.to_dict() if contact is not None else row.data)
+        if not row.data.get("uid") and new_data.get("uid") == row.id:
+            new_data["uid"] = ""  # the UID such a record is read with (record_contact), not a change
         if not self._differs(row, new_data, new_type):
             return to_record(row)
 

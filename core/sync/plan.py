@@ -338,6 +338,8 @@ class Planner:
             plan.actions.append(Action(TRASH if qualifies else DROP, record_id, name))
             return
         item = fetched.get(link.remote_id)
+        if item is None and record is not None and not link.base.uid:
+            item = self._copy_of_uidless_record(link)
         ref = item.ref if item else RemoteRef(link.remote_id, link.etag)
         remote_changed = item is not None and copy_hash(item.contact, self.fields) != link.remote_hash
         if item is not None and not remote_changed:
@@ -356,6 +358,8 @@ class Planner:
                 action.orphan_edit = from_linked_copy(item.contact, self.label, link.base, link.remote_hash, self.fields)
             plan.actions.append(action)
             return
+        if not link.base.uid and item is not None and item.contact.uid:
+            merged = merged.copy(uid=item.contact.uid)  # the UID its copy was made with (see _copy_of_uidless_record)
         record_write = merged if merged.content_hash() != record.contact.content_hash() else None
         copy = to_copy(merged, self.label)
         current = item.contact if item is not None else None
@@ -371,6 +375,15 @@ class Planner:
                 remote_hash=current_hash, conflicts=conflicts,
             )  # fmt: skip
         )
+
+    def _copy_of_uidless_record(self, link: Link) -> RemoteItem | None:
+        """The copy of a record that had no UID when an older contacthub made it (its base has none).
+
+        That copy got a UID made up when it was written, which the target keeps and
+        a CardDAV server refuses to see changed (RFC 6352 5.3.2.1). The record takes
+        the copy's UID once, so later writes keep it; one GET per such copy, once.
+        """
+        return fetch_all(self.connector, [link.remote_id]).get(link.remote_id)
 
     def _merge(self, record: Record | None, link: Link, item: RemoteItem | None) -> tuple[Contact, list[FieldConflict]]:
         """The three-way merge of base, record and copy; without a copy change the record stands."""

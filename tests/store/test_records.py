@@ -163,3 +163,21 @@ def test_d4_add_many_writes_what_add_writes_row_for_row(db):
         for record_id in (single.id, *ids):
             (entry,) = tx.records.history(record_id)
             assert (entry.action, entry.version, entry.source, entry.contact) == ("create", 1, "import:a.vcf", None)
+
+
+def test_s3_a_record_stored_without_uid_reads_with_its_id_as_uid_everywhere(db):
+    # Adopted Graph/EWS contacts have no UID; every reader gives the same stable one,
+    # and saving it back unchanged is not an edit.
+    with db.transaction() as tx:
+        rec = tx.records.add(contact("Ann Example").copy(uid=""))
+    assert rec.contact.uid == rec.id
+    with db.transaction() as tx:
+        assert tx.records.get(rec.id).contact.uid == rec.id
+        assert [c.uid for rid, _gone, c in tx.records.contents() if rid == rec.id] == [rec.id]
+        same = tx.records.update(rec.id, tx.records.get(rec.id).contact)
+        assert same.version == 1
+        assert tx.session.get(RecordRow, rec.id).data["uid"] == ""
+    with db.reading() as read:
+        from contacthub.store.reading import Reader
+
+        assert Reader(read).record(rec.id).contact.uid == rec.id

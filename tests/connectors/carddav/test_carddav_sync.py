@@ -6,7 +6,7 @@ import pytest
 from carddav_hub import CardDavHub, person
 
 from contacthub.connectors.carddav import dav as dav_module
-from contacthub.model import Typed
+from contacthub.model import Contact, Typed
 from contacthub.record_merge import merge_records
 from contacthub.sync.state import TargetState
 
@@ -149,3 +149,46 @@ def test_i3_after_a_merge_b_copy_is_removed_and_a_copy_carries_the_merged_fields
     with hub.db.transaction(readonly=True) as tx:
         assert tx.records.list(deleted=True) == []
     hub.assert_converged([a])
+
+
+def test_s3_a_record_without_uid_keeps_one_uid_on_its_copy_across_edits(hub):
+    # Records pulled from Graph or EWS carry no UID (those services have none); an edit
+    # must update the copy under the UID it was created with, not a new one per render
+    # (Radicale refuses a changed UID with 409 no-uid-conflict, others make a twin).
+    ann = hub.add(person("Ann", title="Buyer").copy(uid=""))
+    hub.sync()
+    _href, card = hub.copy_card(ann)
+    first_uid = card.uid.value
+    assert first_uid
+    hub.edit(ann, title="Head of purchasing")
+    result = hub.sync()
+    assert not result.report.problems, result.report.problems
+    _href, card = hub.copy_card(ann)
+    assert card.title.value == "Head of purchasing" and card.uid.value == first_uid
+    hub.assert_converged([ann])
+
+
+def test_s3_a_copy_an_older_version_made_of_a_record_without_uid_is_updated_under_its_own_uid(hub, monkeypatch):
+    # Before records without UID were read with their id as UID, each rendering made one
+    # up: the copy holds a made-up UID and its link's base none. The record takes the
+    # copy's UID once, so the edit goes out instead of a 409 on every pass.
+    from contacthub.store import reading, records
+
+    def old_reading(record_id, data):
+        return Contact.from_dict(data)
+
+    monkeypatch.setattr(reading, "record_contact", old_reading)
+    monkeypatch.setattr(records, "record_contact", old_reading)
+    ann = hub.add(person("Ann", title="Buyer").copy(uid=""))
+    hub.sync()
+    monkeypatch.undo()
+    _href, card = hub.copy_card(ann)
+    made_up = card.uid.value
+    assert made_up != ann
+    hub.edit(ann, title="Head of purchasing")
+    result = hub.sync()
+    assert not result.report.problems, result.report.problems
+    _href, card = hub.copy_card(ann)
+    assert card.title.value == "Head of purchasing" and card.uid.value == made_up
+    assert hub.record(ann).contact.uid == made_up
+    hub.assert_converged([ann])
