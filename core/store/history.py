@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contacthub.model import Contact
+from contacthub.store.reading import record_contact
 from contacthub.store.schema import HistoryRow
 
 Action = Literal["create", "update", "delete", "restore", "retype", "conflict", "merge"]
@@ -77,7 +78,7 @@ def entries(session: Session, record_id: str) -> list[HistoryEntry]:
             changed_at=r.changed_at,
             action=r.action,
             source=r.source,
-            contact=None if r.data is None else Contact.from_dict(r.data),
+            contact=None if r.data is None else record_contact(record_id, r.data),  # as the record read then
             type_name=r.type_name,
             note=r.note,
         )

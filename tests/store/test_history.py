@@ -10,7 +10,7 @@ from contacthub.model import Typed
 
 
 def test_d4_every_kind_of_change_keeps_the_version_before_it(db):
-    v1 = contact("Ann Example", categories=["VIP"])
+    v1 = contact("Ann Example", categories=["VIP"]).copy(uid="ann-1")
     v2 = v1.copy(phones=[Typed("+1 555 0100", ["cell"])])
     v3 = v2.copy(title="Boss")
     with db.transaction() as tx:

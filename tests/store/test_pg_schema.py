@@ -106,7 +106,7 @@ def test_d2_database_made_in_public_at_0002_moves_into_the_schema_with_its_data(
         with db.engine.connect() as conn:
             assert current_revision(conn) == head_revision()
         with db.transaction() as tx:
-            assert tx.records.get(record_id).contact == contact("Ólafur Old")
+            assert tx.records.get(record_id).contact == contact("Ólafur Old").copy(uid=record_id)
             assert [r.id for r in tx.records.list(text="olafur")] == [record_id]
             new = tx.records.add(contact("New Comer"))  # sequences moved along: ids and seq go on
             assert tx.records.max_seq() == 2 and new.version == 1
