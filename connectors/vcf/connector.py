@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import difflib
 import errno
+import itertools
 import logging
 import os
 import re
@@ -41,7 +42,8 @@ from contacthub.connector import (
     WrongEtag,
 )
 from contacthub.connectors.vcard_marker import scan_marker, scan_revision, strip_marker, vcard_text
-from contacthub.connectors.vcf.cache import CACHE_FILE, MarkerCache, marker_of  # noqa: F401  (CACHE_FILE: for tests)
+from contacthub.connectors.vcf.cache import CACHE_FILE, CHUNK, MarkerCache, marker_of  # noqa: F401  (CACHE_FILE: for tests)
+from contacthub.connectors.vcf.cache import entry as cache_entry
 from contacthub.errors import ConfigError
 from contacthub.model import Contact
 from contacthub.vcard import read_vcards
@@ -109,33 +111,32 @@ class VcfConnector:
         return self._listed(self._scan())
 
     def _listed(self, scan: Iterator[tuple[str, os.stat_result]]) -> Iterator[RemoteRef]:
-        entries = self._cache.entries
-        cached, listed = len(entries), 0  # cached files listed again: when fewer, some are gone
-        for name, st in scan:
-            item = entries.get(name)
-            listed += item is not None
-            if item is None or item[0] != _etag(st):
-                try:
-                    data, st = _read_file(self.folder / name)
-                except NotFound:
-                    self._cache.drop(name)
-                    continue  # removed since the scan
-                except OSError as exc:
-                    # Listing it without its marker would make a synced copy look deleted.
-                    raise TargetError(f"vcf: cannot read {self.folder / name}: {exc.strerror}") from None
-                self._cache.put(name, _etag(st), scan_marker(data))
-                item = entries[name]
-            yield RemoteRef(name, item[0], marker_of(item))
+        cached, listed = self._cache.count(), 0  # cached files listed again: when fewer, some are gone
+        while chunk := list(itertools.islice(scan, CHUNK)):
+            entries = self._cache.lookup([name for name, _ in chunk])
+            for name, st in chunk:
+                item = entries.get(name)
+                listed += item is not None
+                if item is None or item[0] != _etag(st):
+                    try:
+                        data, st = _read_file(self.folder / name)
+                    except NotFound:
+                        self._cache.drop(name)
+                        continue  # removed since the scan
+                    except OSError as exc:
+                        # Listing it without its marker would make a synced copy look deleted.
+                        raise TargetError(f"vcf: cannot read {self.folder / name}: {exc.strerror}") from None
+                    item = cache_entry(_etag(st), scan_marker(data))
+                    self._cache.put(name, item[0], marker_of(item))
+                yield RemoteRef(name, item[0], marker_of(item))
         if listed < cached:
             self._forget_gone()
         self._cache.save()
 
     def _forget_gone(self) -> None:
-        """Drop the cache entries of files no longer in the folder (a set of names only when some went)."""
+        """Drop the cache entries of files no longer in the folder."""
         with contextlib.suppress(OSError), os.scandir(self.folder) as entries:
-            present = {entry.name for entry in entries}
-            for name in [n for n in self._cache.entries if n not in present]:
-                self._cache.drop(name)
+            self._cache.keep_only(item.name for item in entries)
 
     def changes(self, token: str) -> ChangeSet:
         raise TokenExpired("vcf: a folder has no change tokens; list it instead")
@@ -220,7 +221,7 @@ class VcfConnector:
         return self._batch(items, self._delete_one)
 
     def close(self) -> None:
-        self._cache.save()
+        self._cache.close()
         observer, self._observer = self._observer, None
         if observer is not None:
             observer.stop()

@@ -105,10 +105,10 @@ def read_target(connector: Connector, state_token: str, index: LinkIndex, databa
     """A change-token read where the connector has one (falling back to a full listing), else a listing.
 
     Only the linked copies in `index` can be "gone". A full listing is read as a stream
-    and only what needs reading is kept: at 100,000 copies, holding the whole listing
-    cost more than the rest of a no-change pass.
+    into the index's scratch database and compared there (link_index.py): at 100,000
+    copies, holding the listing and the links as Python objects cost more than the
+    rest of a no-change pass.
     """
-    known = index.by_remote
     if connector.capabilities.incremental:
         try:
             changes = connector.changes(state_token)
@@ -117,54 +117,22 @@ def read_target(connector: Connector, state_token: str, index: LinkIndex, databa
             changes = connector.changes("")
             full = True
         if not full:
-            view = RemoteView([], set(changes.deleted) & known.keys(), changes.token, full=False)
-            _keep(view, changes.changed, known, database_id)
-            return view
+            seen = index.compare(changes.changed, database_id)
+            gone = set(index.records_of(changes.deleted))
+            return RemoteView(seen.changed, gone, changes.token, full=False, plain=seen.plain)
         refs: Iterable[RemoteRef] = changes.changed
         token = changes.token
     else:
         refs = connector.list()
         token = ""
-    view = RemoteView([], set(), token, full=True)
-    linked = 0  # linked copies listed: when fewer than the links, some are gone
-    for ref in refs:
-        view.listed += 1
-        linked += ref.remote_id in known
-        _keep(view, (ref,), known, database_id)
-    if linked < len(known):
-        _find_gone(view, connector.list() if not connector.capabilities.incremental else refs, known, database_id)
+    seen = index.compare(refs, database_id)
+    view = RemoteView(seen.changed, set(), token, full=True, listed=seen.listed, plain=seen.plain)
+    if seen.linked < len(index):
+        # Some linked copies were not listed: a second listing tells gone from renamed mid-listing
+        # (the vcf connector lists from its cache, so this costs no reads).
+        view.gone, renamed = index.gone(connector.list() if not connector.capabilities.incremental else refs, database_id)
+        view.changed += renamed
     return view
-
-
-def _find_gone(view: RemoteView, refs: Iterable[RemoteRef], known: dict[str, tuple[str, str]], database_id: str) -> None:
-    """Which linked copies are gone, from a second listing: rare (copies deleted or moved), so
-    a pass never holds a set of every listed id (the vcf connector lists from its cache).
-
-    What this listing shows that the first did not (a copy renamed in between) is kept too,
-    so a move is still seen whole, its old id gone and its new one there (S13).
-    """
-    kept = {ref.remote_id for ref in view.changed}
-    listed: set[str] = set()
-    plain = view.plain
-    for ref in refs:
-        listed.add(ref.remote_id)
-        if ref.remote_id not in kept:
-            _keep(view, (ref,), known, database_id)
-    view.plain = plain  # counted by the first listing
-    view.gone = {remote_id for remote_id in known if remote_id not in listed}
-
-
-def _keep(view: RemoteView, refs: Iterable[RemoteRef], known: dict[str, tuple[str, str]], database_id: str) -> None:
-    """Keep the refs a pass must read: a linked copy whose etag moved, or a copy of this database without a link."""
-    for ref in refs:
-        linked = known.get(ref.remote_id)
-        if linked is not None:
-            if ref.etag != linked[1]:
-                view.changed.append(ref)
-        elif ref.marker is not None and ref.marker.database_id == database_id:
-            view.changed.append(ref)
-        else:
-            view.plain += 1
 
 
 def fetch_all(connector: Connector, ids: Iterable[str]) -> dict[str, RemoteItem]:
@@ -190,7 +158,10 @@ class Planner:
 
     def plan(self, force: bool = False) -> Plan:
         plan = Plan(seq=self.tx.records.max_seq(), label=self.label)
-        index = self.state.link_index()
+        with self.state.link_index() as index:
+            return self._plan(plan, index, force)
+
+    def _plan(self, plan: Plan, index: LinkIndex, force: bool) -> Plan:
         plan.links = len(index)
         remote = read_target(self.connector, self.state.row.change_token, index, self.database_id)
         if remote.full and not remote.listed and index and not force:
@@ -202,11 +173,12 @@ class Planner:
         to_fetch = [ref.remote_id for ref in remote.changed]
         fetched = fetch_all(self.connector, to_fetch)
 
-        orphans = [fetched[i] for i in to_fetch if i in fetched and i not in index.by_remote]
+        linked = index.records_of(fetched)  # remote id -> record id of the fetched copies that have a link
+        orphans = [fetched[i] for i in to_fetch if i in fetched and i not in linked]
         adopted, moved = self._adopt_orphans(plan, index, orphans, remote.gone)
-        for records in self._records_to_check(index, remote, fetched, adopted):
+        for records in self._records_to_check(index, remote, linked, adopted):
             # Full links (with their base snapshots) only for what this pass touches.
-            links = self.state.links_for(r for r in records if r in index.remote_of)
+            links = self.state.links_for(index.linked(records))
             links.update((r, adopted[r]) for r in records if r in adopted)
             for record_id in moved.keys() & links.keys():
                 # S13: the same base and last-seen hash, now at the new id: its edits merge as any copy's.
@@ -218,7 +190,9 @@ class Planner:
 
     # -- reading the database side ------------------------------------------
 
-    def _records_to_check(self, index: LinkIndex, remote: RemoteView, fetched, adopted) -> Iterator[dict[str, Record | None]]:
+    def _records_to_check(
+        self, index: LinkIndex, remote: RemoteView, linked: dict[str, str], adopted
+    ) -> Iterator[dict[str, Record | None]]:
         """Records changed since the last pass, plus those whose copy changed (None: purged), a chunk at a time.
 
         When every record is weighed, only one chunk of them is held at once: a
@@ -230,9 +204,9 @@ class Planner:
             # First pass, or the filter/category changed: every record is weighed again (S1, S9).
             for ids in batches(self.tx.records.ids(), WEIGH_CHUNK):
                 # Records with a copy are read whole (they may merge); the others only weighed (weigh.py).
-                linked = {r for r in ids if r in index.remote_of or r in adopted}
-                records = light_records(self.tx.session, [r for r in ids if r not in linked], bool(self.settings.filters))
-                records.update(self.tx.records.get_many(linked))
+                with_copy = index.linked(ids) | (adopted.keys() & set(ids))
+                records = light_records(self.tx.session, [r for r in ids if r not in with_copy], bool(self.settings.filters))
+                records.update(self.tx.records.get_many(with_copy))
                 seen.update(records)
                 yield {record_id: records[record_id] for record_id in ids if record_id in records}
         else:
@@ -240,9 +214,7 @@ class Planner:
             seen.update(records)
             yield records
         rest: dict[str, Record | None] = {r: None for r in self.state.orphan_record_ids() if r not in seen}
-        touched = {index.by_remote[rid][0] for rid in fetched if rid in index.by_remote}
-        touched |= {index.by_remote[rid][0] for rid in remote.gone}
-        touched |= set(adopted)
+        touched = set(linked.values()) | set(index.records_of(remote.gone).values()) | set(adopted)
         for record_id in touched - seen - rest.keys():
             rest[record_id] = self._record_or_none(record_id)
         yield rest
@@ -286,11 +258,12 @@ class Planner:
         moved: dict[str, RemoteRef] = {}
         for item in sorted(orphans, key=lambda i: i.ref.remote_id):
             record_id = item.ref.marker.record_id  # type: ignore[union-attr]
-            if record_id in index.remote_of and index.remote_of[record_id] in gone and record_id not in moved:
+            linked_copy = index.remote_of(record_id)
+            if linked_copy is not None and linked_copy in gone and record_id not in moved:
                 moved[record_id] = item.ref
                 plan.actions.append(Action(MOVE, record_id, item.contact.best_name(), ref=item.ref))
                 continue
-            if record_id in index.remote_of or record_id in adopted:
+            if linked_copy is not None or record_id in adopted:
                 plan.problems.append(
                     f"target {self.settings.target}: {item.ref.remote_id} is a second copy of record "
                     f"{record_id[:8]}; left alone"

@@ -9,10 +9,8 @@ so a pass killed at any point resumes without duplicates or lost edits (S12).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from sys import intern
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
@@ -22,6 +20,7 @@ from contacthub.connector import RemoteRef
 from contacthub.model import Contact
 from contacthub.store.schema import RecordRow, SyncConflictRow, SyncLinkRow, SyncTargetLabelRow, SyncTargetRow, utcnow
 from contacthub.sync.batching import batches
+from contacthub.sync.link_index import LinkIndex
 
 
 @dataclass
@@ -31,32 +30,6 @@ class Link:
     etag: str
     remote_hash: str
     base: Contact
-
-
-class LinkIndex:
-    """Which record is linked to which copy, and the copy's etag: all a no-change pass needs.
-
-    Read column by column, without the base snapshots, so its cost stays small
-    next to the target's own listing; full `Link`s are loaded only for the
-    records a pass touches (`TargetState.links_for`). Held compactly, since a pass
-    holds it whole: one dict, rows read as a stream, strings interned (a connector
-    that interns its listing, as vcf does, then shares them), and the reverse map
-    made only when a pass asks for it.
-    """
-
-    def __init__(self, rows: Iterable[tuple[str, str, str]]) -> None:
-        self.by_remote = {intern(remote_id): (intern(record_id), intern(etag)) for record_id, remote_id, etag in rows}
-        self._remote_of: dict[str, str] | None = None
-
-    @property
-    def remote_of(self) -> dict[str, str]:
-        """record id -> remote id of its copy."""
-        if self._remote_of is None:
-            self._remote_of = {record_id: remote_id for remote_id, (record_id, _etag) in self.by_remote.items()}
-        return self._remote_of
-
-    def __len__(self) -> int:
-        return len(self.by_remote)
 
 
 LINKS_PER_QUERY = 500  # keeps IN (...) lists within every backend's parameter limit
@@ -118,6 +91,7 @@ class TargetState:
         return {r.record_id: _to_link(r) for r in rows}
 
     def link_index(self) -> LinkIndex:
+        """Every link's (record id, remote id, etag), on disk for a pass (close it when done)."""
         columns = select(SyncLinkRow.record_id, SyncLinkRow.remote_id, SyncLinkRow.etag)
         rows = self.session.execute(columns.where(SyncLinkRow.target_id == self.row.id).execution_options(yield_per=2000))
         return LinkIndex(rows)

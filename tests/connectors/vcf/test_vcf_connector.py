@@ -146,6 +146,24 @@ def test_a_damaged_cache_only_costs_a_full_read(conn: VcfConnector, folder: Path
     assert reads == [folder / ref.remote_id]
 
 
+def test_the_cache_an_older_version_wrote_is_taken_over_without_reading_the_files(
+    conn: VcfConnector, folder: Path, tmp_path: Path, reads
+) -> None:
+    """contacthub before 2026-12 kept the cache as tab-separated lines: an upgrade must not read 100,000 files again."""
+    refs = [_create(conn, Contact(uid=f"u{i}"), Marker("db-1", f"rec-{i}")) for i in range(3)]
+    conn.close()
+    new_cache = tmp_path / "cache" / vcf_module.CACHE_FILE
+    old_cache = tmp_path / "cache" / "vcf-markers.tsv"
+    lines = [f"{r.remote_id}\t{r.etag}\t{r.marker.database_id}\t{r.marker.record_id}\n" for r in refs]
+    old_cache.write_text("contacthub vcf markers 2\n" + "".join(lines), encoding="utf-8")  # the old format, exactly
+    for path in new_cache.parent.glob(new_cache.name + "*"):
+        path.unlink()
+    assert sorted(VcfConnector(folder, tmp_path / "cache").list(), key=lambda r: r.remote_id) == sorted(
+        refs, key=lambda r: r.remote_id
+    )
+    assert reads == [] and not old_cache.exists() and new_cache.exists()
+
+
 def test_list_skips_temp_hidden_other_and_folder_entries(conn: VcfConnector, folder: Path) -> None:
     ref = _create(conn, Contact(uid="a"))
     (folder / ".abc.tmp").write_text("partial")

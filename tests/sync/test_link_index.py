@@ -1,0 +1,67 @@
+"""The pass's link index on disk (core/sync/link_index.py): the same answers the dicts gave, for any number of copies."""
+
+from __future__ import annotations
+
+from contacthub.connector import Marker, RemoteRef
+from contacthub.sync.link_index import CHUNK, LinkIndex
+
+DB = "this-db"
+
+
+def ref(remote_id: str, etag: str, db: str | None = DB, record: str = "") -> RemoteRef:
+    return RemoteRef(remote_id, etag, Marker(db, record) if db is not None else None)
+
+
+def links(n: int) -> list[tuple[str, str, str]]:
+    """(record id, remote id, etag) of n linked copies."""
+    return [(f"rec{i}", f"c{i}.vcf", f"e{i}") for i in range(n)]
+
+
+def test_a_listing_keeps_moved_etags_and_unlinked_own_copies_and_counts_the_rest():
+    with LinkIndex(links(3)) as index:
+        seen = index.compare(
+            iter([
+                ref("c0.vcf", "e0", record="rec0"),  # unchanged
+                ref("c1.vcf", "e1-new", record="rec1"),  # edited in the target
+                ref("mine.vcf", "m", record="rec9"),  # this database's copy without a link (S12)
+                ref("plain.vcf", "p", db=None),  # the user's own contact (S7)
+                ref("other.vcf", "o", db="other-db", record="x"),  # another database's copy (W1)
+            ]),
+            DB,
+        )  # fmt: skip
+        assert seen.changed == [ref("c1.vcf", "e1-new", record="rec1"), ref("mine.vcf", "m", record="rec9")]
+        assert (seen.listed, seen.linked, seen.plain) == (5, 2, 2)
+        assert len(index) == 3
+
+
+def test_s13_a_copy_renamed_while_listed_is_seen_whole_by_the_second_listing():
+    with LinkIndex(links(3)) as index:
+        # The first listing missed c2.vcf: renamed to moved.vcf after the scan passed both places.
+        first = index.compare(iter([ref("c0.vcf", "e0"), ref("c1.vcf", "e1")]), DB)
+        assert first.linked == 2 < len(index) and first.changed == []
+        gone, renamed = index.gone(
+            iter([ref("c0.vcf", "e0"), ref("c1.vcf", "e1"), ref("moved.vcf", "e2", record="rec2")]), DB
+        )
+        assert gone == {"c2.vcf"} and renamed == [ref("moved.vcf", "e2", record="rec2")]
+
+
+def test_lookups_answer_for_more_ids_than_one_query_takes():
+    n = CHUNK * 2 + 7
+    with LinkIndex(links(n)) as index:
+        asked = [f"rec{i}" for i in range(0, n + 50, 3)]
+        assert index.linked(asked) == {r for r in asked if int(r[3:]) < n}
+        assert index.records_of(["c5.vcf", "nope.vcf", f"c{n - 1}.vcf"]) == {
+            "c5.vcf": "rec5",
+            f"c{n - 1}.vcf": f"rec{n - 1}",
+        }
+        assert index.remote_of("rec7") == "c7.vcf" and index.remote_of("rec-none") is None
+
+
+def test_a_listing_of_many_copies_finds_the_one_that_changed():
+    n = 20_000
+    with LinkIndex(links(n)) as index:
+        listing = (ref(f"c{i}.vcf", "edited" if i == 12_345 else f"e{i}", record=f"rec{i}") for i in range(n) if i != 7)
+        seen = index.compare(listing, DB)
+        assert [r.remote_id for r in seen.changed] == ["c12345.vcf"] and seen.linked == n - 1
+        gone, renamed = index.gone((ref(f"c{i}.vcf", f"e{i}") for i in range(n) if i != 7), DB)
+        assert gone == {"c7.vcf"} and renamed == []
