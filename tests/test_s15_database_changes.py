@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from served import serve  # noqa: F401 (a fixture: `contacthub serve` in a process of its own)
 
 from contacthub.model import Contact

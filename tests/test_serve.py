@@ -21,8 +21,17 @@ import vobject
 
 pytest.importorskip("radicale")
 
-from served import EXAMPLE_NAMES, EXAMPLES, NS, PROPFIND_TYPE, Served, eventually, free_port, gone, self_signed  # noqa: E402
-from served import serve  # noqa: E402,F401 (a fixture)
+from served import (  # noqa: E402
+    EXAMPLE_NAMES,
+    EXAMPLES,
+    NS,
+    PROPFIND_TYPE,
+    eventually,
+    free_port,
+    gone,
+    self_signed,
+    serve,  # noqa: E402,F401 (a fixture)
+)
 
 from contacthub.config import resolve_secret  # noqa: E402
 from contacthub.errors import ConfigError  # noqa: E402

@@ -16,8 +16,12 @@ import vobject
 
 pytest.importorskip("radicale")
 
-from served import EXAMPLES, eventually, free_port  # noqa: E402
-from served import serve  # noqa: E402,F401 (a fixture)
+from served import (  # noqa: E402
+    EXAMPLES,
+    eventually,
+    free_port,
+    serve,  # noqa: E402,F401 (a fixture)
+)
 
 ROAD_CARD = (
     "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:iphone-4711\r\nFN:Andrea Road\r\nN:Road;Andrea;;;\r\n"

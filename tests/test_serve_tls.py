@@ -14,8 +14,14 @@ import requests
 
 pytest.importorskip("radicale")
 
-from served import DEADLINE, EXAMPLES, Served, eventually, free_port, self_signed  # noqa: E402
-from served import serve  # noqa: E402,F401 (a fixture)
+from served import (  # noqa: E402
+    DEADLINE,
+    EXAMPLES,
+    eventually,
+    free_port,
+    self_signed,
+    serve,  # noqa: E402,F401 (a fixture)
+)
 
 
 def test_serve_with_tls_syncs_over_https_checking_the_certificate(serve, run, tmp_path):

@@ -41,7 +41,7 @@ class IdentityStore:
     def iter_fingerprints(self) -> Iterator[tuple[str, str]]:
         """Every remembered card fingerprint and its record id, read a chunk at a time."""
         stmt = select(RecordFingerprintRow.fingerprint, RecordFingerprintRow.record_id).execution_options(yield_per=1000)
-        for fingerprint, record_id in self._session.execute(stmt):
+        for fingerprint, record_id in self._session.execute(stmt):  # noqa: UP028 (plain tuples, not rows)
             yield fingerprint, record_id
 
     def remember_many(self, found: dict[str, str]) -> None:

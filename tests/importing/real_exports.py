@@ -39,42 +39,42 @@ ANDROID = (
     "FN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:Bj=C3=B6rn =C3=85str=C3=B6m\r\n"
     "TEL;CELL:+46701234567\r\n"
     "END:VCARD\r\n"
-).encode("utf-8")
+).encode()
 
 # Google Contacts "vCard (for iOS Contacts)" export: 3.0, itemN labels, CATEGORIES, no UID.
 GOOGLE = (
-    "BEGIN:VCARD\r\n"
-    "VERSION:3.0\r\n"
-    "FN:Chen Wei\r\n"
-    "N:Wei;Chen;;;\r\n"
-    "item1.EMAIL;TYPE=INTERNET:chen.wei@example.cn\r\n"
-    "item1.X-ABLabel:Work\r\n"
-    "TEL;TYPE=CELL:+86 138 0013 8000\r\n"
-    "ORG:Northwind Traders\r\n"
-    "CATEGORIES:myContacts,Suppliers\r\n"
-    "END:VCARD\r\n"
-).encode("utf-8")
+    b"BEGIN:VCARD\r\n"
+    b"VERSION:3.0\r\n"
+    b"FN:Chen Wei\r\n"
+    b"N:Wei;Chen;;;\r\n"
+    b"item1.EMAIL;TYPE=INTERNET:chen.wei@example.cn\r\n"
+    b"item1.X-ABLabel:Work\r\n"
+    b"TEL;TYPE=CELL:+86 138 0013 8000\r\n"
+    b"ORG:Northwind Traders\r\n"
+    b"CATEGORIES:myContacts,Suppliers\r\n"
+    b"END:VCARD\r\n"
+)
 
 # Thunderbird (older address book export) and Windows Contacts: 2.1, lower case, no UID.
 THUNDERBIRD = (
-    "begin:vcard\r\n"
-    "fn:Anna Berg\r\n"
-    "n:Berg;Anna\r\n"
-    "org:Contoso;Sales\r\n"
-    "email;internet:anna@contoso.example\r\n"
-    "tel;work:+46 8 123 456 78\r\n"
-    "version:2.1\r\n"
-    "end:vcard\r\n"
-).encode("utf-8")
+    b"begin:vcard\r\n"
+    b"fn:Anna Berg\r\n"
+    b"n:Berg;Anna\r\n"
+    b"org:Contoso;Sales\r\n"
+    b"email;internet:anna@contoso.example\r\n"
+    b"tel;work:+46 8 123 456 78\r\n"
+    b"version:2.1\r\n"
+    b"end:vcard\r\n"
+)
 WINDOWS_CONTACTS = (
-    "BEGIN:VCARD\r\n"
-    "VERSION:2.1\r\n"
-    "N:Okafor;Ngozi\r\n"
-    "FN:Ngozi Okafor\r\n"
-    "EMAIL;PREF;INTERNET:ngozi@tailspin.example\r\n"
-    "X-WAB-GENDER:1\r\n"
-    "END:VCARD\r\n"
-).encode("utf-8")
+    b"BEGIN:VCARD\r\n"
+    b"VERSION:2.1\r\n"
+    b"N:Okafor;Ngozi\r\n"
+    b"FN:Ngozi Okafor\r\n"
+    b"EMAIL;PREF;INTERNET:ngozi@tailspin.example\r\n"
+    b"X-WAB-GENDER:1\r\n"
+    b"END:VCARD\r\n"
+)
 
 # One file per app, as a user collects them in a folder (Outlook's file is windows-1252, the others UTF-8).
 MIX = {"outlook.vcf": OUTLOOK_21, "android.vcf": ANDROID, "google.vcf": GOOGLE, "thunderbird.vcf": THUNDERBIRD,

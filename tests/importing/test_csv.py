@@ -8,8 +8,8 @@ import io
 import pytest
 
 from contacthub.csv_io import read_csv
-from contacthub.csv_write import write_csv
 from contacthub.csv_layouts import OUTLOOK_HEADER
+from contacthub.csv_write import write_csv
 
 ANDREA = {
     "First Name": "Andrea", "Last Name": "Dunker", "Company": "Fabrikam", "Department": "Purchasing",

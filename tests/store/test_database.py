@@ -14,8 +14,8 @@ from store_helpers import contact, database_at
 from contacthub.errors import DatabaseError
 from contacthub.store import open_database
 from contacthub.store.migrate import current_revision, head_revision, version_table
-from contacthub.store.search import is_index_object
 from contacthub.store.schema import Base, HistoryRow, RecordRow, RecordTypeRow, SyncLinkRow
+from contacthub.store.search import is_index_object
 
 
 def test_new_database_is_at_head_and_matches_the_models(db):

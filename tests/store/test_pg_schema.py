@@ -5,6 +5,7 @@ earlier version made in `public` moved into it with their data."""
 from __future__ import annotations
 
 import sys
+
 import pytest
 from sqlalchemy import create_engine, text
 from store_helpers import contact, database_at, old_record
@@ -13,7 +14,6 @@ from contacthub.config import Paths, load_config
 from contacthub.errors import DatabaseError
 from contacthub.store import open_database
 from contacthub.store.migrate import current_revision, head_revision
-
 
 
 def _tables(engine, schema: str) -> set[str]:

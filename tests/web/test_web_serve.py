@@ -8,8 +8,13 @@ import requests
 
 pytest.importorskip("radicale")
 
-from served import PROPFIND_TYPE, eventually, free_port, self_signed  # noqa: E402
-from served import serve  # noqa: E402,F401 (a fixture)
+from served import (  # noqa: E402
+    PROPFIND_TYPE,
+    eventually,
+    free_port,
+    self_signed,
+    serve,  # noqa: E402,F401 (a fixture)
+)
 
 
 def test_u5_serve_web_answers_the_contacts_page_and_carddav_from_one_command(serve, run):

@@ -3,10 +3,9 @@ C1 on stop after a confirmation, and "sync now" in the background with a polled 
 
 from __future__ import annotations
 
+from conftest import EXAMPLES
 from playwright.sync_api import expect
 from test_web_browser import PLAIN_ANDREA, copies
-
-from conftest import EXAMPLES
 
 
 def test_c1_start_sync_to_a_vcf_folder_in_the_browser_then_stop_removes_the_copies_after_confirming(page, web, run, tmp_path, shot):

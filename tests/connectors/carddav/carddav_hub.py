@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from carddav_open import open_connector
 from carddav_phone import Phone, marker_of
 from carddav_servers import Server
-from carddav_open import open_connector
 
 from contacthub.model import Contact, Name, Typed
 from contacthub.sync.target import Target

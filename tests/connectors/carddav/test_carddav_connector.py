@@ -6,9 +6,9 @@ import logging
 
 import pytest
 from carddav_hub import CardDavHub, person
+from carddav_open import open_connector
 from carddav_phone import Phone, marker_of
 from carddav_servers import start_radicale
-from carddav_open import open_connector
 
 from contacthub.connector import AuthError, Marker, TargetError, TokenExpired, WriteRequest
 from contacthub.connectors.carddav import dav as dav_module

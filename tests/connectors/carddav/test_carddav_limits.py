@@ -7,8 +7,8 @@ import re
 
 import pytest
 from carddav_hub import CardDavHub, person
-from carddav_phone import Phone as CardDavPhone
 from carddav_open import open_connector
+from carddav_phone import Phone as CardDavPhone
 from fault_proxy import FaultProxy
 
 from contacthub.connector import ConnectorError
