@@ -53,7 +53,7 @@ class LinkIndex:
             "INSERT OR REPLACE INTO links VALUES (?, ?, ?)",
             ((remote_id, record_id, etag) for record_id, remote_id, etag in rows),
         )
-        self._count = self._one("SELECT count(*) FROM links")
+        self._count: int = self._db.execute("SELECT count(*) FROM links").fetchone()[0]
         self._by_record = False  # the index by record id, made on the first lookup that needs it
 
     def close(self) -> None:
@@ -141,9 +141,6 @@ class LinkIndex:
         if not self._by_record:
             self._db.execute("CREATE INDEX links_by_record ON links (record_id)")
             self._by_record = True
-
-    def _one(self, sql: str, *args: object) -> int:
-        return self._db.execute(sql, args).fetchone()[0]
 
     def _in(self, sql: str, ids: Iterable[str]) -> Iterator[tuple]:
         it = iter(ids)
