@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote, urljoin, urlsplit
 from xml.sax.saxutils import escape
@@ -178,13 +178,15 @@ class Dav:
         *,
         what: str = "",
         follow: bool = False,
+        on_sent: Callable[[], None] | None = None,
     ) -> Reply:
         """Send one request; returns the reply for any status the caller must judge (2xx, 404, 412 …).
 
         Raises AuthError (401/403), Throttled (429/503 after waiting), ReplyTooLarge,
         TargetError (unreachable after retries, 5xx, a redirect). With `follow`
         (discovery only) a redirect on the same host is followed, the method kept,
-        at most MAX_REDIRECTS times; the reply's `url` is where it ended.
+        at most MAX_REDIRECTS times; the reply's `url` is where it ended. `on_sent` is called
+        once the request's body is on the wire (niquests' on_upload hook), before the reply comes.
         """
         what = what or f"{method} {url}"
         headers = dict(headers or {})
@@ -195,7 +197,7 @@ class Dav:
         visited = [url]
         while True:
             try:
-                reply = self._send(method, url, body, headers, what)
+                reply = self._send(method, url, body, headers, what, on_sent)
             except dav_error.AuthorizationError as exc:
                 raise AuthError(
                     f"carddav: {url} refused the credentials (HTTP {exc.status or 401}); check options username and password"
@@ -252,7 +254,9 @@ class Dav:
         visited.append(target)
         return target
 
-    def _send(self, method: str, url: str, body: str | bytes, headers: dict[str, str], what: str) -> Reply:
+    def _send(
+        self, method: str, url: str, body: str | bytes, headers: dict[str, str], what: str, on_sent: Callable[[], None] | None = None
+    ) -> Reply:
         """One HTTP exchange on caldav's session, with its auth.
 
         Not DAVClient.request: it follows redirects (turning PROPFIND into GET
@@ -261,10 +265,11 @@ class Dav:
         returned to `request`, and the body is read capped at `max_reply`.
         """
         data = body if isinstance(body, bytes) else body.encode("utf-8")
+        hooks = {"on_upload": [_when_sent(on_sent)]} if on_sent else None
         for _ in range(2):  # a second time once a 401 said which auth the server wants
             response = self.session.request(
                 method, url, data=data, headers={**self.headers, **headers}, auth=self.auth,
-                timeout=self.timeout, verify=self.verify_tls, allow_redirects=False, stream=True,
+                timeout=self.timeout, verify=self.verify_tls, allow_redirects=False, stream=True, hooks=hooks,
             )  # fmt: skip
             try:
                 status = response.status_code
@@ -318,6 +323,18 @@ class Dav:
         if reply.status == 404:
             raise NotFound(f"carddav: {url} does not exist")
         return self.multistatus(reply, reply.url or url, f"PROPFIND {url}")
+
+
+def _when_sent(on_sent: Callable[[], None]):
+    """A niquests on_upload hook calling `on_sent` once the whole body is sent."""
+
+    def hook(request):
+        progress = request.upload_progress
+        if progress is not None and progress.is_completed:
+            on_sent()
+        return request
+
+    return hook
 
 
 def _auth_object(scheme: str | None, username: str | None, password: str | None):
