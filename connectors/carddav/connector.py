@@ -66,7 +66,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MULTIGET_CHUNK = 50  # cards per addressbook-multiget
 READ_AHEAD_BYTES = 32 * 2**20  # cards downloaded for their marker kept for fetch() in one pass, at most
 MAX_SYNC_ROUNDS = 1000  # truncated sync-collection replies followed at most this often
-SEND_WAIT = 1.0  # seconds prefetch() (and the cache read beside it) wait for the head start's request to be sent, at most
+# Seconds prefetch() (and the cache read beside it) wait for the head start's request to be sent, at most:
+# a server on this machine or the LAN has it in a few ms; a far one (TLS handshake) costs at most this
+# much of the overlap with the database's imports.
+SEND_WAIT = 0.1
 SUFFIX = ".vcf"
 AUTH_TYPES = ("basic", "digest", "bearer")
 # A write error that is not about one item: the rest of the batch is not sent.
@@ -284,7 +287,7 @@ class CardDavConnector:
         only when asked for that very token (a pass that failed kept an older one);
         whatever goes wrong here is left for the pass to meet and report.
 
-        Returns once the REPORT is on the wire (at most SEND_WAIT): the caller's
+        Returns once the REPORT is on the wire (or after SEND_WAIT): the caller's
         next work (importing the database side) and the marker cache's read hold
         the GIL for tens of milliseconds, and the request must not wait for them
         to go out (it did: 40-50 ms between connect and send at 5,000 cards).

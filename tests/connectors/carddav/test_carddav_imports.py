@@ -59,6 +59,7 @@ def test_the_head_start_report_goes_out_before_the_database_side_loads(radicale:
         f"    seen.append((method, sorted(m for m in {NOT_BEFORE_THE_REPORT!r} if m in sys.modules)))\n"
         "    return send(self, method, *args, **kw)\n"
         "dav.Dav._send = first\n"
+        "from contacthub.connectors.carddav import connector\nconnector.SEND_WAIT = 60  # the order, not the clock\n"
         "from contacthub.cli.main import cli\n"
         "try:\n    cli(['sync', 'run'], prog_name='contacthub')\nexcept SystemExit as exit:\n    assert not exit.code\n"
         "print(seen[0])"
