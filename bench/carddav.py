@@ -633,6 +633,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the raw figures to this file")
     parser.add_argument("--server-ratio", action="store_true",
                         help="only: whole-process no-change `sync run` vs Radicale's sync-collection answer (bench/carddav_ratio.py)")  # fmt: skip
+    parser.add_argument("--bytecode-as-is", action="store_true",
+                        help="with --server-ratio: keep PYTHONDONTWRITEBYTECODE for the timed `sync run` (default: bytecode cached, as installed)")  # fmt: skip
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)  # internal: contacthub's part of one size
     parser.add_argument("--book", help=argparse.SUPPRESS)
     parser.add_argument("--no-bulk-seed", action="store_true",

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import carddav as bench
 
+BYTECODE_AS_IS = "--bytecode-as-is" in sys.argv  # keep PYTHONDONTWRITEBYTECODE from the environment for the child
+
 
 def server_ratio(n: int, reps: int) -> dict:
     folder = Path(tempfile.mkdtemp(prefix=f"radicale-ratio-{n}-"))
@@ -44,6 +46,11 @@ def server_ratio(n: int, reps: int) -> dict:
         bench.write_cli_config(root, book)
         env = {**os.environ, "CONTACTHUB_HOME": str(root), bench.PASSWORD_ENV: bench.PASSWORD,
                "BENCH_HWM_FILE": str(root / "hwm")}  # fmt: skip
+        # As an installed contacthub runs: its bytecode cached (pip compiles it at install; here the untimed
+        # runs write it). With PYTHONDONTWRITEBYTECODE set (some shells and sandboxes set it) an editable
+        # install compiled all of contacthub's ~70 modules from source in every timed run (~0.08 s CPU).
+        if not BYTECODE_AS_IS:
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
         command = [sys.executable, "-c", bench.CONTACTHUB_WRAPPER, "sync", "run"]
         log = root / "cli.log"
         print(f"N={n:,}: first sync …", file=sys.stderr, flush=True)
@@ -91,3 +98,5 @@ def print_ratio(rows: list[dict], reps: int) -> None:
     Console(width=None if sys.stdout.isatty() else 140).print(table)
     load = os.getloadavg()
     print(f"load average while measuring: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} CPUs")
+    keep = BYTECODE_AS_IS and os.environ.get("PYTHONDONTWRITEBYTECODE")
+    print("contacthub's bytecode: " + ("not cached (PYTHONDONTWRITEBYTECODE, --bytecode-as-is)" if keep else "cached, as installed"))

@@ -19,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 
 from contacthub.connector import Marker
 from contacthub.model import Contact, ExtraProperty
-from contacthub.vcard import to_vcard
 
 DATABASE_PROP = "X-CONTACTHUB-DATABASE"
 RECORD_PROP = "X-CONTACTHUB-RECORD"
@@ -86,6 +85,8 @@ def vcard_text(contact: Contact, marker: Marker | None) -> str:
     extra = [e for e in contact.extra if e.name.upper() not in MARKER_PROPS]
     if marker is not None:
         extra += [ExtraProperty(DATABASE_PROP, _escape(marker.database_id)), ExtraProperty(RECORD_PROP, _escape(marker.record_id))]
+    from contacthub.vcard import to_vcard  # only when a card is written: a no-change pass needs no vCard code
+
     return to_vcard(dataclasses.replace(contact, extra=extra))  # to_vcard reads it only: no deep copy
 
 

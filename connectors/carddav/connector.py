@@ -59,7 +59,6 @@ from contacthub.connectors.carddav.seed import SeedBody, empty_book, fill
 from contacthub.connectors.vcard_marker import scan_marker, scan_revision, strip_marker, vcard_text
 from contacthub.errors import ConfigError
 from contacthub.model import Contact
-from contacthub.vcard import read_vcards
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +66,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MULTIGET_CHUNK = 50  # cards per addressbook-multiget
 READ_AHEAD_BYTES = 32 * 2**20  # cards downloaded for their marker kept for fetch() in one pass, at most
 MAX_SYNC_ROUNDS = 1000  # truncated sync-collection replies followed at most this often
+# Seconds prefetch() (and the cache read beside it) wait for the head start's request to be sent, at most:
+# a server on this machine or the LAN has it in a few ms; a far one (TLS handshake) costs at most this
+# much of the overlap with the database's imports.
+SEND_WAIT = 0.1
 SUFFIX = ".vcf"
 AUTH_TYPES = ("basic", "digest", "bearer")
 # A write error that is not about one item: the rest of the batch is not sent.
@@ -97,6 +100,7 @@ class CardDavConnector:
         self._seen_empty = False  # this pass's full listing found the book empty
         self._prefetching: threading.Thread | None = None  # prefetch() at work
         self._early: tuple[str, Any] | None = None  # (token, sync-collection reply or its error) that prefetch() got
+        self._sent = threading.Event()  # set once prefetch()'s REPORT is on the wire (or it sends none)
         self._read_ahead: dict[str, tuple[str, bytes]] = {}  # cards the marker scan downloaded, for fetch()
         self._auth_memo: AuthMemo | None = None  # the auth scheme the server asked for, kept for the next process
         self._book_memo: BookMemo | None = None  # the address book's path, kept for the next process
@@ -269,9 +273,10 @@ class CardDavConnector:
         cache = self._marker_cache()
         return any(cache.known_before(path, etag, token) for path, etag in changed.items())
 
-    def _sync_report(self, collection: str, token: str):
+    def _sync_report(self, collection: str, token: str, on_sent: Callable[[], None] | None = None):
         url = self.dav.url_of(collection)
-        return self.dav.request("REPORT", url, sync_collection_body(token), {"Depth": "0"}, what=f"sync-collection on {url}")
+        body = sync_collection_body(token)
+        return self.dav.request("REPORT", url, body, {"Depth": "0"}, what=f"sync-collection on {url}", on_sent=on_sent)
 
     def prefetch(self) -> None:
         """Start finding the book and asking what changed since the last token handed out, in the background.
@@ -281,15 +286,23 @@ class CardDavConnector:
         Every other method waits for it first, and changes(token) uses the answer
         only when asked for that very token (a pass that failed kept an older one);
         whatever goes wrong here is left for the pass to meet and report.
+
+        Returns once the REPORT is on the wire (or after SEND_WAIT): the caller's
+        next work (importing the database side) and the marker cache's read hold
+        the GIL for tens of milliseconds, and the request must not wait for them
+        to go out (it did: 40-50 ms between connect and send at 5,000 cards).
         """
         if self._prefetching is None:
+            self._sent.clear()
             self._prefetching = threading.Thread(target=self._prefetch, name="carddav-prefetch", daemon=True)
             self._prefetching.start()
+            self._sent.wait(SEND_WAIT)
 
     def _prefetch(self) -> None:
         try:
             if self._remembered_book():
                 return
+            self._sent.set()  # finding the book takes round trips: the caller goes on meanwhile
             collection = self._book()
             token = peek_latest_token(self.cache_dir, self.dav.url_of(collection))
             if token is None:  # no quick look: the whole cache says
@@ -300,11 +313,14 @@ class CardDavConnector:
             asking = threading.Thread(target=self._ask_early, args=(collection, token), name="carddav-report", daemon=True)
             asking.start()
             try:
+                self._sent.wait(SEND_WAIT)
                 self._marker_cache()
             finally:
                 asking.join()
         except Exception:  # only a head start: the pass asks again and reports the failure
             log.debug("carddav: prefetch failed", exc_info=True)
+        finally:
+            self._sent.set()
 
     def _remembered_book(self) -> bool:
         """The head start on the book's remembered path, no discovery: True when the server answered it.
@@ -322,6 +338,7 @@ class CardDavConnector:
         asking = threading.Thread(target=self._ask_early, args=(memo.book, token), name="carddav-report", daemon=True)
         asking.start()
         try:
+            self._sent.wait(SEND_WAIT)  # the cache's read (JSON, GIL held) after the request is out
             self._marker_cache()
         finally:
             asking.join()
@@ -334,14 +351,15 @@ class CardDavConnector:
         return False
 
     def _ask_early(self, collection: str, token: str) -> None:
-        if not token:
-            return
         try:
-            self._early = (token, self._sync_report(collection, token))
+            if token:
+                self._early = (token, self._sync_report(collection, token, on_sent=self._sent.set))
         except ReplyTooLarge as exc:
             self._early = (token, exc)  # the pass meets it without downloading the reply again
         except Exception:
             log.debug("carddav: prefetch failed", exc_info=True)
+        finally:
+            self._sent.set()  # nothing sent (no token, a failure): no one waits for it
 
     def _settle(self) -> None:
         """Wait for prefetch() to end (every method does, before it touches the connector's state)."""
@@ -700,6 +718,8 @@ class CardDavConnector:
 
 
 def _parse(data: bytes, url: str) -> Contact | None:
+    from contacthub.vcard import read_vcards  # only when a card is read: a no-change pass reads none
+
     try:
         result = read_vcards(data, source=url)
     except Exception as exc:  # bad input in one card must not stop the batch (U2)

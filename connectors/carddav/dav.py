@@ -1,8 +1,10 @@
-"""The WebDAV/CardDAV wire layer: requests through caldav's DAVClient, checked and typed.
+"""The WebDAV/CardDAV wire layer: requests through caldav's HTTP layer, checked and typed.
 
-caldav makes the session and the auth objects (basic, digest, bearer); it has
-no address-book classes, so this module builds the RFC 6352 / RFC 6578 request
-bodies and reads the multistatus replies itself. Requests are sent on caldav's
+caldav gives the HTTP library (niquests, from caldav.lib.http_sync), the auth
+objects (basic, digest, bearer) and the choice among the schemes a server
+offers (caldav.lib.auth), its default headers and its error types; it has no
+address-book classes, so this module builds the RFC 6352 / RFC 6578 request
+bodies and reads the multistatus replies itself. Requests are sent on that
 session by `Dav._send` (see there why not through DAVClient.request): replies
 are capped in size (option max_reply_mb) and parsed as a stream with defusedxml
 (no entities, no DTDs): the server is not trusted. Redirects are followed only
@@ -18,14 +20,16 @@ from __future__ import annotations
 import io
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote, urljoin, urlsplit
 from xml.sax.saxutils import escape
 
-from caldav import DAVClient
+from caldav import __version__ as caldav_version
 from caldav.lib import error as dav_error
+from caldav.lib.auth import extract_auth_types, select_auth_type
 from caldav.lib.http_sync import requests as http
+from caldav.requests import HTTPBearerAuth
 from defusedxml import ElementTree as SafeET
 
 from contacthub.connector import AuthError, NotFound, TargetError, Throttled, WrongEtag
@@ -47,6 +51,8 @@ REDIRECTS = (301, 302, 303, 307, 308)
 CHUNK = 1 << 16  # bytes read from the socket at a time
 AUTH_SCHEMES = ("basic", "digest", "bearer")
 _SCHEME_OF = {"HTTPBasicAuth": "basic", "HTTPDigestAuth": "digest", "HTTPBearerAuth": "bearer"}
+# The headers caldav's DAVClient sends with every request (each request adds its own Content-Type).
+CALDAV_HEADERS = {"User-Agent": f"python-caldav/{caldav_version}", "Content-Type": "text/xml", "Accept": "text/xml, text/calendar"}
 
 
 @dataclass
@@ -95,7 +101,15 @@ class BadReply(TargetError):
 
 
 class Dav:
-    """One DAVClient plus what contacthub needs on top: retries, typed errors, multistatus."""
+    """caldav's HTTP session and auth, plus what contacthub needs on top: retries, typed errors, multistatus.
+
+    Not a caldav DAVClient: of it this module used only the session, the auth
+    objects and the headers (never its request(), see `_send`), and importing it
+    loads caldav's calendar side (icalendar, lxml, dateutil, yaml: ~50 ms), which
+    an address book never uses and which held back the first request of every
+    `contacthub sync run`. The auth objects and the scheme chosen from a
+    server's challenge are caldav's, as DAVClient.build_auth_object makes them.
+    """
 
     def __init__(
         self,
@@ -115,35 +129,31 @@ class Dav:
         self.timeout = timeout
         self.max_reply = max_reply
         self.sleep = sleep
-        self.client = DAVClient(
-            url=url,
-            username=username,
-            password=password,
-            auth_type=auth_type or None,
-            timeout=timeout,
-            ssl_verify_cert=verify_tls,
-            enable_rfc6764=False,  # discovery is ours (discovery.py): no DNS look-ups behind our back
-            rate_limit_handle=False,  # Retry-After is handled here, bounded
-        )
+        self.username = username
+        self.password = password
+        self.verify_tls = verify_tls
+        self.headers = dict(CALDAV_HEADERS)
+        self.session = http.Session()  # as DAVClient makes it (no multiplexing); discovery (RFC 6764) is ours
         if tls_fingerprint:
-            self.client.session.mount("https://", _PinnedAdapter(tls_fingerprint))
+            self.session.mount("https://", _PinnedAdapter(tls_fingerprint))
+        self.auth = _auth_object(auth_type, username, password) if auth_type else None
         # The scheme this server asked for last time (`auth_scheme`, kept by the connector): the
         # first request already carries the credentials instead of learning the scheme from a 401
         # each process. Only a scheme the server itself offered is kept; a 401 drops the guess.
         self._guessed = False
         if not auth_type and auth_hint in AUTH_SCHEMES and username and password:
-            self.client.build_auth_object([auth_hint])
-            self._guessed = self.client.auth is not None
+            self.auth = _auth_object(select_auth_type([auth_hint], has_username=True, has_password=True), username, password)
+            self._guessed = self.auth is not None
         split = urlsplit(url)
         self.origin = f"{split.scheme}://{split.netloc}"
 
     def close(self) -> None:
-        self.client.close()
+        self.session.close()
 
     @property
     def auth_scheme(self) -> str | None:
         """The auth scheme the requests carry now ("basic", "digest", "bearer"), or None."""
-        return _SCHEME_OF.get(type(self.client.auth).__name__)
+        return _SCHEME_OF.get(type(self.auth).__name__)
 
     # -- URLs -------------------------------------------------------------------
 
@@ -168,13 +178,15 @@ class Dav:
         *,
         what: str = "",
         follow: bool = False,
+        on_sent: Callable[[], None] | None = None,
     ) -> Reply:
         """Send one request; returns the reply for any status the caller must judge (2xx, 404, 412 …).
 
         Raises AuthError (401/403), Throttled (429/503 after waiting), ReplyTooLarge,
         TargetError (unreachable after retries, 5xx, a redirect). With `follow`
         (discovery only) a redirect on the same host is followed, the method kept,
-        at most MAX_REDIRECTS times; the reply's `url` is where it ended.
+        at most MAX_REDIRECTS times; the reply's `url` is where it ended. `on_sent` is called
+        once the request's body is on the wire (niquests' on_upload hook), before the reply comes.
         """
         what = what or f"{method} {url}"
         headers = dict(headers or {})
@@ -185,7 +197,7 @@ class Dav:
         visited = [url]
         while True:
             try:
-                reply = self._send(method, url, body, headers, what)
+                reply = self._send(method, url, body, headers, what, on_sent)
             except dav_error.AuthorizationError as exc:
                 raise AuthError(
                     f"carddav: {url} refused the credentials (HTTP {exc.status or 401}); check options username and password"
@@ -242,29 +254,32 @@ class Dav:
         visited.append(target)
         return target
 
-    def _send(self, method: str, url: str, body: str | bytes, headers: dict[str, str], what: str) -> Reply:
-        """One HTTP exchange on DAVClient's session, with its auth.
+    def _send(
+        self, method: str, url: str, body: str | bytes, headers: dict[str, str], what: str, on_sent: Callable[[], None] | None = None
+    ) -> Reply:
+        """One HTTP exchange on caldav's session, with its auth.
 
         Not DAVClient.request: it follows redirects (turning PROPFIND into GET
         after a 302, credentials and all, to any host), and reads every reply
         whole into an lxml tree (a 300 MB reply took 3.25 GB). Here a redirect is
         returned to `request`, and the body is read capped at `max_reply`.
         """
-        client = self.client
         data = body if isinstance(body, bytes) else body.encode("utf-8")
+        hooks = {"on_upload": [_when_sent(on_sent)]} if on_sent else None
         for _ in range(2):  # a second time once a 401 said which auth the server wants
-            response = client.session.request(
-                method, url, data=data, headers={**client.headers, **headers}, auth=client.auth,
-                timeout=self.timeout, verify=client.ssl_verify_cert, allow_redirects=False, stream=True,
+            response = self.session.request(
+                method, url, data=data, headers={**self.headers, **headers}, auth=self.auth,
+                timeout=self.timeout, verify=self.verify_tls, allow_redirects=False, stream=True, hooks=hooks,
             )  # fmt: skip
             try:
                 status = response.status_code
                 challenge = response.headers.get("WWW-Authenticate")
                 guessed, self._guessed = self._guessed, False  # a reply other than 401 confirms the guess
-                if status == 401 and challenge and (client.auth is None or guessed) and client.username and client.password:
-                    client.auth = None
-                    client.build_auth_object(list(client.extract_auth_types(challenge)))
-                    if client.auth is not None:
+                if status == 401 and challenge and (self.auth is None or guessed) and self.username and self.password:
+                    offered = extract_auth_types(challenge)
+                    scheme = select_auth_type(offered, has_username=True, has_password=True)
+                    self.auth = _auth_object(scheme, self.username, self.password)
+                    if self.auth is not None:
                         continue
                 dav_error.raise_if_rate_limited(status, url, response.headers.get("Retry-After"))
                 content = b"" if status in REDIRECTS else self._read(response, what)
@@ -308,6 +323,29 @@ class Dav:
         if reply.status == 404:
             raise NotFound(f"carddav: {url} does not exist")
         return self.multistatus(reply, reply.url or url, f"PROPFIND {url}")
+
+
+def _when_sent(on_sent: Callable[[], None]):
+    """A niquests on_upload hook calling `on_sent` once the whole body is sent."""
+
+    def hook(request):
+        progress = request.upload_progress
+        if progress is not None and progress.is_completed:
+            on_sent()
+        return request
+
+    return hook
+
+
+def _auth_object(scheme: str | None, username: str | None, password: str | None):
+    """caldav's auth object for a scheme, as DAVClient.build_auth_object makes it; None for no scheme."""
+    if scheme == "digest":
+        return http.auth.HTTPDigestAuth(username, password)
+    if scheme == "basic":
+        return http.auth.HTTPBasicAuth(username, password)
+    if scheme == "bearer":
+        return HTTPBearerAuth(password)
+    return None
 
 
 class _PinnedAdapter(http.adapters.HTTPAdapter):

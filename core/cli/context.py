@@ -65,6 +65,10 @@ class Hub:
                 self._databases[entry.name] = open_database(database_url(entry), schema=entry.schema)
         return self._databases[entry.name]
 
+    def loading(self):
+        """The pause services.sync.run_pass loads the engine under (no_gc_while_loading)."""
+        return no_gc_while_loading()
+
     def open_target(self, target):
         """The target's connector, opened through the plugin manager."""
         with no_gc_while_loading():

@@ -6,7 +6,6 @@ import sys
 
 import click
 
-from contacthub.cli.context import no_gc_while_loading
 from contacthub.cli.output import echo, plural, print_json, table, warn
 from contacthub.cli.verbose import VERBOSE
 from contacthub.errors import ConfigError, ContactHubError
@@ -93,9 +92,8 @@ def one_pass(hub, settings, *, dry_run=False, force=False, wait=False, quiet=Fal
     With `connector` (sync watch's, kept open between passes) that one is used and left open.
     A pass whose target failed as a whole mid-way is a result too (partly done), not an error.
     """
-    with no_gc_while_loading():
-        from contacthub.services.sync import run_pass
-        from contacthub.sync.engine import run_pass as _engine  # noqa: F401  (loaded under the gc pause)
+    # The engine (and SQLAlchemy) loads after the target's head start is sent: services.sync.run_pass.
+    from contacthub.services.sync import run_pass
 
     progress = _Progress()
     try:

@@ -286,10 +286,10 @@ def test_turning_tls_checks_off_is_never_silent(tmp_path, caplog):
 
     context = ConnectorContext(tmp_path, secret=lambda ref: "pw")
     conn = CardDavConnector.open({"location": "https://dav.example.com/", "verify_tls": "false"}, context)
-    assert conn.dav.client.ssl_verify_cert is False
+    assert conn.dav.verify_tls is False
     assert "TLS certificate checks are OFF for https://dav.example.com/" in caplog.text
     default = CardDavConnector.open({"location": "https://dav.example.com/"}, context)
-    assert default.dav.client.ssl_verify_cert is True
+    assert default.dav.verify_tls is True
 
 
 def test_the_builtin_plugin_offers_carddav_with_its_options():
