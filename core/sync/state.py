@@ -91,10 +91,10 @@ class TargetState:
         return {r.record_id: _to_link(r) for r in rows}
 
     def link_index(self) -> LinkIndex:
-        """Every link's (record id, remote id, etag), on disk for a pass (close it when done)."""
+        """Every link's (record id, remote id, etag), on disk for a pass once it asks (close it when done)."""
         columns = select(SyncLinkRow.record_id, SyncLinkRow.remote_id, SyncLinkRow.etag)
-        rows = self.session.execute(columns.where(SyncLinkRow.target_id == self.row.id).execution_options(yield_per=2000))
-        return LinkIndex(rows)
+        query = columns.where(SyncLinkRow.target_id == self.row.id).execution_options(yield_per=2000)
+        return LinkIndex(lambda: self.session.execute(query), self.link_count())
 
     def links_for(self, record_ids) -> dict[str, Link]:
         """The full links (with base snapshots) of these records, where they have one."""

@@ -17,8 +17,12 @@ def links(n: int) -> list[tuple[str, str, str]]:
     return [(f"rec{i}", f"c{i}.vcf", f"e{i}") for i in range(n)]
 
 
+def index_of(rows: list[tuple[str, str, str]]) -> LinkIndex:
+    return LinkIndex(lambda: rows, len(rows))
+
+
 def test_a_listing_keeps_moved_etags_and_unlinked_own_copies_and_counts_the_rest():
-    with LinkIndex(links(3)) as index:
+    with index_of(links(3)) as index:
         seen = index.compare(
             iter([
                 ref("c0.vcf", "e0", record="rec0"),  # unchanged
@@ -35,7 +39,7 @@ def test_a_listing_keeps_moved_etags_and_unlinked_own_copies_and_counts_the_rest
 
 
 def test_s13_a_copy_renamed_while_listed_is_seen_whole_by_the_second_listing():
-    with LinkIndex(links(3)) as index:
+    with index_of(links(3)) as index:
         # The first listing missed c2.vcf: renamed to moved.vcf after the scan passed both places.
         first = index.compare(iter([ref("c0.vcf", "e0"), ref("c1.vcf", "e1")]), DB)
         assert first.linked == 2 < len(index) and first.changed == []
@@ -47,7 +51,7 @@ def test_s13_a_copy_renamed_while_listed_is_seen_whole_by_the_second_listing():
 
 def test_lookups_answer_for_more_ids_than_one_query_takes():
     n = CHUNK * 2 + 7
-    with LinkIndex(links(n)) as index:
+    with index_of(links(n)) as index:
         asked = [f"rec{i}" for i in range(0, n + 50, 3)]
         assert index.linked(asked) == {r for r in asked if int(r[3:]) < n}
         assert index.records_of(["c5.vcf", "nope.vcf", f"c{n - 1}.vcf"]) == {
@@ -59,9 +63,18 @@ def test_lookups_answer_for_more_ids_than_one_query_takes():
 
 def test_a_listing_of_many_copies_finds_the_one_that_changed():
     n = 20_000
-    with LinkIndex(links(n)) as index:
+    with index_of(links(n)) as index:
         listing = (ref(f"c{i}.vcf", "edited" if i == 12_345 else f"e{i}", record=f"rec{i}") for i in range(n) if i != 7)
         seen = index.compare(listing, DB)
         assert [r.remote_id for r in seen.changed] == ["c12345.vcf"] and seen.linked == n - 1
         gone, renamed = index.gone((ref(f"c{i}.vcf", f"e{i}") for i in range(n) if i != 7), DB)
         assert gone == {"c7.vcf"} and renamed == []
+
+
+def test_questions_about_nothing_never_copy_the_links_in():
+    loads = []
+    with LinkIndex(lambda: loads.append(1) or links(3), 3) as index:
+        assert index.compare(iter([]), DB).listed == 0 and index.records_of(set()) == {} and index.linked([]) == set()
+        assert len(index) == 3 and loads == []
+        assert index.records_of(["c1.vcf"]) == {"c1.vcf": "rec1"} and loads == [1]
+        assert index.remote_of("rec2") == "c2.vcf" and loads == [1]  # copied in once
