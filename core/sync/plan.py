@@ -341,6 +341,10 @@ class Planner:
         foreign = item is not None and item.ref.marker != Marker(self.database_id, record_id)
         copy_write = copy if foreign or copy_hash(copy, self.fields) != current_hash else None
         if record_write is None and copy_write is None and merged.content_hash() == link.base.content_hash():
+            if remote_changed:
+                # The copy changed into what the record already makes: keep its new etag, or every
+                # listing would read it again.
+                plan.actions.append(Action(REFRESH, record_id, name, ref=ref))
             return
         plan.actions.append(
             Action(

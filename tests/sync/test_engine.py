@@ -195,6 +195,24 @@ def test_reformatting_by_the_target_is_no_change(hub):
     assert hub.record(ann).version == 1
 
 
+
+def test_a_copy_that_changed_into_what_the_record_makes_is_read_once_not_every_pass(tmp_path):
+    # The copy's content differs from what its link last saw (a hash kept by an older pass), yet merging
+    # it changes nothing: its new etag must be kept, or every listing reads the copy again.
+    from sqlalchemy import text
+
+    hub = Hub(tmp_path, incremental=False)
+    ann = hub.add(person("Ann"))
+    hub.sync()
+    with hub.db.transaction() as tx:
+        tx.session.execute(text("UPDATE sync_links SET remote_hash = 'from-an-older-pass'"))
+    remote_id, copy = hub.copies()[ann]
+    hub.target.user_edit(remote_id, copy)  # same content, new etag
+    hub.sync()
+    hub.target.calls.clear()
+    result = hub.sync()
+    assert "fetch" not in hub.target.calls and result.report.done == {} and hub.record(ann).version == 1
+
 def test_s12_a_pass_that_dies_mid_create_resumes_without_twins(hub):
     ids = [hub.add(person(f"P{i}")) for i in range(10)]
     hub.target.crash_after("create", 4)
