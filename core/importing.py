@@ -19,13 +19,12 @@ For each card read (vCard or CSV), in this order:
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from contacthub.duplicates import THRESHOLD, Keys, Score, phone_key, score
 from contacthub.import_index import ImportIndex
-from contacthub.model import Contact, Record, canonical_json
+from contacthub.model import Contact, Record, canonical_hash
 from contacthub.record_merge import merge_contacts
 from contacthub.store.identity import IdentityStore
 from contacthub.store.records import new_id
@@ -67,7 +66,7 @@ def fingerprint_of(data: dict) -> str:
     """`fingerprint` of a contact's `to_dict()` (left as it is), for a caller that has it already."""
     data = {**data, "uid": ""}
     data["extra"] = [e for e in data["extra"] if e["name"].upper() not in ("REV", "PRODID")]
-    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+    return canonical_hash(data)
 
 
 class Importer:

@@ -232,15 +232,19 @@ class Contact:
 
 
 # One encoder for every hash: json.dumps with options builds a new encoder per call (a tenth of a first sync's encoding).
-canonical_json = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+_canonical_json = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+
+
+def canonical_hash(data: Any) -> str:
+    """SHA-256 of `data` as canonical JSON (sorted keys, no spaces): the same data, the same hash."""
+    return hashlib.sha256(_canonical_json(data).encode("utf-8")).hexdigest()
 
 
 def content_hash_of(data: dict[str, Any]) -> str:
     """`Contact.content_hash()` of the contact whose `to_dict()` is `data` (left unchanged)."""
     data = dict(data)
     _drop_empty(data, "params", "groups")  # as before these fields existed
-    canonical = canonical_json(data)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return canonical_hash(data)
 
 
 def _drop_empty(data: dict[str, Any], *keys: str) -> None:
