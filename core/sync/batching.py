@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from itertools import islice
+
+IDS_PER_QUERY = 500  # ids in one IN (...): within every backend's parameter limit (SQLite's was 999 before 3.32)
 
 
-def batches(items: list, size: int) -> Iterator[list]:
-    """`items` in slices of at most `size` (at least one per slice)."""
+def batches(items: Iterable, size: int) -> Iterator[list]:
+    """`items` in lists of at most `size` (at least one per list), read as a stream."""
     size = max(1, size)
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch

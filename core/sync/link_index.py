@@ -20,11 +20,10 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import chain, islice
+from itertools import chain
 
 from contacthub.connector import Marker, RemoteRef
-
-CHUNK = 500  # ids per IN (...): SQLite's default limit is 999 parameters before 3.32
+from contacthub.sync.batching import IDS_PER_QUERY, batches
 
 # WITHOUT ROWID: one B-tree per table, keyed by remote id; `n` keeps the listing's order.
 _SCHEMA = """
@@ -161,6 +160,5 @@ class LinkIndex:
             self._by_record = True
 
     def _in(self, sql: str, ids: Iterable[str]) -> Iterator[tuple]:
-        it = iter(ids)
-        while chunk := list(islice(it, CHUNK)):
+        for chunk in batches(ids, IDS_PER_QUERY):
             yield from self._links().execute(sql.format(",".join("?" * len(chunk))), chunk)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from contacthub.connector import RemoteRef
 from contacthub.model import Contact
 from contacthub.store.schema import RecordRow, SyncConflictRow, SyncLinkRow, SyncTargetLabelRow, SyncTargetRow, utcnow
-from contacthub.sync.batching import batches
+from contacthub.sync.batching import IDS_PER_QUERY, batches
 from contacthub.sync.link_index import LinkIndex
 
 
@@ -30,9 +30,6 @@ class Link:
     etag: str
     remote_hash: str
     base: Contact
-
-
-LINKS_PER_QUERY = 500  # keeps IN (...) lists within every backend's parameter limit
 
 
 def _to_link(row: SyncLinkRow) -> Link:
@@ -99,7 +96,7 @@ class TargetState:
     def links_for(self, record_ids) -> dict[str, Link]:
         """The full links (with base snapshots) of these records, where they have one."""
         found: dict[str, Link] = {}
-        for chunk in batches(sorted(set(record_ids)), LINKS_PER_QUERY):
+        for chunk in batches(sorted(set(record_ids)), IDS_PER_QUERY):
             stmt = select(SyncLinkRow).where(SyncLinkRow.target_id == self.row.id, SyncLinkRow.record_id.in_(chunk))
             found.update((r.record_id, _to_link(r)) for r in self.session.scalars(stmt))
         return found
@@ -138,7 +135,7 @@ class TargetState:
         if not links:
             return
         now = utcnow()
-        for chunk in batches(links, LINKS_PER_QUERY):
+        for chunk in batches(links, IDS_PER_QUERY):
             ids = [record_id for record_id, *_ in chunk]
             self.session.execute(
                 delete(SyncLinkRow).where(SyncLinkRow.target_id == self.row.id, SyncLinkRow.record_id.in_(ids)),

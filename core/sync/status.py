@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy import Integer, String, column, func, select, table
 
 from contacthub.store.coltypes import JsonData, UTCDateTime
+from contacthub.sync.batching import IDS_PER_QUERY, batches
 from contacthub.sync.target import SyncSettings, qualifies
 
 RECENT_CONFLICTS = 20
-LINKS_PER_QUERY = 500  # as state.py: keeps IN (...) lists within every backend's parameter limit
 
 # A read-only command: read with SQLAlchemy Core (Database.reading), not the ORM models
 # state.py works with, so `sync status` loads neither the ORM nor the planner. The
@@ -91,8 +91,7 @@ def _pending(read, target: Any, settings: SyncSettings) -> int:
     ids = sorted({r.id for r in changed})
     bases: dict[str, str] = {}
     links = sync_links.c
-    for start in range(0, len(ids), LINKS_PER_QUERY):
-        chunk = ids[start : start + LINKS_PER_QUERY]
+    for chunk in batches(ids, IDS_PER_QUERY):
         stmt = select(links.record_id, links.base).where(links.target_id == target.id, links.record_id.in_(chunk))
         bases.update((row.record_id, Contact.from_dict(row.base).content_hash()) for row in read.execute(stmt))
     count = 0

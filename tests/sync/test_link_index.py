@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from contacthub.connector import Marker, RemoteRef
-from contacthub.sync.link_index import CHUNK, LinkIndex
+from contacthub.sync.batching import IDS_PER_QUERY
+from contacthub.sync.link_index import LinkIndex
 
 DB = "this-db"
 
@@ -50,7 +51,7 @@ def test_s13_a_copy_renamed_while_listed_is_seen_whole_by_the_second_listing():
 
 
 def test_lookups_answer_for_more_ids_than_one_query_takes():
-    n = CHUNK * 2 + 7
+    n = IDS_PER_QUERY * 2 + 7
     with index_of(links(n)) as index:
         asked = [f"rec{i}" for i in range(0, n + 50, 3)]
         assert index.linked(asked) == {r for r in asked if int(r[3:]) < n}
