@@ -35,7 +35,7 @@ def test_s3_a_database_change_updates_the_copy(hub):
     assert hub.copies()[ann][1].title == "Head of purchasing"
 
 
-def test_a_no_change_pass_on_a_change_token_never_copies_the_links(hub, monkeypatch):
+def test_s4_a_no_change_pass_on_a_change_token_copies_no_link_and_a_phone_edit_still_arrives(hub, monkeypatch):
     # The everyday pass of a CardDAV/Graph/EWS target: the token reports nothing, so no link is read
     # (copying them was a tenth of a whole `sync run` at 5,000 copies, issue 15); an edit still arrives.
     from contacthub.sync.link_index import LinkIndex
@@ -196,7 +196,7 @@ def test_reformatting_by_the_target_is_no_change(hub):
 
 
 
-def test_a_copy_that_changed_into_what_the_record_makes_is_read_once_not_every_pass(tmp_path):
+def test_s14_a_copy_that_changed_into_what_the_record_makes_is_no_change_and_read_once(tmp_path):
     # The copy's content differs from what its link last saw (a hash kept by an older pass), yet merging
     # it changes nothing: its new etag must be kept, or every listing reads the copy again.
     from sqlalchemy import text
