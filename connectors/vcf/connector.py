@@ -126,8 +126,9 @@ class VcfConnector:
                     except OSError as exc:
                         # Listing it without its marker would make a synced copy look deleted.
                         raise TargetError(f"vcf: cannot read {self.folder / name}: {exc.strerror}") from None
-                    item = cache_entry(_etag(st), scan_marker(data))
-                    self._cache.put(name, item[0], marker_of(item))
+                    etag, marker = _etag(st), scan_marker(data)
+                    self._cache.put(name, etag, marker)
+                    item = cache_entry(etag, marker)
                 yield RemoteRef(name, item[0], marker_of(item))
         if listed < cached:
             self._forget_gone()
