@@ -184,10 +184,10 @@ def _check_target(name: str, table: Mapping[str, Any], problem) -> None:
 def check_target_options(name: str, table: Mapping[str, Any], file: Path) -> None:
     """Raise ConfigSchemaError for a [targets.NAME] key its connector does not declare, or (built-in
     connectors) a declared option's value of the wrong type: one line each, naming the key."""
-    from contacthub.plugins import load_plugins
+    from contacthub.plugins import plugins_for
 
     connector = str(table.get("connector", ""))
-    plugins = load_plugins()
+    plugins = plugins_for(connector)
     info = plugins.connectors.get(connector)
     if info is None or not info.options:
         return  # an unknown connector is named when it is opened; no declared options: nothing to check

@@ -20,11 +20,13 @@ def home(tmp_path, monkeypatch):
     monkeypatch.setenv("CONTACTHUB_HOME", str(folder))
     monkeypatch.delenv("CONTACTHUB_CONFIG", raising=False)
     monkeypatch.delenv("CONTACTHUB_LOAD_PLUGINS", raising=False)
-    from contacthub.plugins import load_plugins
+    from contacthub.plugins import builtin_plugins, load_plugins
 
     load_plugins.cache_clear()
+    builtin_plugins.cache_clear()
     yield folder
     load_plugins.cache_clear()
+    builtin_plugins.cache_clear()
 
 
 class Runner:

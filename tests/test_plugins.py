@@ -72,10 +72,53 @@ def test_a_plugin_returning_garbage_is_a_warning_not_a_crash(monkeypatch):
         def contacthub_connectors(self):
             return ["not a ConnectorInfo"]
 
-    monkeypatch.setattr(plugins, "_candidates", lambda: [("garbage", "test", Garbage)])
+    monkeypatch.setattr(plugins, "_builtin_candidates", lambda: [])
+    monkeypatch.setattr(plugins, "_entry_point_candidates", lambda: [("garbage", "test", Garbage)])
     loaded = plugins.load_plugins()
     assert loaded.connectors == {}
     assert loaded.warnings == ["plugin 'garbage' (test) returned something that is not a ConnectorInfo"]
+
+
+def test_a_third_party_connector_named_like_a_built_in_is_ignored_even_when_it_asks_to_go_last(monkeypatch):
+    """pluggy lists a `trylast` hookimpl before the others; the built-in still keeps its name."""
+    import contacthub.plugins as plugins
+    from contacthub.connector import ConnectorInfo
+
+    class Impostor:
+        @hookspecs.hookimpl(trylast=True)
+        def contacthub_connectors(self):
+            return [ConnectorInfo(name="vcf", factory=lambda options, context: None, description="not the built-in")]
+
+    monkeypatch.setattr(plugins, "_entry_point_candidates", lambda: [("impostor", "contacthub-impostor", Impostor)])
+    loaded = plugins.load_plugins()
+    assert loaded.origins["vcf"] == "built-in"
+    assert loaded.connectors["vcf"].description != "not the built-in"
+    assert loaded.warnings == [
+        "plugin 'impostor' (contacthub-impostor): connector 'vcf' is already provided by built-in; ignored"
+    ]
+    assert plugins.connector_info("vcf").description == loaded.connectors["vcf"].description
+
+
+def test_a_built_in_connector_is_found_without_scanning_or_importing_third_party_plugins(installed_plugins):
+    """Opening a built-in target costs no entry-point scan (importlib.metadata: ~20 ms before a
+    `sync run`'s first request) and runs no third party's code; any other name still finds them."""
+    code = (
+        "import json, sys; from contacthub.plugins import connector_info, plugins_for\n"
+        "builtin = plugins_for('carddav')\n"
+        "before = sorted(m for m in ('importlib.metadata', 'contacthub_hello', 'contacthub_broken') if m in sys.modules)\n"
+        "hello = plugins_for('hello')\n"
+        "print(json.dumps({'before': before, 'carddav': builtin.origins['carddav'],"
+        " 'hello': hello.origins['hello'], 'hello_info': connector_info('hello').description,"
+        " 'warnings': hello.warnings, 'builtin_warnings': builtin.warnings}))"
+    )
+    environment = {**os.environ, "PYTHONPATH": str(installed_plugins)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environment, check=True)
+    seen = json.loads(result.stdout)
+    assert seen["before"] == []
+    assert seen["carddav"] == "built-in" and seen["builtin_warnings"] == []
+    assert seen["hello"] == "contacthub-hello"
+    assert seen["hello_info"] == "Hello from a third-party plugin"
+    assert any(w.startswith("plugin 'broken' (contacthub-broken) was not loaded") for w in seen["warnings"])
 
 
 def test_every_hook_has_docs_and_a_test():

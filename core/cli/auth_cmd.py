@@ -10,11 +10,11 @@ from contacthub.errors import ConfigError
 
 def _signing_in(hub, target_spec: str, action: str):
     """The target, its plugin's sign-in function for `action`, and the target's context."""
-    from contacthub.plugins import load_plugins
+    from contacthub.plugins import connector_info
     from contacthub.sync.target import connector_context, parse_target
 
     target = parse_target(target_spec, hub.config)
-    function = getattr(load_plugins().get(target.connector), action)
+    function = getattr(connector_info(target.connector), action)
     if function is None:
         raise ConfigError(f"connector '{target.connector}' has no sign-in: its credentials come from the config file")
     return target, function, connector_context(target, hub.paths.cache_dir)

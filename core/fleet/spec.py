@@ -39,9 +39,9 @@ def is_secret_option(connector: str, option: str) -> bool:
     if option in SECRET_OPTIONS:
         return True
     try:
-        from contacthub.plugins import load_plugins
+        from contacthub.plugins import plugins_for
 
-        info = load_plugins().connectors.get(connector)
+        info = plugins_for(connector).connectors.get(connector)
     except Exception:  # noqa: BLE001 - a plugin that cannot load says nothing about secrets
         return False
     return info is not None and "secret reference" in str(info.options.get(option, ""))

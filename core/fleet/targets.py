@@ -43,9 +43,9 @@ def _row(tx, name: str) -> FleetTargetRow:
 
 
 def _check_connector(connector: str) -> None:
-    from contacthub.plugins import load_plugins
+    from contacthub.plugins import connector_info
 
-    load_plugins().get(connector)  # ConfigError naming the installed ones
+    connector_info(connector)  # ConfigError naming the installed ones
 
 
 def add_target(db, spec: TargetSpec) -> None:

@@ -188,9 +188,9 @@ def open_checked(hub, target, create: bool = False, dry_run: bool = False, say=l
         connector.check()
     except NotFound as exc:
         connector.close()
-        from contacthub.plugins import load_plugins
+        from contacthub.plugins import connector_info
 
-        if "create" not in load_plugins().get(target.connector).options:
+        if "create" not in connector_info(target.connector).options:
             raise
         if create and dry_run:
             say(f"Would make the missing folder ({exc}) and copy every selected business contact there")

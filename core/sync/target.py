@@ -186,7 +186,7 @@ def connector_context(target: Target, cache_root: Path) -> ConnectorContext:
 
 def open_connector(target: Target, cache_root: Path) -> Connector:
     """Open the target's connector through the plugin manager (built-in or third-party alike)."""
-    from contacthub.plugins import load_plugins
+    from contacthub.plugins import connector_info
 
-    info = load_plugins().get(target.connector)
+    info = connector_info(target.connector)
     return info.factory(target.options, connector_context(target, cache_root))
