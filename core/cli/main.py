@@ -8,12 +8,14 @@ does not pay for the other commands.
 
 from __future__ import annotations
 
+import atexit
 import errno
 import importlib
 import logging
 import os
 import re
 import sys
+import threading
 
 import click
 
@@ -191,9 +193,34 @@ def main() -> None:
     """Entry point of the `contacthub` console script."""
     try:
         cli(prog_name="contacthub")
-    except SystemExit:
+    except SystemExit as exc:
         try:
             sys.stdout.flush()  # what is still buffered meets a closed pipe here, not at exit
         except BrokenPipeError:
             _reader_went_away()
+        _exit_without_teardown(exc.code)
         raise
+
+
+def _exit_without_teardown(code: object) -> None:
+    """End the process now, skipping the interpreter's teardown, when nothing is left to wait for.
+
+    Tearing down the ~550 modules a sync pass loads (SQLAlchemy, niquests …) and
+    collecting them one last time is ~15 ms of a 0.4 s no-change `sync run`,
+    and frees nothing the OS would not. What exit still owes is done first: the
+    atexit handlers (logging's flush, coverage's data …) and the standard
+    streams. Every database write is committed by now; SQLite keeps its WAL
+    file either way. A thread that is not a daemon (a command that left one
+    working) gets the ordinary exit, which waits for it.
+    """
+    if not (code is None or isinstance(code, int)):
+        return  # SystemExit("message"): Python's own exit prints it
+    if any(not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        return
+    atexit._run_exitfuncs()  # CPython's own exit runs them this way, before its teardown
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (AttributeError, OSError):
+            pass  # no stream, or its reader went away: nothing more can reach it (as _reader_went_away)
+    os._exit(code or 0)
