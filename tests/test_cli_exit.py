@@ -42,7 +42,9 @@ WRAPPER = textwrap.dedent(
 
 def _main(tmp_path, thread: str, *args: str) -> tuple[subprocess.CompletedProcess, list[str]]:
     marks = tmp_path / "marks"
-    done = subprocess.run([sys.executable, "-c", WRAPPER, str(marks), thread, *args], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", WRAPPER, str(marks), thread, *args], capture_output=True, text=True, timeout=60
+    )
     return done, marks.read_text().split() if marks.exists() else []
 
 
@@ -51,7 +53,9 @@ def test_u4_a_long_listing_into_a_pipe_arrives_whole(run):
         run("contact", "add", "--name", f"Person {i:03d}", "--email", f"p{i}@example.com")
     listed = subprocess.run([*CONTACTHUB, "contact", "list", "--json"], capture_output=True, timeout=60)
     assert (listed.returncode, listed.stderr) == (0, b"")
-    assert sorted(c["contact"]["display_name"] for c in json.loads(listed.stdout)) == [f"Person {i:03d}" for i in range(300)]
+    assert sorted(c["contact"]["display_name"] for c in json.loads(listed.stdout)) == [
+        f"Person {i:03d}" for i in range(300)
+    ]
 
 
 def test_u4_the_process_ends_without_teardown_but_runs_the_atexit_handlers(run, tmp_path):
