@@ -163,6 +163,8 @@ class Planner:
 
     def _plan(self, plan: Plan, index: LinkIndex, force: bool) -> Plan:
         plan.links = len(index)
+        # The database side first: a target with a head start (carddav's prefetch) is answering meanwhile.
+        changed, purged = self._changed_records(), self.state.orphan_record_ids()
         remote = read_target(self.connector, self.state.row.change_token, index, self.database_id)
         if remote.full and not remote.listed and index and not force:
             raise TargetLooksEmpty(
@@ -176,7 +178,7 @@ class Planner:
         linked = index.records_of(fetched)  # remote id -> record id of the fetched copies that have a link
         orphans = [fetched[i] for i in to_fetch if i in fetched and i not in linked]
         adopted, moved = self._adopt_orphans(plan, index, orphans, remote.gone)
-        for records in self._records_to_check(index, remote, linked, adopted):
+        for records in self._records_to_check(index, remote, linked, adopted, changed, purged):
             # Full links (with their base snapshots) only for what this pass touches.
             links = self.state.links_for(index.linked(records))
             links.update((r, adopted[r]) for r in records if r in adopted)
@@ -190,18 +192,31 @@ class Planner:
 
     # -- reading the database side ------------------------------------------
 
+    def _changed_records(self) -> dict[str, Record] | None:
+        """The records changed since the last pass; None when every record is weighed again:
+        a first pass, or the filter or category changed (S1, S9)."""
+        if self.state.row.seq == 0 or self.state.row.selection != self.settings.selection_hash:
+            return None
+        return {r.id: r for r in self.tx.records.changed_since(self.state.row.seq)}
+
     def _records_to_check(
-        self, index: LinkIndex, remote: RemoteView, linked: dict[str, str], adopted
+        self,
+        index: LinkIndex,
+        remote: RemoteView,
+        linked: dict[str, str],
+        adopted,
+        changed: dict[str, Record] | None,
+        purged: list[str],
     ) -> Iterator[dict[str, Record | None]]:
-        """Records changed since the last pass, plus those whose copy changed (None: purged), a chunk at a time.
+        """The `changed` records (or every record), plus those whose copy changed or whose record was `purged`
+        (None), a chunk at a time.
 
         When every record is weighed, only one chunk of them is held at once: a
         first pass of thousands would otherwise hold them all (the plan keeps no
         contact of a copy to create; apply.py reads it when it writes the copy).
         """
         seen: set[str] = set()
-        if self.state.row.seq == 0 or self.state.row.selection != self.settings.selection_hash:
-            # First pass, or the filter/category changed: every record is weighed again (S1, S9).
+        if changed is None:
             for ids in batches(self.tx.records.ids(), WEIGH_CHUNK):
                 # Records with a copy are read whole (they may merge); the others only weighed (weigh.py).
                 with_copy = index.linked(ids) | (adopted.keys() & set(ids))
@@ -210,10 +225,9 @@ class Planner:
                 seen.update(records)
                 yield {record_id: records[record_id] for record_id in ids if record_id in records}
         else:
-            records = {r.id: r for r in self.tx.records.changed_since(self.state.row.seq)}
-            seen.update(records)
-            yield records
-        rest: dict[str, Record | None] = {r: None for r in self.state.orphan_record_ids() if r not in seen}
+            seen.update(changed)
+            yield changed
+        rest: dict[str, Record | None] = {r: None for r in purged if r not in seen}
         touched = set(linked.values()) | set(index.records_of(remote.gone).values()) | set(adopted)
         for record_id in touched - seen - rest.keys():
             rest[record_id] = self._record_or_none(record_id)
