@@ -11,7 +11,7 @@ from datetime import timedelta
 from urllib.request import urlopen
 
 from carddav_servers import free_port
-from conftest import BROKERS, broker_url, wait_for
+from fleet_brokers import BROKERS, broker_url, wait_for
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select

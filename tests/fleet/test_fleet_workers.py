@@ -16,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 from carddav_servers import PASSWORD, USER, free_port
-from conftest import wait_for
+from fleet_brokers import wait_for
 from sqlalchemy import select
 from store_helpers import contact
 

@@ -3,8 +3,8 @@ C1 on stop after a confirmation, and "sync now" in the background with a polled 
 
 from __future__ import annotations
 
-from conftest import EXAMPLES
 from playwright.sync_api import expect
+from test_cli_sync import EXAMPLES
 from test_web_browser import PLAIN_ANDREA, copies
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import open_connector
+from carddav_open import open_connector
 from fault_proxy import FaultProxy
 
 from contacthub.connector import AuthError, ConnectorContext
