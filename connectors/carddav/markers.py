@@ -130,7 +130,7 @@ class MarkerCache:
         if number is None:
             return None
         made = (p for p, e in self.entries.items() if e.written is not None and e.written >= number)
-        unread = (p for p, raw in self._unread.items() if (_written(raw) or 0) >= number)
+        unread = (p for p, raw in self._unread.items() if (w := _written(raw)) is not None and w >= number)
         return [*made, *unread]
 
     def drop(self, path: str) -> None:
