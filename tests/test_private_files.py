@@ -7,9 +7,11 @@ The commands run as real processes with umask 022 (the usual one), since the uma
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from contacthub.store import open_database
@@ -53,14 +55,36 @@ def test_u5_syncing_and_exporting_keep_databases_caches_and_exports_owner_only(t
     contacthub(home, "sync", "run")
     contacthub(home, "export", str(out / "all.vcf"))
     contacthub(home, "export", str(out / "folder"))
-    names = {p.name for p in (home / "data" / "databases").iterdir()}
-    assert {"default.sqlite", "default.sqlite-wal", "default.sqlite-shm"} <= names  # the side files were made
     assert any(p.suffix == ".lock" for p in (home / "data" / "databases").iterdir())
     assert list((home / "cache" / "targets").iterdir())  # the vcf connector's marker cache
     assert readable_by_others(home) == []
     assert readable_by_others(out) == []
     # The vcf folder the hub made for the copies, and the copies it wrote: the owner's only too.
     assert readable_by_others(phone) == [] and stat.S_IMODE(phone.stat().st_mode) == 0o700
+
+
+def test_u5_sqlites_side_files_are_owner_only_while_a_command_has_the_database_open(tmp_path):
+    """SQLite's -wal and -shm files live while a command has the database open (a command folds
+    them back into the database file when it ends): `sync watch` keeps it open."""
+    home, phone = tmp_path / "home", tmp_path / "phone"
+    contacthub(home, "import", str(EXAMPLES))
+    contacthub(home, "sync", "start", f"vcf:{phone}", "--create")
+    databases = home / "data" / "databases"
+    env = {**os.environ, "CONTACTHUB_HOME": str(home)}
+    env.pop("CONTACTHUB_CONFIG", None)
+    watching = subprocess.Popen([sys.executable, "-m", "contacthub", "sync", "watch", "--interval", "60"], env=env,
+                                umask=0o022, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not (databases / "default.sqlite-shm").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        names = {p.name for p in databases.iterdir()}
+        assert {"default.sqlite", "default.sqlite-wal", "default.sqlite-shm"} <= names
+        assert readable_by_others(home) == []
+    finally:
+        watching.send_signal(signal.SIGINT)
+        watching.wait(timeout=60)
+    assert not (databases / "default.sqlite-wal").exists()  # folded back when the command ended
 
 
 def test_u5_files_an_older_version_left_open_are_tightened_on_start_with_one_notice(tmp_path):

@@ -65,6 +65,14 @@ class Hub:
                 self._databases[entry.name] = open_database(database_url(entry), schema=entry.schema)
         return self._databases[entry.name]
 
+    def close(self) -> None:
+        """Close the databases this command opened (at its end): SQLite then folds its WAL file back
+        into the database file, so that file alone holds every commit while no contacthub runs, and a
+        copy of it is a whole backup (~1.5 ms at the end of a no-change `sync run`)."""
+        for database in self._databases.values():
+            database.dispose()
+        self._databases.clear()
+
     def loading(self):
         """The pause services.sync.run_pass loads the engine under (no_gc_while_loading)."""
         return no_gc_while_loading()

@@ -185,6 +185,7 @@ def cli(ctx: click.Context, config_file: str | None, verbose: bool, debug: bool)
     umask = os.umask(0o077)
     ctx.call_on_close(lambda: os.umask(umask))
     ctx.obj = Hub(config_file)
+    ctx.call_on_close(ctx.obj.close)
     ctx.obj.verbose = verbose or debug
     ctx.obj.paths.make_private()
 
