@@ -6,10 +6,9 @@ import gc
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cached_property
 from typing import TYPE_CHECKING
 
-from contacthub.config import Config, Paths, database_url, load_config
+from contacthub.services.hub import Workspace
 
 if TYPE_CHECKING:
     from contacthub.store import Database
@@ -43,35 +42,14 @@ def no_gc_while_loading() -> Iterator[None]:
         gc.enable()
 
 
-class Hub:
-    """Opens the config and the current database lazily, once per command."""
-
-    def __init__(self, config_file: str | None = None) -> None:
-        self.paths = Paths.discover(config_file)
-        self._databases: dict[str, Database] = {}
-        self.verbose = False  # -v: one line per request batch a pass sends, every failed write
-
-    @cached_property
-    def config(self) -> Config:
-        return load_config(self.paths)
+class Hub(Workspace):
+    """Opens the config and the current database lazily, once per command (closed at its end);
+    `verbose` (-v): one line per request batch a pass sends, every failed write."""
 
     def database(self, name: str | None = None) -> Database:
         """The named (default: current) business database, created and migrated if new."""
-        entry = self.config.database(name)
-        if entry.name not in self._databases:
-            with no_gc_while_loading():
-                from contacthub.store import open_database
-
-                self._databases[entry.name] = open_database(database_url(entry), schema=entry.schema)
-        return self._databases[entry.name]
-
-    def close(self) -> None:
-        """Close the databases this command opened (at its end): SQLite then folds its WAL file back
-        into the database file, so that file alone holds every commit while no contacthub runs, and a
-        copy of it is a whole backup (~1.5 ms at the end of a no-change `sync run`)."""
-        for database in self._databases.values():
-            database.dispose()
-        self._databases.clear()
+        with no_gc_while_loading():
+            return super().database(name)
 
     def loading(self):
         """The pause services.sync.run_pass loads the engine under (no_gc_while_loading)."""
@@ -80,9 +58,7 @@ class Hub:
     def open_target(self, target):
         """The target's connector, opened through the plugin manager."""
         with no_gc_while_loading():
-            from contacthub.sync.target import open_connector
-
-            connector = open_connector(target, self.paths.cache_dir)
+            connector = super().open_target(target)
         if self.verbose:
             from contacthub.cli.verbose import LoggedConnector
 

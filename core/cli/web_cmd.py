@@ -67,7 +67,9 @@ def web_server(hub, host: str, port: int, tls_cert: Path | None, tls_key: Path |
     from contacthub.services.hub import Workspace
     from contacthub.web.app import create_app
 
-    app = create_app(Workspace(str(hub.paths.config_file)), secret_key=session_key(files), password_hash=password_hash, https=bool(tls_cert))
+    workspace = Workspace(str(hub.paths.config_file))
+    click.get_current_context().call_on_close(workspace.close)  # the web app's databases, as the command's own
+    app = create_app(workspace, secret_key=session_key(files), password_hash=password_hash, https=bool(tls_cert))
     config = uvicorn.Config(
         app, host=host, port=port, log_level="warning", server_header=False,
         ssl_certfile=str(tls_cert) if tls_cert else None, ssl_keyfile=str(tls_key) if tls_key else None,

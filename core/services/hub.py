@@ -1,8 +1,7 @@
 """Where state lives for a face that is not the CLI: the config and the databases, opened lazily.
 
-The CLI's `Hub` (contacthub.cli.context) does the same with its own load-time
-tweaks; the services only need what both have: `paths`, `config`,
-`database(name)` and `open_target(target)`.
+The CLI's `Hub` (contacthub.cli.context) is one, with its own load-time tweaks;
+the services only need `paths`, `config`, `database(name)` and `open_target(target)`.
 """
 
 from __future__ import annotations
@@ -43,3 +42,11 @@ class Workspace:
         from contacthub.sync.target import open_connector
 
         return open_connector(target, self.paths.cache_dir)
+
+    def close(self) -> None:
+        """Close the databases opened here (when a command or a server ends): SQLite then folds its WAL
+        file back into the database file, so that file alone holds every commit while no contacthub runs
+        and a copy of it is a whole backup (~1.5 ms at the end of a no-change `sync run`)."""
+        for database in self._databases.values():
+            database.dispose()
+        self._databases.clear()

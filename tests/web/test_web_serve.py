@@ -17,7 +17,7 @@ from served import (  # noqa: E402
 )
 
 
-def test_u5_serve_web_answers_the_contacts_page_and_carddav_from_one_command(serve, run):
+def test_u5_serve_web_answers_the_contacts_page_and_carddav_from_one_command(serve, run, home):
     run("contact", "add", "--name", "Andrea Beaumont", "--company", "Beaumont Wines")
     web_port = free_port()
     served = serve("serve", "--web", "--web-port", str(web_port))
@@ -34,6 +34,8 @@ def test_u5_serve_web_answers_the_contacts_page_and_carddav_from_one_command(ser
     dav = requests.request("PROPFIND", served.book, data=PROPFIND_TYPE, auth=served.auth, headers={"Depth": "0"}, timeout=10)
     assert dav.status_code == 207
     assert served.stop() == 0
+    # The web app's database too is closed at the end: SQLite folded its WAL back into the file.
+    assert not (home / "data" / "databases" / "default.sqlite-wal").exists()
 
 
 def test_u5_serve_web_off_loopback_without_tls_is_refused_before_starting(run):
