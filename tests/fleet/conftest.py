@@ -20,6 +20,7 @@ from fleet_brokers import broker_url
 HERE = Path(__file__).parent
 sys.path[:0] = [str(HERE.parent / "store"), str(HERE.parent / "connectors" / "carddav")]
 
+
 @pytest.fixture(params=["redis", "amqp"])
 def broker(request) -> str:
     return broker_url(request.param)
