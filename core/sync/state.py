@@ -89,9 +89,18 @@ class TargetState:
 
     def link_index(self) -> LinkIndex:
         """Every link's (record id, remote id, etag), on disk for a pass once it asks (close it when done)."""
-        columns = select(SyncLinkRow.record_id, SyncLinkRow.remote_id, SyncLinkRow.etag)
-        query = columns.where(SyncLinkRow.target_id == self.row.id).execution_options(yield_per=2000)
-        return LinkIndex(lambda: self.session.execute(query), self.link_count())
+        columns = select(SyncLinkRow.record_id, SyncLinkRow.remote_id, SyncLinkRow.etag).where(
+            SyncLinkRow.target_id == self.row.id
+        )
+        by = {"remote_id": SyncLinkRow.remote_id, "record_id": SyncLinkRow.record_id}
+
+        def some(column: str, ids: list[str]):
+            # By record id: the primary key. By remote id: a scan of this target's links, in the database
+            # (~10 ms at 100,000), instead of copying them all into the index (~0.5 s).
+            return self.session.execute(columns.where(by[column].in_(ids)))
+
+        everything = columns.execution_options(yield_per=2000)
+        return LinkIndex(lambda: self.session.execute(everything), self.link_count(), some)
 
     def links_for(self, record_ids) -> dict[str, Link]:
         """The full links (with base snapshots) of these records, where they have one."""

@@ -79,3 +79,48 @@ def test_questions_about_nothing_never_copy_the_links_in():
         assert len(index) == 3 and loads == []
         assert index.records_of(["c1.vcf"]) == {"c1.vcf": "rec1"} and loads == [1]
         assert index.remote_of("rec2") == "c2.vcf" and loads == [1]  # copied in once
+
+
+def _by_id(rows: list[tuple[str, str, str]], calls: list):
+    """A `load_some` over `rows`, as the store answers it (record id, remote id, etag), noting each call."""
+
+    def some(column: str, ids: list[str]):
+        assert len(ids) <= IDS_PER_QUERY
+        calls.append((column, sorted(ids)))
+        at = 1 if column == "remote_id" else 0
+        return [row for row in rows if row[at] in ids]
+
+    return some
+
+
+def test_a_few_changes_copy_in_only_their_links_and_answer_as_all_links_would():
+    rows, loads, calls = links(5000), [], []
+    with LinkIndex(lambda: loads.append(1) or rows, len(rows), _by_id(rows, calls)) as index:
+        seen = index.compare(iter([ref("c7.vcf", "edited", record="rec7"), ref("new.vcf", "n", record="rec9")]), DB)
+        assert seen.changed == [ref("c7.vcf", "edited", record="rec7"), ref("new.vcf", "n", record="rec9")]
+        assert (seen.listed, seen.linked, seen.plain) == (2, 1, 0)
+        assert index.records_of(["c7.vcf", "c8.vcf"]) == {"c7.vcf": "rec7", "c8.vcf": "rec8"}
+        assert index.linked(["rec7", "rec4000", "rec-none"]) == {"rec7", "rec4000"}
+        assert index.remote_of("rec12") == "c12.vcf" and index.remote_of("rec-none") is None
+        assert loads == []  # never all 5,000
+        assert calls == [
+            ("remote_id", ["c7.vcf", "new.vcf"]),
+            ("remote_id", ["c8.vcf"]),  # c7.vcf was asked already
+            ("record_id", ["rec-none", "rec4000", "rec7"]),
+            ("record_id", ["rec12"]),
+        ]
+
+
+def test_past_a_few_ids_or_for_a_second_listing_every_link_is_copied_in_once():
+    rows, loads, calls = links(3 * IDS_PER_QUERY), [], []
+    with LinkIndex(lambda: loads.append(1) or rows, len(rows), _by_id(rows, calls)) as index:
+        asked = [f"rec{i}" for i in range(2 * IDS_PER_QUERY + 1)]  # more than FEW
+        assert index.linked(asked) == set(asked) and loads == [1] and calls == []
+        assert index.records_of([f"c{i}.vcf" for i in range(3)]) == {f"c{i}.vcf": f"rec{i}" for i in range(3)}
+        assert loads == [1] and calls == []
+    rows, loads, calls = links(10), [], []
+    with LinkIndex(lambda: loads.append(1) or rows, len(rows), _by_id(rows, calls)) as index:
+        first = index.compare(iter([ref(f"c{i}.vcf", f"e{i}") for i in range(9)]), DB)  # c9.vcf not listed
+        assert first.linked == 9 and loads == []
+        gone, renamed = index.gone(iter([ref(f"c{i}.vcf", f"e{i}") for i in range(9)]), DB)
+        assert gone == {"c9.vcf"} and renamed == [] and loads == [1]
