@@ -99,6 +99,9 @@ class LinkIndex:
     def _links(self) -> sqlite3.Connection:
         """The scratch database with every link copied in."""
         if not self._all:
+            if self._by_record:  # made over a few links: made again once all are in (_index_records)
+                self._scratch().execute("DROP INDEX links_by_record")
+                self._by_record = False
             self._copy_in(self._load_links())  # over the few already in: INSERT OR REPLACE
             self._all = True
         return self._scratch()

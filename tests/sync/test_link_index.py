@@ -114,10 +114,12 @@ def test_a_few_changes_copy_in_only_their_links_and_answer_as_all_links_would():
 def test_past_a_few_ids_or_for_a_second_listing_every_link_is_copied_in_once():
     rows, loads, calls = links(3 * IDS_PER_QUERY), [], []
     with LinkIndex(lambda: loads.append(1) or rows, len(rows), _by_id(rows, calls)) as index:
+        assert index.remote_of("rec3") == "c3.vcf" and calls == [("record_id", ["rec3"])]  # a few: by id
         asked = [f"rec{i}" for i in range(2 * IDS_PER_QUERY + 1)]  # more than FEW
-        assert index.linked(asked) == set(asked) and loads == [1] and calls == []
+        assert index.linked(asked) == set(asked) and loads == [1] and len(calls) == 1
+        assert index.remote_of(f"rec{3 * IDS_PER_QUERY - 1}") == f"c{3 * IDS_PER_QUERY - 1}.vcf"
         assert index.records_of([f"c{i}.vcf" for i in range(3)]) == {f"c{i}.vcf": f"rec{i}" for i in range(3)}
-        assert loads == [1] and calls == []
+        assert loads == [1] and len(calls) == 1
     rows, loads, calls = links(10), [], []
     with LinkIndex(lambda: loads.append(1) or rows, len(rows), _by_id(rows, calls)) as index:
         first = index.compare(iter([ref(f"c{i}.vcf", f"e{i}") for i in range(9)]), DB)  # c9.vcf not listed
