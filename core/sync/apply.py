@@ -250,13 +250,14 @@ class Applier:
             return
         self._write_record(tx, state, action)  # edits to the copy are kept even if the record moved on
         if action.orphan_edit is not None:
-            # Its record was merged into another (I3) after which the copy was edited: nothing is lost,
-            # the edited version goes into the merged record's history, and the user is told.
+            # Its record was merged into another (I3) and the copy was edited since the last pass (before
+            # or after the merge): nothing is lost, the edited version goes into the merged record's
+            # history, and the user is told.
             tx.records.log_conflict(
                 action.record_id, action.orphan_edit, source=self.source,
-                note=f"the copy of merged record {action.record_id[:8]} was edited in the target after the merge; that version is kept here",
+                note=f"the copy of merged record {action.record_id[:8]} was edited in the target since the last pass; that version is kept here",
             )  # fmt: skip
-            self._problem(action, "its copy was edited after the record was merged; the edit is kept in the merged record's history", None)
+            self._problem(action, "its copy was edited since the last pass and its record was merged into another; the edit is kept in the merged record's history", None)
         state.drop_link(action.record_id)
         self.report.count(DELETE)
 

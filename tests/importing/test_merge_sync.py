@@ -105,7 +105,7 @@ def test_i3_s4_an_edit_to_the_merged_away_copy_made_before_the_next_pass_is_kept
     _phone_sets_title(b_path)
     result = hub.sync()
     assert len(_cards(hub.folder)) == 1  # B's copy still goes: A's is the one copy
-    assert [p for p in result.report.problems if "edited after the record was merged" in p]
+    assert [p for p in result.report.problems if "edited since the last pass and its record was merged" in p]
     assert not result.report.failures  # nothing failed: the pass is done
     with hub.db.transaction(readonly=True) as tx:
         kept = [h for h in tx.records.history(a) if h.action == "conflict" and b[:8] in h.note]
